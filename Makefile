@@ -1,0 +1,33 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+KURA   := $(VENV)/bin/kura
+STAMP  := $(VENV)/.kura-installed
+REPO   ?= .
+
+.PHONY: setup run test bench clean
+
+# Re-installs only when pyproject.toml changes; pip's wheel cache keeps llama-cpp-python's
+# from-source build (~6 min on 2 cores) to the first time on a machine.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "kura needs Python 3.11+; run e.g. 'make PYTHON=python3.12 test'"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(KURA) index $(REPO)
+	$(KURA) symbols --limit 15 ''
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) benchmarks/index_bench.py $(REPO)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""kura's language server (pygls) and the `kura` command line."""
