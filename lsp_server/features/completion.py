@@ -1,0 +1,131 @@
+"""Completions: `textDocument/inlineCompletion` (ghost text, the main path) and
+`textDocument/completion` (index symbols matching the prefix, plus one AI item)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from assistant.settings import Settings
+from assistant.tasks.complete import CompletionService, DocumentSnapshot
+from lsp_server.positions import WORD
+
+if TYPE_CHECKING:
+    from lsp_server.server import KuraServer
+
+log = logging.getLogger(__name__)
+MAX_SYMBOL_ITEMS = 30
+ACCEPTED_COMMAND = "kura.didAcceptCompletion"
+
+
+def register(server: "KuraServer") -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: "KuraServer", params: types.InlineCompletionParams):
+        snapshot = snapshot_at(ls, params.text_document.uri, params.position)
+        if snapshot is None or ls.completions is None or not ls.settings.completion.enabled:
+            return types.InlineCompletionList(items=[])
+        outcome = await ls.completions.complete(snapshot)
+        if outcome is None or not outcome.text:
+            return types.InlineCompletionList(items=[])
+        here = types.Position(line=params.position.line, character=params.position.character)
+        return types.InlineCompletionList(items=[
+            types.InlineCompletionItem(
+                insert_text=outcome.text,
+                range=types.Range(start=here, end=here),
+                command=types.Command(title="kura: accepted", command=ACCEPTED_COMMAND,
+                                      arguments=[{"uri": snapshot.doc_id, "id": outcome.id}]),
+            )
+        ])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
+    async def completion(ls: "KuraServer", params: types.CompletionParams):
+        snapshot = snapshot_at(ls, params.text_document.uri, params.position)
+        if snapshot is None:
+            return types.CompletionList(is_incomplete=False, items=[])
+        prefix = word_before(snapshot.text, snapshot.offset)
+        items: list[types.CompletionItem] = []
+        if prefix and ls.index is not None:
+            found = await ls.in_index_thread(ls.index.search_symbols, prefix, MAX_SYMBOL_ITEMS)
+            seen: set[str] = set()
+            for d in found:
+                if d.name in seen or not d.name.lower().startswith(prefix.lower()[:1]):
+                    continue
+                seen.add(d.name)
+                items.append(types.CompletionItem(
+                    label=d.name, kind=_completion_kind(d.kind), detail=d.signature.splitlines()[0] if d.signature else None,
+                    documentation=d.doc or None, sort_text=f"1{len(items):04d}",
+                ))
+        if ls.completions is not None and ls.settings.completion.enabled:
+            try:
+                outcome = await asyncio.wait_for(ls.completions.complete(snapshot), timeout=ls.settings.completion.first_suggestion_timeout_ms / 1000)
+            except asyncio.TimeoutError:
+                outcome = None
+            if outcome is not None and outcome.text.strip():
+                first_line = outcome.text.strip().splitlines()[0]
+                here = types.Position(line=params.position.line, character=params.position.character)
+                items.insert(0, types.CompletionItem(
+                    label=f"✨ {prefix}{first_line}"[:80], kind=types.CompletionItemKind.Snippet, detail="kura (local model)",
+                    filter_text=prefix + outcome.text, sort_text="0",
+                    text_edit=types.TextEdit(range=types.Range(start=here, end=here), new_text=outcome.text),
+                    insert_text_format=types.InsertTextFormat.PlainText,
+                ))
+        return types.CompletionList(is_incomplete=True, items=items)
+
+    @server.command(ACCEPTED_COMMAND)
+    def accepted(ls: "KuraServer", *args) -> None:
+        if ls.completions is not None:
+            ls.completions.accepted(args[0] if args else {})
+
+
+def snapshot_at(ls: "KuraServer", uri: str, position: types.Position) -> DocumentSnapshot | None:
+    """The document's text and the cursor as a code-point offset; None for positions outside it."""
+    doc = ls.workspace.get_text_document(uri)
+    lines = doc.lines
+    if position.line < 0 or position.character < 0 or position.line > len(lines):
+        return None
+    if position.line == len(lines):  # the empty last line after a final newline
+        if position.character != 0:
+            return None
+        line_text = ""
+    else:
+        line_text = lines[position.line]
+        if doc.position_codec.client_num_units(line_text.rstrip("\r\n")) < position.character:
+            return None
+    server_pos = doc.position_codec.position_from_client_units(lines, types.Position(position.line, position.character)) if lines else None
+    character = server_pos.character if server_pos else 0
+    offset = sum(len(l) for l in lines[: position.line]) + character
+    return DocumentSnapshot(
+        doc_id=uri, path=ls.relative_path(uri), language_id=doc.language_id or "", text=doc.source,
+        offset=offset, line=position.line, character=character, version=doc.version,
+    )
+
+
+def word_before(text: str, offset: int) -> str:
+    start = offset
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+        start -= 1
+    word = text[start:offset]
+    return word if WORD.fullmatch(word or "-") else ""
+
+
+def configure_completions(ls: "KuraServer", previous: Settings) -> None:
+    """Create the completion service, or swap its model when the model settings changed."""
+    if ls.completions is None:
+        ls.completions = CompletionService(
+            ls.settings, index=lambda: ls.index, recent_paths=lambda: list(ls.recent_edits),
+            root=lambda: ls.root, on_error=ls.record_error,
+        )
+    elif previous.model != ls.settings.model or previous.completion != ls.settings.completion:
+        ls.completions.reconfigure(ls.settings)
+
+
+def _completion_kind(kind: int) -> types.CompletionItemKind:
+    return {
+        5: types.CompletionItemKind.Class, 6: types.CompletionItemKind.Method, 12: types.CompletionItemKind.Function,
+        13: types.CompletionItemKind.Variable, 14: types.CompletionItemKind.Constant, 8: types.CompletionItemKind.Field,
+        10: types.CompletionItemKind.Enum, 11: types.CompletionItemKind.Interface, 23: types.CompletionItemKind.Struct,
+        2: types.CompletionItemKind.Module, 7: types.CompletionItemKind.Property, 9: types.CompletionItemKind.Constructor,
+    }.get(kind, types.CompletionItemKind.Text)

@@ -1,0 +1,45 @@
+"""Logging for the server: stderr or a log file (stdout belongs to the protocol), warnings forwarded
+to the editor as `window/logMessage`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+if TYPE_CHECKING:
+    from lsp_server.server import KuraServer
+
+LEVELS = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning}
+
+
+class EditorLogHandler(logging.Handler):
+    """Forwards warnings and errors to the editor's log; never raises into the caller."""
+
+    def __init__(self, server: "KuraServer") -> None:
+        super().__init__(level=logging.WARNING)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("pygls"):  # pygls' own transport warnings would echo forever
+            return
+        try:
+            self.server.window_log_message(
+                types.LogMessageParams(type=LEVELS.get(record.levelno, types.MessageType.Warning),
+                                       message=self.format(record))
+            )
+        except Exception:
+            pass
+
+
+def configure_logging(server: "KuraServer", log_file: str | None, level: str = "info") -> None:
+    root = logging.getLogger()
+    for existing in list(root.handlers):  # the CLI's default stderr handler would print twice
+        root.removeHandler(existing)
+    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.addHandler(EditorLogHandler(server))

@@ -1,0 +1,107 @@
+"""`create_server()` builds the one `KuraServer`; features register their handlers on it.
+
+The server object holds the session's state (settings, index, model worker, last error); features
+are plain functions in `lsp_server/features/`, one module per LSP feature area.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+FEATURES = (
+    "lifecycle",
+    "documents",
+    "navigation",
+    "completion",
+    "status",
+)
+
+T = TypeVar("T")
+
+
+class KuraServer(LanguageServer):
+    """The language server and its session state."""
+
+    def __init__(self) -> None:
+        super().__init__("kura", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.root: Path | None = None
+        self.locale: str = ""
+        self.index = None  # indexer.index.Index once opened
+        self.index_state = "not started"  # not started | indexing | ready | unavailable | error
+        self.index_progress: dict[str, Any] = {}
+        self.index_updated_at: float | None = None
+        self.watcher = None
+        self.completions = None  # assistant.tasks.complete.CompletionService once initialized
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None
+        self.recent_edits: dict[str, float] = {}  # repo-relative path -> last edit time
+        # Index reads and writes run here, never on the event loop; one thread keeps SQLite simple.
+        self.index_executor = ThreadPoolExecutor(1, thread_name_prefix="kura-index")
+
+    # --- helpers the features share -------------------------------------------------------
+
+    async def in_index_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.index_executor, fn, *args)
+
+    def relative_path(self, uri: str) -> str | None:
+        """The repository-relative POSIX path of a `file:` URI inside the root, else None."""
+        if self.root is None:
+            return None
+        path = uri_to_path(uri)
+        if path is None:
+            return None
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except (ValueError, OSError):
+            return None
+
+    def record_error(self, message: str, *, show: bool = False) -> None:
+        """Remember an error for `kura/status`; warn in the editor's log, pop up only if asked."""
+        log.warning("%s", message)
+        self.last_error, self.last_error_at = message, time.time()
+        self.log_to_editor(message, types.MessageType.Warning)
+        if show:
+            self.show_to_user(message, types.MessageType.Error)
+
+    def log_to_editor(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        try:
+            self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        except Exception:  # no client attached (e.g. during shutdown): the log file still has it
+            log.debug("could not forward log message", exc_info=True)
+
+    def show_to_user(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        except Exception:
+            log.debug("could not show message", exc_info=True)
+
+
+def uri_to_path(uri: str) -> Path | None:
+    from pygls.uris import to_fs_path
+
+    if not uri.startswith("file:"):
+        return None
+    fs_path = to_fs_path(uri)
+    return Path(fs_path) if fs_path else None
+
+
+def create_server() -> KuraServer:
+    server = KuraServer()
+    for name in FEATURES:
+        importlib.import_module(f"lsp_server.features.{name}").register(server)
+    return server
