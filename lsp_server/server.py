@@ -46,17 +46,24 @@ class KuraServer(LanguageServer):
         self.index_progress: dict[str, Any] = {}
         self.index_updated_at: float | None = None
         self.watcher = None
-        self.completions = None  # assistant.tasks.complete.CompletionService once initialized
+        self.completions = None  # assistant.completion.service.CompletionService once initialized
         self.last_error: str | None = None
         self.last_error_at: float | None = None
-        self.recent_edits: dict[str, float] = {}  # repo-relative path -> last edit time
-        # Index reads and writes run here, never on the event loop; one thread keeps SQLite simple.
+        self.recent_edits: dict[str, tuple[float, int]] = {}  # repo-relative path -> (time, line) of last edit
+        # Never on the event loop: index builds and updates run one at a time on their own thread,
+        # while queries (one SQLite connection per thread) run beside them, even mid-build.
         self.index_executor = ThreadPoolExecutor(1, thread_name_prefix="kura-index")
+        self.query_executor = ThreadPoolExecutor(2, thread_name_prefix="kura-query")
 
     # --- helpers the features share -------------------------------------------------------
 
     async def in_index_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run an index write (build, update) off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.index_executor, fn, *args)
+
+    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run an index read off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.query_executor, fn, *args)
 
     def relative_path(self, uri: str) -> str | None:
         """The repository-relative POSIX path of a `file:` URI inside the root, else None."""
@@ -69,6 +76,12 @@ class KuraServer(LanguageServer):
             return path.resolve().relative_to(self.root).as_posix()
         except (ValueError, OSError):
             return None
+
+    def index_updated(self) -> None:
+        """Called on the event loop after any index update."""
+        self.index_updated_at = time.time()
+        if self.completions is not None:
+            self.completions.index_changed()
 
     def record_error(self, message: str, *, show: bool = False) -> None:
         """Remember an error for `kura/status`; warn in the editor's log, pop up only if asked."""

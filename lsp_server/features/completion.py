@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from assistant.settings import Settings
-from assistant.tasks.complete import CompletionService, DocumentSnapshot
+from assistant.completion.service import CompletionService, DocumentSnapshot
+from assistant.context import RecentEdit
 from lsp_server.positions import WORD
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def register(server: "KuraServer") -> None:
         prefix = word_before(snapshot.text, snapshot.offset)
         items: list[types.CompletionItem] = []
         if prefix and ls.index is not None:
-            found = await ls.in_index_thread(ls.index.search_symbols, prefix, MAX_SYMBOL_ITEMS)
+            found = await ls.query(ls.index.search_symbols, prefix, MAX_SYMBOL_ITEMS)
             seen: set[str] = set()
             for d in found:
                 if d.name in seen or not d.name.lower().startswith(prefix.lower()[:1]):
@@ -115,11 +116,25 @@ def configure_completions(ls: "KuraServer", previous: Settings) -> None:
     """Create the completion service, or swap its model when the model settings changed."""
     if ls.completions is None:
         ls.completions = CompletionService(
-            ls.settings, index=lambda: ls.index, recent_paths=lambda: list(ls.recent_edits),
+            ls.settings, index=lambda: ls.index, recent=lambda path: recent_edits(ls, path),
             root=lambda: ls.root, on_error=ls.record_error,
         )
     elif previous.model != ls.settings.model or previous.completion != ls.settings.completion:
         ls.completions.reconfigure(ls.settings)
+
+
+def recent_edits(ls: "KuraServer", current: str | None, limit: int = 3) -> list[RecentEdit]:
+    """Other open files the user edited lately, newest first, with the line of the last edit."""
+    out = []
+    for path, (_, line) in sorted(ls.recent_edits.items(), key=lambda item: -item[1][0]):
+        if path == current or ls.root is None:
+            continue
+        doc = ls.workspace.text_documents.get((ls.root / path).as_uri())
+        if doc is not None:
+            out.append(RecentEdit(path, doc.source, line))
+        if len(out) == limit:
+            break
+    return out
 
 
 def _completion_kind(kind: int) -> types.CompletionItemKind:

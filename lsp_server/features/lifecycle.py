@@ -128,7 +128,7 @@ async def open_index(ls: "KuraServer") -> None:
 
     last_report = 0.0
 
-    def progress(done: int, total: int) -> None:  # called from the index thread
+    def progress(done: int, total: int, *_path) -> None:  # called from the index thread
         nonlocal last_report
         ls.index_progress = {"done": done, "total": total}
         now = time.monotonic()
@@ -145,13 +145,10 @@ async def open_index(ls: "KuraServer") -> None:
     root = ls.root
     assert root is not None
 
-    def build():
-        index = Index.open(root, index_path=index_path)
-        report = index.update(progress=progress)
-        return index, report
-
     try:
-        ls.index, report = await ls.in_index_thread(build)
+        # Open first (fast), so that requests arriving during the build see what is there already.
+        ls.index = await ls.in_index_thread(lambda: Index.open(root, index_path=index_path))
+        report = await ls.in_index_thread(lambda: ls.index.update(progress=progress))
     except Exception as exc:
         ls.index_state = "error"
         ls.record_error(f"kura: could not open the index for {root}: {exc}", show=True)
@@ -159,7 +156,7 @@ async def open_index(ls: "KuraServer") -> None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="failed"))
         return
     ls.index_state = "ready"
-    ls.index_updated_at = time.time()
+    ls.index_updated()
     rebuilt = getattr(ls.index, "rebuilt_reason", None) or getattr(report, "rebuilt_reason", None)
     if rebuilt:
         ls.log_to_editor(f"kura: the index was rebuilt: {rebuilt}", types.MessageType.Warning)
@@ -169,18 +166,8 @@ async def open_index(ls: "KuraServer") -> None:
         start_watcher(ls)
 
 
-def summary(report: object) -> str:
-    parsed = getattr(report, "parsed", None)
-    files = getattr(report, "files", None)
-    seconds = getattr(report, "seconds", None)
-    parts = []
-    if files is not None:
-        parts.append(f"{files} files")
-    if parsed is not None:
-        parts.append(f"{parsed} parsed")
-    if seconds is not None:
-        parts.append(f"{seconds:.1f}s")
-    return ", ".join(parts) or "done"
+def summary(report) -> str:
+    return f"{report.files} files, {report.indexed} parsed, {report.seconds:.1f}s"
 
 
 def start_watcher(ls: "KuraServer") -> None:
@@ -190,8 +177,8 @@ def start_watcher(ls: "KuraServer") -> None:
         return
     loop = asyncio.get_running_loop()
 
-    def updated(*_args) -> None:
-        loop.call_soon_threadsafe(setattr, ls, "index_updated_at", time.time())
+    def updated(*_args) -> None:  # on the watcher's thread
+        loop.call_soon_threadsafe(ls.index_updated)
 
     try:
         ls.watcher = IndexWatcher(ls.index, on_update=updated)

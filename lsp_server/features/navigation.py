@@ -23,7 +23,7 @@ def register(server: "KuraServer") -> None:
     async def workspace_symbol(ls: "KuraServer", params: types.WorkspaceSymbolParams):
         if ls.index is None:
             return []
-        found = await ls.in_index_thread(ls.index.search_symbols, params.query, MAX_WORKSPACE_SYMBOLS)
+        found = await ls.query(ls.index.search_symbols, params.query, MAX_WORKSPACE_SYMBOLS)
         return [
             types.SymbolInformation(
                 name=d.name, kind=_kind(d.kind), location=to_location(ls, d.path, d.name_range),
@@ -36,7 +36,7 @@ def register(server: "KuraServer") -> None:
     async def document_symbol(ls: "KuraServer", params: types.DocumentSymbolParams):
         doc = ls.workspace.get_text_document(params.text_document.uri)
         path = ls.relative_path(doc.uri) or doc.path
-        definitions = await ls.in_index_thread(live_definitions, path, doc.source)
+        definitions = await ls.query(live_definitions, path, doc.source)
         return nest_symbols(ls, path, definitions, doc.lines)
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
@@ -44,7 +44,7 @@ def register(server: "KuraServer") -> None:
         name, path = _name_at(ls, params.text_document.uri, params.position)
         if name is None or ls.index is None:
             return None
-        found = await ls.in_index_thread(ls.index.definitions, name)
+        found = await ls.query(ls.index.definitions, name)
         # Definitions in the current file first: the likeliest target for a local name.
         found = sorted(found, key=lambda d: (d.path != path, d.path, d.range.start_line))
         return [to_location(ls, d.path, d.name_range) for d in found] or None
@@ -54,7 +54,7 @@ def register(server: "KuraServer") -> None:
         name, _ = _name_at(ls, params.text_document.uri, params.position)
         if name is None or ls.index is None:
             return None
-        found = await ls.in_index_thread(ls.index.references, name)
+        found = await ls.query(ls.index.references, name)
         include_decl = params.context.include_declaration if params.context else True
         return [to_location(ls, r.path, r.range) for r in found if include_decl or not r.is_definition]
 
@@ -63,7 +63,7 @@ def register(server: "KuraServer") -> None:
         name, path = _name_at(ls, params.text_document.uri, params.position)
         if name is None or ls.index is None:
             return None
-        found = await ls.in_index_thread(ls.index.definitions, name)
+        found = await ls.query(ls.index.definitions, name)
         if not found:
             return None
         found = sorted(found, key=lambda d: (d.path != path, d.path))[:3]

@@ -1,0 +1,218 @@
+"""`CompletionService`: one completion request from document snapshot to finished suggestion.
+
+cache → debounce → context (worker thread) → prompt → model (its own thread, cancellable between
+tokens, superseded per document) → finalize → cache. Timings and counters for `kura/status`,
+`kura complete` and the benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from assistant.completion.cache import CompletionCache
+from assistant.completion.prompt import build_prompt
+from assistant.completion.shape import decide_shape
+from assistant.completion.stopping import should_stop
+from assistant.completion.stopping import finalize
+from assistant.context import ContextBudget, ContextBuilder, Document, RecentEdit
+from assistant.model_host import ModelHost
+from assistant.models.base import CANCELLED, LENGTH, GenerationRequest, ModelError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_DOCUMENT_CHARS = 20_000_000  # beyond this a document is not completed (and never copied around)
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    doc_id: str  # the URI, or any stable key for the document
+    path: str | None  # repository-relative POSIX path, None outside the repository
+    text: str
+    offset: int  # the cursor as a `str` index into text
+    language_id: str = ""
+    line: int = 0
+    character: int = 0
+    version: int | None = None
+
+
+@dataclass
+class CompletionOutcome:
+    id: str
+    text: str
+    from_cache: bool
+    timings: dict[str, float | int] = field(default_factory=dict)
+    stop_reason: str = ""
+
+
+@dataclass
+class CompletionStats:
+    requests: int = 0
+    cache_answers: int = 0
+    model_calls: int = 0
+    superseded: int = 0
+    timeouts: int = 0
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        share = self.reused_tokens / self.prompt_tokens if self.prompt_tokens else None
+        return {**self.__dict__, "reusedShare": share}
+
+
+class CompletionService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        index: Callable[[], Any] = lambda: None,
+        recent: Callable[[str | None], list[RecentEdit]] = lambda path: [],
+        root: Callable[[], Path | None] = lambda: None,
+        on_error: Callable[[str], None] = lambda message: None,
+        model: ModelHost | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model = model or ModelHost(settings.model)
+        self._index, self._recent, self._root, self._on_error = index, recent, root, on_error
+        self.cache = CompletionCache()
+        self.stats = CompletionStats()
+        self._builder: ContextBuilder | None = None
+        self._latest: dict[str, int] = {}  # doc_id -> sequence number of its newest request
+        self._sequence = 0
+        self._reported_error: str | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def preload(self) -> None:
+        self.model.preload()
+
+    def reconfigure(self, settings: Settings) -> None:
+        if settings.model != self.settings.model:
+            self.model.reconfigure(settings.model)
+            self._builder = None
+            self.cache.clear()
+        if settings.completion != self.settings.completion:
+            self._builder = None
+        self.settings = settings
+
+    def index_changed(self) -> None:
+        if self._builder is not None:
+            self._builder.index_changed()
+
+    def forget(self, doc_id: str, path: str | None = None) -> None:
+        self.cache.invalidate(doc_id)
+        self._latest.pop(doc_id, None)
+        if self._builder is not None and path:
+            self._builder.forget(path)
+
+    def accepted(self, doc_id: str) -> None:
+        self.cache.accepted(doc_id)
+
+    def close(self) -> None:
+        self.model.close()
+
+    def status(self) -> dict[str, Any]:
+        return {**self.model.status(), "completion": self.stats.as_dict()}
+
+    # --- one request ---------------------------------------------------------------------------
+
+    async def complete(self, snap: DocumentSnapshot) -> CompletionOutcome | None:
+        """The suggestion at the cursor, "" when there is none, None when superseded or failed."""
+        started = time.perf_counter()
+        self.stats.requests += 1
+        if len(snap.text) > MAX_DOCUMENT_CHARS:
+            return None
+        prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset :]
+        hit = self.cache.lookup(snap.doc_id, prefix, suffix)
+        if hit is not None:
+            self.stats.cache_answers += 1
+            return CompletionOutcome(_new_id(), hit.text, True, {"total_ms": _ms(started), "model_ms": 0.0}, hit.source)
+
+        self._sequence += 1
+        mine = self._latest[snap.doc_id] = self._sequence
+        debounce = self.settings.completion.debounce_ms / 1000
+        if debounce:
+            await asyncio.sleep(debounce)
+            if self._latest.get(snap.doc_id) != mine:  # the user kept typing
+                self.stats.superseded += 1
+                return None
+        cap = self.settings.completion.first_suggestion_timeout_ms / 1000
+        try:
+            return await asyncio.wait_for(self._generate(snap, prefix, suffix, started), timeout=cap or None)
+        except asyncio.TimeoutError:
+            self.stats.timeouts += 1
+            log.info("completion gave up after %.0f ms (completion.firstSuggestionTimeoutMs)", cap * 1000)
+            return None
+        except ModelError as exc:
+            self._report(str(exc))
+            return None
+
+    async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float) -> CompletionOutcome | None:
+        worker = await self.model.worker()
+        backend = worker.backend
+        path = snap.path or _fallback_path(snap)
+        shape = decide_shape(snap.text, snap.offset, path, max_lines=self.settings.completion.max_lines)
+        builder = self._context_builder(backend.count_tokens)
+        t_context = time.perf_counter()
+        context = await asyncio.to_thread(builder.build, Document(path, snap.text, snap.offset), self._recent(snap.path))
+        context_ms = _ms(t_context)
+        root = self._root()
+        prompt = build_prompt(context, shape, backend.fim_template(), repo=root.name if root else None)
+        request = GenerationRequest(
+            prompt=prompt.text, stop=prompt.stop, max_tokens=self.settings.completion.max_tokens,
+            should_stop=lambda text: should_stop(text, shape),
+        )
+        result = await worker.generate(request, key=snap.doc_id)
+        if result.stop_reason == CANCELLED:
+            self.stats.superseded += 1
+            return None
+        self.stats.model_calls += 1
+        self.stats.prompt_tokens += result.prompt_tokens
+        self.stats.reused_tokens += result.reused_tokens
+        text = finalize(result.text, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH)
+        self.cache.store(snap.doc_id, prefix, suffix, text)
+        self._reported_error = None
+        timings = {
+            "total_ms": _ms(started), "model_ms": round(result.model_ms, 1), "context_ms": context_ms,
+            "first_token_ms": round(result.first_token_ms, 1) if result.first_token_ms is not None else None,
+            "prompt_tokens": result.prompt_tokens, "reused_tokens": result.reused_tokens,
+            "generated_tokens": result.generated_tokens, "context_tokens": context.snippet_tokens,
+            "mode": shape.mode, "fim": prompt.fim,
+        }
+        return CompletionOutcome(_new_id(), text, False, timings, result.stop_reason)
+
+    def _context_builder(self, count_tokens: Callable[[str], int]) -> ContextBuilder:
+        index = self._index()
+        if self._builder is None or self._builder.index is not index:
+            budget = ContextBudget(max_context_tokens=self.settings.completion.context_tokens)
+            self._builder = ContextBuilder(index, count_tokens, budget)
+        return self._builder
+
+    def _report(self, message: str) -> None:
+        """Tell the user about a model problem once, not on every keystroke."""
+        if message != self._reported_error:
+            self._reported_error = message
+            self._on_error(message)
+
+
+def _fallback_path(snap: DocumentSnapshot) -> str:
+    """A path whose suffix names the language, for documents outside the repository (untitled...)."""
+    name = snap.doc_id.rsplit("/", 1)[-1]
+    if "." in name:
+        return name
+    suffixes = {"python": ".py", "javascript": ".js", "typescript": ".ts", "typescriptreact": ".tsx", "go": ".go",
+                "java": ".java", "rust": ".rs", "c": ".c", "cpp": ".cpp", "csharp": ".cs", "ruby": ".rb", "php": ".php"}
+    return "untitled" + suffixes.get(snap.language_id, "")
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

@@ -1,0 +1,739 @@
+"""Repository context for a completion, within a token budget, ordered so that what changes least
+comes first: imports-level signatures, recently edited files, per-function definitions and chunks,
+then the local window with the cursor last; so that while the user types, the model's KV cache keeps
+the prompt's head and only new tokens are evaluated.
+
+Stability is deliberate: the window's first line moves in jumps rather than a line at a time, and the
+per-function snippets are chosen once per enclosing function and only appended to while it stays.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assistant.completion.shape import Scope, language_name_for_path, line_comment, local_syntax
+from indexer import kinds
+from indexer.model import Chunk, Definition, Import
+
+log = logging.getLogger(__name__)
+
+IMPORT = "import"
+RECENT = "recent"
+DEFINITION = "definition"
+CHUNK = "chunk"
+
+
+class IndexQueries(Protocol):
+    """The part of `indexer.index.Index` that context needs."""
+
+    def definitions(self, name: str) -> list[Definition]: ...
+
+    def imports(self, path: str) -> list[Import]: ...
+
+    def search_chunks(self, text: str, limit: int = 10) -> list[tuple[Chunk, float]]: ...
+
+    def file_symbols(self, path: str) -> list[Definition]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    path: str  # repository-relative, POSIX separators
+    text: str  # the editor's current text
+    offset: int  # the cursor, a `str` index into text
+
+
+@dataclass(frozen=True, slots=True)
+class RecentEdit:
+    """Another file the user edited lately, and the line (0-based) where."""
+
+    path: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContextBudget:
+    """How `max_context_tokens` is shared. The window gets `window_share`, of which the suffix gets
+    `suffix_share`; the rest is repository context, split between the sections (what a section
+    leaves unused passes on to the next)."""
+
+    max_context_tokens: int = 1500
+    window_share: float = 0.6
+    suffix_share: float = 0.25
+    imports_share: float = 0.3
+    recent_share: float = 0.15
+    definitions_share: float = 0.35
+    chunks_share: float = 0.2
+    nearby_lines: int = 30  # identifiers this far above the cursor count as used near it
+    recent_lines: int = 5  # lines shown each side of a recent edit
+    definitions_per_name: int = 2
+    chunk_candidates: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    kind: str  # IMPORT, RECENT, DEFINITION or CHUNK
+    path: str
+    line: int  # 0-based first line
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}:{self.line + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionContext:
+    """What goes into a completion prompt, in prompt order: snippets, then prefix, cursor, suffix."""
+
+    path: str
+    language: str
+    prefix: str  # the window before the cursor, whole lines but the cursor's
+    suffix: str  # the window after the cursor, whole lines but the cursor's
+    snippets: tuple[Snippet, ...] = ()
+    window_start_line: int = 0
+    window_end_line: int = 0
+    prefix_tokens: int = 0
+    suffix_tokens: int = 0
+    snippet_tokens: int = 0
+
+    @property
+    def comment(self) -> str:
+        return line_comment(self.language)
+
+    def repo_context(self) -> list[tuple[str, str]]:
+        """(label, text) pairs, as `FimTemplate.render(..., repo_context=...)` takes them."""
+        return [(s.label, s.text) for s in self.snippets]
+
+
+@dataclass
+class _Session:
+    """Per enclosing function: what was chosen, so that it is not reshuffled while the user types."""
+
+    key: tuple
+    definitions: list[Snippet] = field(default_factory=list)
+    considered: set[str] = field(default_factory=set)
+    chunks: tuple[Snippet, ...] | None = None
+
+
+class _Lru(OrderedDict):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class ContextBuilder:
+    """Builds `CompletionContext`s for one index and one model's tokenizer, keeping what makes them
+    stable (window starts, per-function selections) and cheap (token counts, index lookups)."""
+
+    def __init__(
+        self,
+        index: IndexQueries | None,
+        count_tokens: Callable[[str], int],
+        budget: ContextBudget | None = None,
+    ) -> None:
+        self.index = index
+        self.count_tokens = count_tokens
+        self.budget = budget or ContextBudget()
+        self._lock = threading.Lock()
+        self._token_counts: _Lru = _Lru(20000)
+        self._window_starts: dict[str, int] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._lookups: _Lru = _Lru(4096)
+        self._imports: _Lru = _Lru(64)
+
+    def index_changed(self) -> None:
+        """Drop what was read from the index (call after an index update)."""
+        with self._lock:
+            self._lookups.clear()
+            self._imports.clear()
+            self._sessions.clear()
+
+    def forget(self, path: str) -> None:
+        """The document closed."""
+        with self._lock:
+            self._window_starts.pop(path, None)
+            self._sessions.pop(path, None)
+
+    def build(self, document: Document, recent: Sequence[RecentEdit] = ()) -> CompletionContext:
+        with self._lock:
+            return self._build(document, recent)
+
+    # --- the local window ---------------------------------------------------------------------
+
+    def _tokens(self, text: str) -> int:
+        count = self._token_counts.get(text)
+        if count is None:
+            count = max(0, int(self.count_tokens(text))) if text else 0
+            self._token_counts.put(text, count)
+        return count
+
+    def _prefix_window(self, doc: Document, line_start: int, cursor_line: int, budget: int):
+        """(first line, first offset, tokens) of the window before the cursor.
+
+        The first line is remembered per document and kept while the window fits and is not much
+        smaller than the budget; when it no longer fits, it jumps down so that the window fills 75%
+        of the budget, leaving room to type before the next jump.
+        """
+        text, offset = doc.text, doc.offset
+        partial = text[line_start:offset]
+        total = self._tokens(partial)
+        if total > budget:  # one enormous line: keep its end
+            keep = max(1, len(partial) * budget // max(total, 1))
+            return cursor_line, offset - keep, budget
+        remembered = self._window_starts.get(doc.path)
+        if remembered is not None and remembered <= cursor_line:
+            start, first, tokens = line_start, cursor_line, total
+            fits = True
+            for s, line in _lines_before(text, line_start, cursor_line - remembered):
+                tokens += self._tokens(line + "\n")
+                start, first = s, first - 1
+                if tokens > budget:
+                    fits = False
+                    break
+            if fits and first == remembered and (first == 0 or tokens >= budget // 2):
+                return first, start, tokens
+        target = budget * 3 // 4
+        start, first, tokens = line_start, cursor_line, total
+        for s, line in _lines_before(text, line_start, cursor_line):
+            cost = self._tokens(line + "\n")
+            if tokens + cost > target:
+                break
+            tokens += cost
+            start, first = s, first - 1
+        self._window_starts[doc.path] = first
+        return first, start, tokens
+
+    def _suffix_window(self, doc: Document, cursor_line: int, budget: int):
+        """(suffix text, last line, tokens): the rest of the cursor's line and whole lines below."""
+        text, offset = doc.text, doc.offset
+        end = text.find("\n", offset)
+        if end < 0:
+            rest = text[offset:]
+            return rest, cursor_line, min(self._tokens(rest), budget)
+        tokens = self._tokens(text[offset:end])
+        if tokens > budget:
+            return "", cursor_line, 0
+        last = cursor_line
+        while end < len(text):
+            nxt = text.find("\n", end + 1)
+            if nxt < 0:
+                nxt = len(text)
+            cost = self._tokens(text[end:nxt])
+            if tokens + cost > budget:
+                break
+            tokens += cost
+            end, last = nxt, last + 1
+        return text[offset:end], last, tokens
+
+    # --- assembling ---------------------------------------------------------------------------
+
+    def _build(self, doc: Document, recent: Sequence[RecentEdit]) -> CompletionContext:
+        offset = max(0, min(doc.offset, len(doc.text)))
+        if offset != doc.offset:
+            doc = Document(doc.path, doc.text, offset)
+        b = self.budget
+        language = language_name_for_path(doc.path)
+        window_budget = int(b.max_context_tokens * b.window_share)
+        suffix_budget = int(window_budget * b.suffix_share)
+        prefix_budget = window_budget - suffix_budget
+        repo_budget = b.max_context_tokens - window_budget
+
+        line_start = doc.text.rfind("\n", 0, offset) + 1
+        cursor_line = doc.text.count("\n", 0, offset)
+        first_line, start, prefix_tokens = self._prefix_window(doc, line_start, cursor_line, prefix_budget)
+        suffix, last_line, suffix_tokens = self._suffix_window(doc, cursor_line, suffix_budget)
+        window = (first_line, last_line)
+
+        snippets: list[Snippet] = []
+        used_total = 0
+        shown: set[tuple[str, int]] = set()  # definitions an earlier section has shown
+        if self.index is not None or recent:
+            local = local_syntax(doc.text, offset, doc.path)
+            scope = local.scope if local else None
+            session = self._session(doc, scope, cursor_line)
+            # In prompt order: what changes least first.
+            sections: list[tuple[float, Callable[[int], tuple[list[Snippet], int]]]] = [
+                (b.imports_share, lambda n: self._import_snippets(doc, n, shown)),
+                (b.recent_share, lambda n: self._recent_snippets(doc, recent, n)),
+                (
+                    b.definitions_share,
+                    lambda n: self._definition_snippets(doc, scope, cursor_line, window, session, n, shown),
+                ),
+                (b.chunks_share, lambda n: self._chunk_snippets(doc, scope, cursor_line, window, session, n)),
+            ]
+            carry = 0
+            for share, make in sections:
+                budget = int(repo_budget * share) + carry
+                try:
+                    chosen, used = make(budget)
+                except Exception as error:  # an index being rebuilt or locked must not fail a completion
+                    log.warning("repository context for %s left out: %s", doc.path, error)
+                    chosen, used = [], 0
+                snippets.extend(chosen)
+                used_total += used
+                carry = max(0, budget - used)
+
+        return CompletionContext(
+            path=doc.path,
+            language=language,
+            prefix=doc.text[start:offset],
+            suffix=suffix,
+            snippets=tuple(snippets),
+            window_start_line=first_line,
+            window_end_line=last_line,
+            prefix_tokens=prefix_tokens,
+            suffix_tokens=suffix_tokens,
+            snippet_tokens=used_total,
+        )
+
+    def _snippet_tokens(self, snippet: Snippet) -> int:
+        # The label line costs tokens too (a comment or a file separator with the path).
+        return self._tokens(snippet.label + "\n") + self._tokens(snippet.text + "\n")
+
+    def _lookup(self, name: str) -> list[Definition]:
+        found = self._lookups.get(name)
+        if found is None:
+            found = list(self.index.definitions(name)) if self.index is not None else []
+            self._lookups.put(name, found)
+        return found
+
+    def _file_imports(self, path: str) -> list[Import]:
+        found = self._imports.get(("imports", path))
+        if found is None:
+            found = list(self.index.imports(path)) if self.index is not None else []
+            self._imports.put(("imports", path), found)
+        return found
+
+    # --- sections -----------------------------------------------------------------------------
+
+    def _import_snippets(
+        self, doc: Document, budget: int, shown: set[tuple[str, int]]
+    ) -> tuple[list[Snippet], int]:
+        """Signatures of what the file imports from the repository, grouped per file."""
+        if self.index is None or budget <= 0:
+            return [], 0
+        key = ("snippets", doc.path, budget)
+        cached = self._imports.get(key)
+        if cached is None:
+            cached = self._choose_imports(doc, budget)
+            self._imports.put(key, cached)
+        snippets, used, covered = cached
+        shown.update(covered)
+        return snippets, used
+
+    def _choose_imports(self, doc: Document, budget: int):
+        language = language_name_for_path(doc.path)
+        chosen: dict[str, list[Definition]] = {}
+        used = 0
+        seen: set[tuple[str, int]] = set()
+        for imp in self._file_imports(doc.path):
+            for definition in self._imported_definitions(doc.path, imp, language):
+                where = (definition.path, definition.range.start_line)
+                if definition.path == doc.path or where in seen:
+                    continue
+                seen.add(where)
+                cost = self._tokens(_render_definition(definition, brief=True) + "\n")
+                if not chosen.get(definition.path):
+                    cost += self._tokens(f"{definition.path}:{definition.range.start_line + 1}\n")
+                if used + cost > budget:
+                    continue
+                used += cost
+                chosen.setdefault(definition.path, []).append(definition)
+        snippets = []
+        for path in sorted(chosen):
+            defs = sorted(chosen[path], key=lambda d: (d.range.start_line, d.range.start_col))
+            text = "\n".join(_render_definition(d, brief=True) for d in defs)
+            snippets.append(Snippet(IMPORT, path, defs[0].range.start_line, text))
+        covered = {(d.path, d.range.start_line) for defs in chosen.values() for d in defs}
+        return snippets, used, covered
+
+    def _imported_definitions(self, path: str, imp: Import, language: str) -> list[Definition]:
+        stems = _module_stems(imp.module, path, language)
+        if not stems:
+            return []
+        out: list[Definition] = []
+        for name in imp.names[:12]:
+            matches = [
+                d
+                for d in self._lookup(name)
+                if "." not in d.qualname and _path_matches(d.path, stems, language)
+            ]
+            if not matches:  # `from pkg import module`: the name may be a module itself
+                sub = _module_stems(f"{imp.module}.{name}" if language == "python" else name, path, language)
+                matches = self._module_symbols(sub)
+            out.extend(matches[:3])
+        if not imp.names:
+            out.extend(self._module_symbols(stems))
+        return out
+
+    def _module_symbols(self, stems: list[str]) -> list[Definition]:
+        """Top-level definitions of the first candidate file of a module that the index knows."""
+        if self.index is None:
+            return []
+        for candidate in _candidate_files(stems):
+            key = ("file", candidate)
+            symbols = self._imports.get(key)
+            if symbols is None:
+                symbols = [d for d in self.index.file_symbols(candidate) if "." not in d.qualname]
+                self._imports.put(key, symbols)
+            if symbols:
+                return [d for d in symbols if d.kind in _API_KINDS][:12]
+        return []
+
+    def _recent_snippets(
+        self, doc: Document, recent: Sequence[RecentEdit], budget: int
+    ) -> tuple[list[Snippet], int]:
+        """The lines around each recent edit in other files, in path order."""
+        by_path: dict[str, RecentEdit] = {}
+        for edit in recent:
+            if edit.path != doc.path and edit.path not in by_path:
+                by_path[edit.path] = edit
+        if not by_path or budget <= 0:
+            return [], 0
+        share = budget // len(by_path)
+        snippets, used = [], 0
+        for path in sorted(by_path):
+            edit = by_path[path]
+            lines = edit.text.split("\n")
+            line = max(0, min(edit.line, len(lines) - 1))
+            first = max(0, line - self.budget.recent_lines)
+            last = min(len(lines), line + self.budget.recent_lines + 1)
+            while last > first:
+                snippet = Snippet(RECENT, path, first, "\n".join(lines[first:last]).rstrip())
+                cost = self._snippet_tokens(snippet)
+                if cost <= share and snippet.text.strip():
+                    snippets.append(snippet)
+                    used += cost
+                    break
+                # Too big: shrink around the edit, the far side first.
+                if last - 1 - line >= line - first:
+                    last -= 1
+                else:
+                    first += 1
+        return snippets, used
+
+    def _session(self, doc: Document, scope: Scope | None, cursor_line: int) -> _Session:
+        if scope is not None:
+            key = (scope.start_line, scope.header)
+        else:  # module level: a new session every 40 lines
+            key = ("module", cursor_line // 40)
+        session = self._sessions.get(doc.path)
+        if session is None or session.key != key:
+            session = self._sessions[doc.path] = _Session(key)
+        return session
+
+    def _definition_snippets(
+        self,
+        doc: Document,
+        scope: Scope | None,
+        cursor_line: int,
+        window: tuple[int, int],
+        session: _Session,
+        budget: int,
+        shown: set[tuple[str, int]],
+    ) -> tuple[list[Snippet], int]:
+        """Definitions of the names used near the cursor: those chosen earlier in this function
+        first, in their order; then new ones, nearest first while they fit, placed by path/line."""
+        kept, used = [], 0
+        for snippet in session.definitions:
+            cost = self._snippet_tokens(snippet)
+            if used + cost > budget:
+                break
+            if not _visible(snippet, doc.path, window) and (snippet.path, snippet.line) not in shown:
+                kept.append(snippet)
+                used += cost
+        if self.index is None:
+            return kept, used
+
+        first = cursor_line - self.budget.nearby_lines
+        if scope is not None:
+            first = max(first, scope.start_line)
+        uses = _uses_near_cursor(doc.text, doc.offset, max(0, first))
+        have = {(s.path, s.line) for s in kept} | shown
+        imports = self._file_imports(doc.path)
+        language = language_name_for_path(doc.path)
+        stems = _import_stems(imports, doc.path, language)
+        added: list[Snippet] = []
+        for name, attribute in uses:
+            if name in session.considered:
+                continue
+            session.considered.add(name)
+            for definition in self._pick_definitions(name, attribute, doc, scope, window, stems, language):
+                snippet = Snippet(
+                    DEFINITION, definition.path, definition.range.start_line, _render_definition(definition)
+                )
+                if (snippet.path, snippet.line) in have:
+                    continue
+                cost = self._snippet_tokens(snippet)
+                if used + cost > budget:
+                    continue
+                have.add((snippet.path, snippet.line))
+                added.append(snippet)
+                used += cost
+        added.sort(key=lambda s: (s.path, s.line))
+        session.definitions.extend(added)
+        return kept + added, used
+
+    def _pick_definitions(
+        self,
+        name: str,
+        attribute: bool,
+        doc: Document,
+        scope: Scope | None,
+        window: tuple[int, int],
+        import_stems: list[str],
+        language: str,
+    ) -> list[Definition]:
+        candidates = [d for d in self._lookup(name) if d.kind in _DEFINITION_KINDS]
+        if any(d.path == doc.path for d in candidates):
+            # Defined in this file: that is the one meant, not a namesake elsewhere.
+            candidates = [d for d in candidates if d.path == doc.path]
+
+        def known(d: Definition) -> bool:
+            return d.path == doc.path or _path_matches(d.path, import_stems, language)
+
+        found = []
+        for d in candidates:
+            if d.path == doc.path and (
+                window[0] <= d.range.start_line <= window[1]
+                or (scope is not None and d.range.start_line == scope.start_line)
+            ):
+                continue  # already in the window
+            if attribute and not known(d):
+                continue  # `x.name` could be any class's `name`: trust what the file imports
+            found.append(d)
+        found.sort(key=lambda d: (d.path != doc.path, not known(d), d.path, d.range.start_line))
+        limit = self.budget.definitions_per_name
+        if len(found) > 2 * limit:
+            found = [d for d in found if known(d)]  # a common name, defined all over
+        return found[:limit]
+
+    def _chunk_snippets(
+        self,
+        doc: Document,
+        scope: Scope | None,
+        cursor_line: int,
+        window: tuple[int, int],
+        session: _Session,
+        budget: int,
+    ) -> tuple[list[Snippet], int]:
+        """BM25 chunks like the enclosing function, chosen once per function."""
+        if session.chunks is None:
+            session.chunks = tuple(self._choose_chunks(doc, scope, cursor_line, window, budget))
+        kept, used = [], 0
+        for snippet in session.chunks:
+            cost = self._snippet_tokens(snippet)
+            if used + cost > budget:
+                break
+            kept.append(snippet)
+            used += cost
+        return kept, used
+
+    def _choose_chunks(
+        self, doc: Document, scope: Scope | None, cursor_line: int, window: tuple[int, int], budget: int
+    ) -> list[Snippet]:
+        if self.index is None or budget <= 0:
+            return []
+        first = scope.start_line if scope is not None else cursor_line - self.budget.nearby_lines
+        names = _names_near_cursor(doc.text, doc.offset, max(0, first))
+        if not names:
+            return []
+        query = " ".join(names[:40])
+        chosen, used = [], 0
+        for chunk, _score in self.index.search_chunks(query, self.budget.chunk_candidates):
+            if chunk.path == doc.path and (
+                chunk.start_line <= window[1] and chunk.end_line >= window[0]
+            ):
+                continue  # the window shows it already
+            snippet = _fit_chunk(chunk, budget - used, self._snippet_tokens)
+            if snippet is None:
+                continue
+            chosen.append(snippet)
+            used += self._snippet_tokens(snippet)
+        chosen.sort(key=lambda s: (s.path, s.line))
+        return chosen
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+# What is worth a signature in the prompt (not fields or variables).
+_DEFINITION_KINDS = {
+    kinds.FUNCTION,
+    kinds.METHOD,
+    kinds.CONSTRUCTOR,
+    kinds.CLASS,
+    kinds.INTERFACE,
+    kinds.STRUCT,
+    kinds.ENUM,
+    kinds.CONSTANT,
+    kinds.MODULE,
+    kinds.TYPE_PARAMETER,
+}
+_API_KINDS = _DEFINITION_KINDS
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEYWORDS = frozenset(
+    """
+    and as assert async await break case catch class const continue def default defer del delete do
+    elif else enum except export extends false False finally fn for from func function go if impl
+    import in instanceof interface is lambda let match mod mut new nil None nonlocal not null or
+    package pass pub raise return select self Self static struct super switch this throw true True
+    try type typeof undefined use var void while with yield chan map range string int float bool str
+    len print list dict set tuple object any bytes error byte rune number boolean
+    """.split()
+)
+
+
+def _names_near_cursor(text: str, offset: int, first_line: int) -> list[str]:
+    """Identifiers from the start of `first_line` to the cursor, nearest the cursor first."""
+    return [name for name, _attribute in _uses_near_cursor(text, offset, first_line)]
+
+
+def _uses_near_cursor(text: str, offset: int, first_line: int) -> list[tuple[str, bool]]:
+    """(identifier, whether it is only ever used as an attribute `x.name`), nearest first."""
+    start = text.rfind("\n", 0, offset) + 1
+    line = text.count("\n", 0, offset)
+    while line > first_line and start > 0:
+        start = text.rfind("\n", 0, start - 1) + 1
+        line -= 1
+    order: list[str] = []
+    attribute_only: dict[str, bool] = {}
+    for match in reversed(list(_IDENTIFIER.finditer(text, start, offset))):
+        name = match.group()
+        if name in _KEYWORDS or len(name) < 2:
+            continue
+        is_attribute = match.start() > 0 and text[match.start() - 1] == "."
+        if name not in attribute_only:
+            order.append(name)
+            attribute_only[name] = is_attribute
+        elif not is_attribute:
+            attribute_only[name] = False
+    return [(name, attribute_only[name]) for name in order]
+
+
+def _visible(snippet: Snippet, path: str, window: tuple[int, int]) -> bool:
+    return snippet.path == path and window[0] <= snippet.line <= window[1]
+
+
+def _render_definition(d: Definition, brief: bool = False) -> str:
+    """Signature and doc, written as the definition's language would."""
+    signature = d.signature.rstrip()
+    doc = d.doc.strip()
+    if doc:
+        paragraph = doc.split("\n\n", 1)[0].strip().split("\n")
+        doc = "\n".join(line.strip() for line in paragraph[: 1 if brief else 4])
+    if not doc:
+        return signature
+    python = d.language == "python" or d.path.endswith((".py", ".pyi"))
+    if python:
+        indent = " " * (len(signature) - len(signature.lstrip()) + 4)
+        body = doc.replace("\n", "\n" + indent)
+        return f'{signature}\n{indent}"""{body}"""'
+    comment = line_comment(d.language or language_name_for_path(d.path))
+    indent = signature[: len(signature) - len(signature.lstrip())]
+    lines = "\n".join(f"{indent}{comment} {line}".rstrip() for line in doc.split("\n"))
+    return f"{lines}\n{signature}"
+
+
+def _fit_chunk(chunk: Chunk, budget: int, cost_of: Callable[[Snippet], int]) -> Snippet | None:
+    lines = chunk.text.rstrip().split("\n")
+    while lines:
+        snippet = Snippet(CHUNK, chunk.path, chunk.start_line, "\n".join(lines))
+        if cost_of(snippet) <= budget:
+            return snippet
+        if len(lines) <= 3:
+            return None
+        lines = lines[: len(lines) * 3 // 4]  # keep the head: the signature says the most
+    return None
+
+
+def _module_stems(module: str, path: str, language: str) -> list[str]:
+    """Repository path stems (no suffix) a module spec may name, relative to the importing file."""
+    module = module.strip().strip("\"'")
+    if not module:
+        return []
+    here = posixpath.dirname(path)
+    if language == "python":
+        dots = len(module) - len(module.lstrip("."))
+        rest = module[dots:].replace(".", "/")
+        if dots:
+            base = here
+            for _ in range(dots - 1):
+                base = posixpath.dirname(base)
+            stem = posixpath.join(base, rest) if rest else base
+            return [stem.strip("/")] if stem else []
+        return [rest]
+    if module.startswith("."):
+        stem = posixpath.normpath(posixpath.join(here, module))
+        return [] if stem.startswith("..") else [stem]
+    # Package paths (Go import paths, crate paths): the repository holds them as a path suffix.
+    return [module.replace("::", "/").replace("\\", "/")]
+
+
+def _import_stems(imports: list[Import], path: str, language: str) -> list[str]:
+    stems: list[str] = []
+    for imp in imports:
+        stems += _module_stems(imp.module, path, language)
+        if language == "python":  # `from pkg import module`
+            for name in imp.names:
+                dotted = f"{imp.module}.{name}" if imp.module.strip(".") else imp.module + name
+                stems += _module_stems(dotted, path, language)
+    return list(dict.fromkeys(stems))
+
+
+def _path_matches(path: str, stems: list[str], language: str) -> bool:
+    """Whether a repository file belongs to one of the module stems: its file, its package
+    `__init__`/`index`, or (Go, where a package is a directory) any file in its directory."""
+    if not stems:
+        return False
+    root, _ext = posixpath.splitext(path)
+    directory = posixpath.dirname(path)
+    candidates = (root, directory) if language == "go" else (root,)
+    for stem in stems:
+        if not stem:
+            continue
+        for candidate in candidates:
+            if candidate == stem or candidate.endswith("/" + stem):
+                return True
+        if root.endswith(("/__init__", "/index", "/mod")) and (
+            directory == stem or directory.endswith("/" + stem)
+        ):
+            return True
+    return False
+
+
+_SUFFIX_GUESSES = (".py", "/__init__.py", ".ts", ".tsx", ".js", "/index.ts", "/index.js", ".go", ".rs")
+
+
+def _candidate_files(stems: list[str]) -> list[str]:
+    out = []
+    for stem in stems:
+        for suffix in _SUFFIX_GUESSES:
+            out.append(stem + suffix)
+            out.append("src/" + stem + suffix)
+    return out
+
+
+def _lines_before(text: str, line_start: int, limit: int):
+    """Yield (start, line) for up to `limit` lines before the line starting at `line_start`."""
+    end = line_start - 1
+    for _ in range(max(0, limit)):
+        if end < 0:
+            return
+        start = text.rfind("\n", 0, end) + 1
+        yield start, text[start:end]
+        end = start - 1
