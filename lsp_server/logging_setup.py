@@ -43,3 +43,5 @@ def configure_logging(server: "KuraServer", log_file: str | None, level: str = "
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.addHandler(EditorLogHandler(server))
+    # pygls logs every message it sends at INFO: only worth having when debugging the protocol.
+    logging.getLogger("pygls").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)

@@ -116,16 +116,30 @@ async def start(client: LanguageClient, root: Path | None, options: dict | None 
     return await client.initialize_session(params)
 
 
+def to_plain(value):
+    """pygls hands custom-request results to the client as nested namedtuples; tests want dicts."""
+    if hasattr(value, "_asdict"):
+        return {k: to_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value
+
+
+async def status(client: LanguageClient) -> dict:
+    return to_plain(await client.protocol.send_request_async("kura/status", {}))
+
+
 async def wait_for_index(client: LanguageClient, timeout: float = 60) -> dict:
     """Poll `kura/status` until the index is ready (or failed)."""
     import asyncio
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        status = await client.protocol.send_request_async("kura/status", {})
-        state = status["index"]["state"]
-        if state in ("ready", "error", "unavailable"):
-            return status
+        current = await status(client)
+        if current["index"]["state"] in ("ready", "error", "unavailable"):
+            return current
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"index not ready after {timeout}s: {status}")
+            raise AssertionError(f"index not ready after {timeout}s: {current}")
         await asyncio.sleep(0.1)
