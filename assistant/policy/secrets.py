@@ -1,0 +1,366 @@
+"""Secret detectors: built-in formats, detect-secrets' regex plugins, and the policy's own regexes.
+
+`SecretScanner(redaction).scan(text, path) -> list[Hit]` is pure; a hit carries the rule id and
+span, never a copy of the matched value beyond the caller's own text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.policy.model import Action, Redaction
+
+PLACEHOLDER = re.compile(r"KURA_[A-Z]+_\d+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A detector's match over `text[start:end]`."""
+
+    rule_id: str
+    kind: str  # "secret" or a name category ("email", "ip", "host", "url", "term", "ident")
+    start: int
+    end: int
+    action: str  # "redact" | "block" for secrets; "replace" for names
+
+
+Check = Callable[[str, re.Match, str | None], bool]  # (value, match, path) -> is it a secret?
+
+
+@dataclass(frozen=True)
+class Detector:
+    id: str
+    description: str
+    regex: re.Pattern
+    group: int | str = 0
+    check: Check | None = None
+    needles: tuple[str, ...] = ()  # lowercase substrings one of which must occur (a cheap prefilter)
+
+
+# ---------------------------------------------------------------------------------------------
+# Value heuristics
+
+_PLACEHOLDER_VALUES = {
+    "", "password", "passwd", "secret", "token", "changeme", "change_me", "changeit", "xxx", "xxxx",
+    "none", "null", "nil", "undefined", "true", "false", "todo", "redacted", "example", "dummy",
+    "string", "str", "required", "optional", "your_password", "yourpassword", "your-password",
+    "your_token", "your_api_key", "your-api-key", "api_key", "apikey", "secret_key", "access_token",
+    "refresh_token", "id_token", "bearer", "basic", "token_type", "client_credentials", "password123"[:0],
+}
+_CONFIG_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".properties", ".yaml", ".yml", ".toml", ".sh",
+                    ".bash", ".zsh", ".envrc", ".tfvars", ".netrc", ".npmrc", ".pypirc", ".txt")
+
+
+def is_placeholder_value(value: str) -> bool:
+    v = value.strip()
+    if v.lower() in _PLACEHOLDER_VALUES or PLACEHOLDER.fullmatch(v):
+        return True
+    if re.fullmatch(r"[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{[^{}]*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
+        return True
+    return bool(PLACEHOLDER.fullmatch(v.strip("'\"")))
+
+
+def shannon_entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _looks_config(path: str | None) -> bool:
+    if not path:
+        return True  # unknown: assume the looser syntax, i.e. detect more
+    name = path.rsplit("/", 1)[-1].lower()
+    return (".env" in name or name.startswith("dockerfile") or name.endswith(_CONFIG_SUFFIXES) or "." not in name
+            or name.endswith((".example", ".sample", ".template", ".dist", ".tpl")))
+
+
+def _secret_like(value: str, min_len: int = 8) -> bool:
+    """A token-ish literal: long enough, no spaces, mixes character classes, not a path/URL/word."""
+    if len(value) < min_len or re.search(r"\s", value) or "://" in value or value.startswith(("/", "./", "~")):
+        return False
+    if re.fullmatch(r"[a-z]+(?:[_.\-][a-z]+)*", value) or re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", value):
+        return False  # lowercase words / CONSTANT_NAMES
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    return classes >= 2 and shannon_entropy(value) >= 2.5
+
+
+_CRED_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw", "secret", "token",
+               "credential", "credentials"}
+_KEY_PREFIXES = ("api", "access", "secret", "private", "auth", "signing", "encryption", "master", "account",
+                 "app", "consumer", "license", "shared", "client", "sas", "storage", "subscription", "service",
+                 "webhook", "session", "admin", "hmac", "jwt", "crypt", "cipher", "aes", "root", "deploy")
+
+
+def _key_before(text: str, start: int) -> str:
+    i = start
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_.-"):
+        i -= 1
+    return text[i:start]
+
+
+def _credential_key(text: str, match: re.Match) -> str | None:
+    """'password'-type or 'token'-type when the identifier ending at the keyword names a credential."""
+    word = match.group("word")
+    before = _key_before(text, match.start("word"))
+    low = word.lower()
+    if low == "key":
+        stem = re.sub(r"[_.\-]$", "", before).lower()
+        return "token" if stem.endswith(_KEY_PREFIXES) else None
+    if low not in _CRED_WORDS:
+        return None
+    if before and before[-1].isalnum():
+        if not (before[-1].islower() and word[0].isupper()) and not before.isupper():
+            return None  # inside a word: "bypass", "compass"
+    return "password" if low.startswith("pass") or low in ("pwd", "pw", "passwd") else "token"
+
+
+_ASSIGNMENT = re.compile(
+    r"""(?P<word>(?i:passw(?:or)?d|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?))
+        (?P<close>["'`\]]{0,2})
+        [ \t]*(?P<op>:=|=>|!==?|={1,3}|:|,|\(|<-)[ \t]*
+        (?:(?:[fFbBrRuU]{1,2}|@)?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
+          |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
+    re.VERBOSE,
+)
+
+
+def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    config = _looks_config(path)
+    for match in _ASSIGNMENT.finditer(text):
+        kind = _credential_key(text, match)
+        if kind is None:
+            continue
+        quoted = match.group("q") is not None
+        if match.group("op") in (",", "(") and not quoted:
+            continue  # `password, other` in a parameter list; `check(password)`
+        value = match.group("qv") if quoted else match.group("uv")
+        if is_placeholder_value(value):
+            continue
+        if not quoted:
+            if config:
+                if value.startswith("!") or re.fullmatch(r"[|>][+-]?|[&*][\w-]+", value):
+                    continue  # YAML tags, block scalars, anchors and aliases
+            elif value.startswith(("!", "|", ">", "&", "*", "$", "%", "<", "@", "#")) or re.search(r"[(\[{]", value):
+                continue
+            expression = re.fullmatch(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)*|[\d.]+|\w+[:+\-]?", value)
+            if not config and expression:
+                continue
+            if not config and not (kind == "password" or (_secret_like(value, 12) and re.search(r"\d", value))):
+                continue
+            if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
+                continue
+        elif kind == "token" and not _secret_like(value):
+            continue
+        elif kind == "password" and re.search(r"\s\S+\s\S+\s", value) and value[:1].isupper():
+            continue  # a sentence: a label or help text
+        group = "qv" if quoted else "uv"
+        yield match.start(group), match.end(group)
+
+
+def _sentinel_assignment(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """`#define API_KEY "x"` and `<password>x</password>` where no operator separates key and value."""
+    for match in re.finditer(r"(?m)^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\"([^\"\n]*)\"", text):
+        key = match.group(1)
+        fake = re.search(r"(?i)(passw(?:or)?d|passwd|pwd|secret|token|key|credentials?)$", key)
+        if fake and not is_placeholder_value(match.group(2)) and (
+            fake.group(1).lower() != "key" or key.lower()[: fake.start(1)].rstrip("_").endswith(_KEY_PREFIXES)
+        ):
+            yield match.start(2), match.end(2)
+    for match in re.finditer(r"<(\w*(?:[Pp]assword|[Ss]ecret|[Tt]oken|[Aa]pi[Kk]ey|PASSWORD|SECRET|TOKEN)\w{0,8})>([^<\n]{1,256})</\1>", text):
+        if not is_placeholder_value(match.group(2)):
+            yield match.start(2), match.end(2)
+
+
+_CRED_CONTEXT = re.compile(r"(?i)passw|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key\b")
+_QUOTED_BLOB = re.compile(r"""(["'`])([A-Za-z0-9+/=_\-.~]{16,})\1""")
+
+
+def _entropy_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    for match in _QUOTED_BLOB.finditer(text):
+        value = match.group(2)
+        if is_placeholder_value(value) or re.fullmatch(r"[a-z_.\-]+|[A-Z_.\-]+", value) or not re.search(r"\d", value):
+            continue
+        hexish = re.fullmatch(r"[0-9a-fA-F\-]+", value)
+        if shannon_entropy(value) <= (3.0 if hexish else 3.7):
+            continue
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line_end = text.find("\n", match.end())
+        if _CRED_CONTEXT.search(text, line_start, len(text) if line_end < 0 else line_end):
+            yield match.start(2), match.end(2)
+
+
+def _valid_db_password(value: str, match: re.Match, path: str | None) -> bool:
+    return not is_placeholder_value(value) and value.lower() not in ("pass", "pw", "pwd", "user", "username")
+
+
+def _not_placeholder(value: str, match: re.Match, path: str | None) -> bool:
+    return not is_placeholder_value(value)
+
+
+_B = r"(?<![A-Za-z0-9_])"  # left boundary for prefixed tokens
+_E = r"(?![A-Za-z0-9_])"
+
+BUILTIN: tuple[Detector, ...] = (
+    Detector("private-key", "private key block",
+             re.compile(r"-----BEGIN[ A-Z0-9_-]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[ A-Z0-9_-]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S), needles=("private key",)),
+    Detector("putty-private-key", "PuTTY private key",
+             re.compile(r"PuTTY-User-Key-File-\d:.*?(?:Private-MAC:[^\n]*|\Z)", re.S), needles=("putty",)),
+    Detector("aws-access-key-id", "AWS access key id",
+             re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])")),
+    Detector("aws-secret-access-key", "AWS secret access key",
+             re.compile(r"(?i)aws.{0,24}?(?:secret|sk|key).{0,24}?[=:>,(]\s*[\"'`]?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"), 1, needles=("aws",)),
+    Detector("gcp-api-key", "Google API key", re.compile(_B + r"AIza[0-9A-Za-z_\-]{35}" + r"(?![A-Za-z0-9_\-])"), needles=("aiza",)),
+    Detector("gcp-oauth-client-secret", "Google OAuth client secret", re.compile(r"GOCSPX-[A-Za-z0-9_\-]{28}"), needles=("gocspx",)),
+    Detector("gcp-oauth-token", "Google OAuth access token", re.compile(r"ya29\.[0-9A-Za-z_\-]{20,}"), needles=("ya29.",)),
+    Detector("gcp-service-account-key-id", "GCP service account private_key_id",
+             re.compile(r"\"private_key_id\"\s*:\s*\"([0-9a-f]{40})\""), 1, needles=("private_key_id",)),
+    Detector("azure-storage-key", "Azure storage account key",
+             re.compile(r"(?i)(?:AccountKey|SharedAccessKey|azure[_.\-]?storage[_.\-]?key)\s*[=:]\s*[\"']?([A-Za-z0-9+/]{40,}={0,2})"), 1, needles=("accountkey", "sharedaccesskey", "storage")),
+    Detector("azure-sas-token", "Azure SAS signature", re.compile(r"(?:[?&;]|\b)sig=([A-Za-z0-9%+/=]{30,})"), 1, needles=("sig=",)),
+    Detector("azure-client-secret", "Azure AD client secret",
+             re.compile(r"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])"), needles=("q~",)),
+    Detector("github-token", "GitHub token",
+             re.compile(_B + r"(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})" + _E), needles=("gh", "github_pat")),
+    Detector("gitlab-token", "GitLab token",
+             re.compile(_B + r"(?:(?:glpat|gldt|glrt|glptt|glcbt|glimt|glsoat|glffct|glagent|gloas)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})"), needles=("gl", "gr1348941")),
+    Detector("slack-token", "Slack token", re.compile(_B + r"(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{20,})"), needles=("xox", "xapp")),
+    Detector("slack-webhook", "Slack webhook URL",
+             re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]{20,}"), needles=("hooks.slack",)),
+    Detector("stripe-key", "Stripe secret/restricted key or webhook secret",
+             re.compile(_B + r"(?:(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[A-Za-z0-9]{24,})" + _E), needles=("_live_", "_test_", "whsec_")),
+    Detector("openai-key", "OpenAI API key",
+             re.compile(_B + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}|" + _B + r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}"), needles=("sk-",)),
+    Detector("anthropic-key", "Anthropic API key", re.compile(_B + r"sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_\-]{40,}"), needles=("sk-ant",)),
+    Detector("huggingface-token", "Hugging Face token", re.compile(_B + r"hf_[A-Za-z0-9]{34,}" + _E), needles=("hf_",)),
+    Detector("npm-token", "npm token", re.compile(_B + r"npm_[A-Za-z0-9]{36}" + _E), needles=("npm_",)),
+    Detector("pypi-token", "PyPI token", re.compile(r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}"), needles=("pypi-",)),
+    Detector("sendgrid-key", "SendGrid API key", re.compile(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"), needles=("sg.",)),
+    Detector("twilio-key", "Twilio API key", re.compile(_B + r"SK[0-9a-fA-F]{32}" + _E), needles=("sk",)),
+    Detector("mailgun-key", "Mailgun API key", re.compile(_B + r"key-[0-9a-f]{32}" + _E), needles=("key-",)),
+    Detector("square-token", "Square token", re.compile(r"sq0(?:atp|csp)-[0-9A-Za-z\-_]{22,43}"), needles=("sq0",)),
+    Detector("shopify-token", "Shopify token", re.compile(_B + r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}" + _E), needles=("shp",)),
+    Detector("digitalocean-token", "DigitalOcean token", re.compile(_B + r"do[opr]_v1_[a-f0-9]{64}" + _E), needles=("_v1_",)),
+    Detector("telegram-bot-token", "Telegram bot token", re.compile(r"(?<![\d])\d{8,10}:AA[A-Za-z0-9_\-]{33}" + _E), needles=(":aa",)),
+    Detector("discord-bot-token", "Discord bot token",
+             re.compile(r"(?<![A-Za-z0-9_\-.])[MNO][A-Za-z\d_\-]{23,25}\.[A-Za-z\d_\-]{6}\.[A-Za-z\d_\-]{27,38}"), needles=(".",)),
+    Detector("jwt", "JSON Web Token",
+             re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"), needles=("eyj",)),
+    Detector("db-url-password", "password in a connection URL",
+             re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@'\"`<>]{1,128}:([^\s@'\"`<>/]{1,256})@"), 1, _valid_db_password, needles=("://",)),
+    Detector("connection-string-password", "password in a connection string",
+             re.compile(r"(?i)(?:(?<=;)|(?<=[\"'])|^)[ \t]*(?:password|pwd)[ \t]*=[ \t]*([^;'\"\n]{1,256}?)[ \t]*(?=;)", re.M), 1,
+             _not_placeholder, needles=("password", "pwd")),
+    Detector("sql-password", "password in SQL",
+             re.compile(r"(?i)\b(?:identified\s+by|with\s+(?:encrypted\s+)?password|password)\s+'([^'\n]{1,256})'"), 1,
+             _not_placeholder, needles=("password", "identified")),
+    Detector("auth-header", "bearer/basic credentials in an Authorization header",
+             re.compile(r"(?i)\b(?:bearer|token|basic)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)(?![A-Za-z0-9\-._~+/=])"), 1,
+             lambda v, m, p: not is_placeholder_value(v) and _secret_like(v, 16)),
+)
+
+# Function-based detectors share the Detector shape through these ids.
+FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[tuple[int, int]]]], ...] = (
+    ("credential-assignment", "password/secret/token assigned to a credential-named key", _assignment_hits),
+    ("credential-literal", "credential in a #define or XML element", _sentinel_assignment),
+    ("high-entropy-credential", "high-entropy string in a credential context", _entropy_hits),
+)
+
+
+_DS_NEEDLES = {
+    "ds.ibmcloudiam": ("ibm", "iam"), "ds.ibmcoshmac": ("ibm", "cos", "hmac"), "ds.cloudant": ("cloudant", "cl"),
+    "ds.softlayer": ("softlayer", "sl"), "ds.slack": ("xox", "slack"), "ds.artifactory": ("akc", "ap"),
+    "ds.npm": ("npm",), "ds.discordbottoken": (".",), "ds.githubtoken": ("gh",), "ds.gitlabtoken": ("gl", "gr1348941"),
+    "ds.jwttoken": ("eyj",), "ds.mailchimp": ("-us",), "ds.openai": ("sk-",), "ds.pypitoken": ("pypi",),
+    "ds.sendgrid": ("sg.",), "ds.squareoauth": ("sq0",), "ds.stripe": ("_live_",), "ds.telegrambottoken": (":",),
+    "ds.twiliokey": ("sk", "ac"), "ds.awskey": ("a",), "ds.azurestoragekey": ("accountkey",), "ds.basicauth": ("://",),
+}
+
+
+@lru_cache(maxsize=1)
+def detect_secrets_detectors() -> tuple[Detector, ...]:
+    """detect-secrets' regex plugins, used in-process (no settings, no baseline, no files)."""
+    try:
+        import importlib
+        import pkgutil
+
+        import detect_secrets.plugins as plugins
+        from detect_secrets.plugins.base import RegexBasedDetector
+    except ImportError:  # pragma: no cover - a declared dependency
+        return ()
+    skip = {"IPPublicDetector", "PrivateKeyDetector"}  # not secrets / covered as whole blocks above
+    out = []
+    for info in pkgutil.iter_modules(plugins.__path__):
+        module = importlib.import_module(f"{plugins.__name__}.{info.name}")
+        for name, cls in sorted(vars(module).items()):
+            if (isinstance(cls, type) and issubclass(cls, RegexBasedDetector) and cls is not RegexBasedDetector
+                    and cls.__module__ == module.__name__ and name not in skip):
+                rule_id = "ds." + re.sub(r"detector$", "", name.lower())
+                for regex in cls().denylist:
+                    group = 1 if regex.groups else 0
+                    out.append(Detector(rule_id, f"detect-secrets {cls.secret_type}", regex, group, _not_placeholder,
+                                        _DS_NEEDLES.get(rule_id, ())))
+    return tuple(out)
+
+
+BUILTIN_RULE_IDS = frozenset(
+    [d.id for d in BUILTIN] + [i for i, _, _ in FUNCTION_DETECTORS] + [d.id for d in detect_secrets_detectors()]
+)
+
+
+class SecretScanner:
+    """All secret detectors for one policy's redaction settings, compiled once."""
+
+    def __init__(self, redaction: Redaction) -> None:
+        self.redaction = redaction
+        self.regex_detectors: tuple[Detector, ...] = BUILTIN + detect_secrets_detectors() + tuple(
+            _policy_detector(r.id, r.pattern, r.description) for r in redaction.rules
+        )
+        self._custom_actions = {r.id: r.action for r in redaction.rules}
+
+    def action_for(self, rule_id: str) -> Action:
+        overrides = dict(self.redaction.actions)
+        if rule_id in overrides:
+            return overrides[rule_id]
+        return self._custom_actions.get(rule_id, self.redaction.secrets)  # type: ignore[return-value]
+
+    def scan(self, text: str, path: str | None = None) -> list[Hit]:
+        hits: list[Hit] = []
+        lower = text.lower()
+        for detector in self.regex_detectors:
+            if detector.needles and not any(n in lower for n in detector.needles):
+                continue
+            for match in detector.regex.finditer(text):
+                start, end = match.span(detector.group)
+                if start < 0 or end <= start:
+                    continue
+                if detector.check and not detector.check(match.group(detector.group), match, path):
+                    continue
+                hits.append(Hit(detector.id, "secret", start, end, self.action_for(detector.id)))
+        for rule_id, _, function in FUNCTION_DETECTORS:
+            for start, end in function(text, path):
+                if end > start:
+                    hits.append(Hit(rule_id, "secret", start, end, self.action_for(rule_id)))
+        return [h for h in hits if not _inside_placeholder(text, h)]
+
+
+def _policy_detector(rule_id: str, pattern: str, description: str) -> Detector:
+    regex = re.compile(pattern)
+    return Detector(rule_id, description or "policy rule", regex, "secret" if "secret" in regex.groupindex else 0)
+
+
+def _inside_placeholder(text: str, hit: Hit) -> bool:
+    """A hit that only covers a placeholder (or part of one) is our own redaction, not a leak."""
+    lo = max(0, hit.start - 40)
+    for match in PLACEHOLDER.finditer(text, lo, min(len(text), hit.end + 40)):
+        if match.start() <= hit.start and hit.end <= match.end():
+            return True
+    value = text[hit.start:hit.end]
+    return bool(re.fullmatch(r"(?:KURA_[A-Z]+_\d+[\W_]*)+", value))

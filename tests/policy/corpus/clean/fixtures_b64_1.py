@@ -1,0 +1,4 @@
+PNG_FIXTURE = "/ev2V3K0HN0yPfsg3zxKREgphl7Bb3vKRfFGnCz9nq+hQiCO1XfJhooQSZ7bgd7Nt9QUprAyiUCRzNNDOKQh101+guwNdUT/3CFRqNMAkUMVAWtR24uQn45ZfaP3Ba88yh4E1U1I95clQMbd6upES+VDdsn3kYeP"
+
+def load_fixture():
+    return PNG_FIXTURE
