@@ -113,9 +113,10 @@ class ModelHost:
         return info
 
     def close(self) -> None:
+        """Stop the model; never waits long (a prompt being evaluated ends at its next token)."""
         worker, self._worker = self._worker, None
         if worker is not None:
-            worker.close()
+            worker.close(timeout=2)
 
 
 def _is_json(value: Any) -> bool:

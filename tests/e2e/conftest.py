@@ -14,7 +14,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVER = [sys.executable, "-m", "lsp_server", "--log-level", "debug"]
+SERVER = [sys.executable, "-m", "lsp_server", "--log-level", "info"]
 
 SAMPLE_FILES = {
     "shop/models.py": '''\
@@ -142,4 +142,38 @@ async def wait_for_index(client: LanguageClient, timeout: float = 60) -> dict:
             return current
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"index not ready after {timeout}s: {current}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny random-weight llama GGUF with Qwen2.5-Coder FIM tokens: loads in milliseconds, talks nonsense."""
+    from tests.fixtures.tiny_gguf import make_tiny_gguf
+
+    return make_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny-qwen.gguf", family="qwen")
+
+
+def open_document(client: LanguageClient, path: Path, text: str | None = None, language_id: str = "python") -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id=language_id, version=1, text=path.read_text() if text is None else text)))
+    return uri
+
+
+async def inline(client: LanguageClient, uri: str, line: int, character: int):
+    return await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+
+
+async def wait_for_model(client: LanguageClient, timeout: float = 120) -> dict:
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        current = await status(client)
+        if current["model"]["state"] in ("loaded", "error") and current["index"]["state"] != "indexing":
+            return current
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"model not loaded after {timeout}s: {current}")
         await asyncio.sleep(0.1)

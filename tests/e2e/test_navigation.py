@@ -59,7 +59,7 @@ async def test_references_include_every_caller(client: LanguageClient, repo, tmp
     cart = repo / "shop/cart.py"
     uri = _open(client, cart)
     result = await client.text_document_references_async(types.ReferenceParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=_position_of(cart, "class Cart"),
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=_position_of(cart, "class Cart").line, character=7),
         context=types.ReferenceContext(include_declaration=True)))
     where = sorted((r.uri.rsplit("/", 1)[-1], r.range.start.line) for r in result)
     # the class itself, the import and two uses in checkout.py

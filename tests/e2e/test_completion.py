@@ -1,0 +1,109 @@
+"""Inline completions (ghost text) and the completion list, from a real local model with repository
+context, and the latency machinery: typed-through cache, supersede, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import inline, open_document, start, status, wait_for_model
+
+NEW_FUNCTION = "\n\ndef describe(product: Product) -> str:\n    return "
+
+
+@pytest.mark.slow
+async def test_embedded_model_completes_the_line_at_the_cursor(client: LanguageClient, repo, tmp_path):
+    # No time cap: this machine's two cores are shared with the rest of the suite.
+    await start(client, repo, {"index": {"path": str(tmp_path / "i.sqlite"), "watch": False},
+                               "completion": {"firstSuggestionTimeoutMs": 0}})
+    ready = await wait_for_model(client)
+    assert ready["model"]["state"] == "loaded", ready["model"]
+    path = repo / "shop/checkout.py"
+    text = path.read_text() + NEW_FUNCTION
+    uri = open_document(client, path, text)
+    last = text.split("\n")[-1]
+    result = await inline(client, uri, text.count("\n"), len(last))
+    assert len(result.items) == 1
+    suggestion = result.items[0].insert_text
+    assert suggestion.strip(), "the embedded model suggested nothing"
+    assert "\n" not in suggestion  # mid-statement: a single line
+    assert result.items[0].range.start == types.Position(line=text.count("\n"), character=len(last))
+    after = await status(client)
+    assert after["model"]["completion"]["model_calls"] == 1
+    assert after["model"]["completion"]["prompt_tokens"] > 50  # repository context went in
+
+
+async def test_typing_what_the_suggestion_shows_is_answered_without_the_model(client: LanguageClient, repo, tmp_path, tiny_model):
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"maxTokens": 16, "firstSuggestionTimeoutMs": 0},
+                               "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
+    await wait_for_model(client)
+    path = repo / "shop/checkout.py"
+    text = path.read_text() + NEW_FUNCTION
+    uri = open_document(client, path, text)
+    line, col = text.count("\n"), len(text.split("\n")[-1])
+    first = await inline(client, uri, line, col)
+    suggestion = first.items[0].insert_text if first.items else ""
+    if len(suggestion) < 2:
+        pytest.skip(f"the random tiny model produced {suggestion!r}; nothing to type through")
+    calls = (await status(client))["model"]["completion"]["model_calls"]
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=line, character=col), end=types.Position(line=line, character=col)),
+            text=suggestion[0])]))
+    second = await inline(client, uri, line, col + 1)
+    assert second.items[0].insert_text == suggestion[1:]
+    after = (await status(client))["model"]["completion"]
+    assert after["model_calls"] == calls
+    assert after["cache_answers"] == 1
+
+
+async def test_a_newer_request_supersedes_the_older_one(client: LanguageClient, repo, tmp_path, tiny_model):
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"debounceMs": 200, "firstSuggestionTimeoutMs": 0},
+                               "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
+    await wait_for_model(client)
+    path = repo / "shop/cart.py"
+    uri = open_document(client, path)
+    older = asyncio.ensure_future(inline(client, uri, 11, 20))
+    await asyncio.sleep(0.05)
+    newer = await inline(client, uri, 11, 21)
+    assert not (await older).items  # superseded inside the debounce: no model call for it
+    stats = (await status(client))["model"]["completion"]
+    assert stats["superseded"] >= 1 and stats["model_calls"] <= 1
+    assert newer is not None
+
+
+async def test_cancel_request_stops_the_generation_and_the_server_stays_responsive(client: LanguageClient, repo, tmp_path, tiny_model):
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"debounceMs": 0, "maxTokens": 4000, "maxLines": 1000},
+                               "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
+    await wait_for_model(client)
+    uri = open_document(client, repo / "shop/cart.py")
+    params = types.InlineCompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=14, character=0),
+                                          context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+    future = client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="to-cancel")
+    await asyncio.sleep(0.3)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="to-cancel"))
+    with pytest.raises(Exception):
+        await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)  # answered with RequestCancelled
+    symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Cart"))
+    assert any(s.name == "Cart" for s in symbols)
+    stats = (await status(client))["model"]["completion"]
+    assert stats["model_calls"] == 0  # the cancelled generation never finished
+
+
+async def test_completion_list_has_index_symbols_and_one_ai_item(client: LanguageClient, repo, tmp_path, tiny_model):
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "index": {"path": str(tmp_path / "i.sqlite"), "watch": False},
+                               "completion": {"firstSuggestionTimeoutMs": 0}})
+    await wait_for_model(client)
+    path = repo / "shop/checkout.py"
+    text = path.read_text() + "\n\ndef again():\n    return Ca"
+    uri = open_document(client, path, text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=text.count("\n"), character=13)))
+    labels = [item.label for item in result.items]
+    assert "Cart" in labels
+    ai_items = [item for item in result.items if item.detail == "kura (local model)"]
+    assert len(ai_items) <= 1
