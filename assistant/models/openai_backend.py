@@ -1,0 +1,399 @@
+"""An in-house model server speaking the OpenAI-compatible API (llama.cpp's llama-server, vLLM,
+Ollama, `python -m llama_cpp.server`): streamed `/v1/completions` for prompts and
+`/v1/chat/completions` for messages, over httpx.
+
+An unreachable server fails fast (short connect timeout) with a ModelError naming the URL, and
+later calls skip the network until an exponential backoff has passed, so a dead server never
+stalls the editor. Cancelling closes the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from assistant.models.base import (
+    CALLBACK,
+    CANCELLED,
+    LENGTH,
+    STOP,
+    CancelToken,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    StopScanner,
+)
+from assistant.models.fim import AUTO, FimTemplate, detect_fim_from_gguf
+from assistant.models.registry import ModelConfig
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START_S = 1.0
+BACKOFF_MAX_S = 60.0
+
+
+class OpenAIBackend:
+    """A remote model behind an OpenAI-compatible HTTP API."""
+
+    name = "openai"
+
+    def __init__(self, config: ModelConfig | None = None, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.config = config or ModelConfig(backend="openai")
+        self.base_url = self.config.server_url.rstrip("/")
+        if self.base_url.endswith("/v1"):
+            self.base_url = self.base_url[: -len("/v1")]
+        self._transport = transport
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+        self.model_name = self.config.model_name
+        self.last_error: str | None = None
+        self.next_retry_at: float | None = None  # time.time() before which calls fail fast
+        self._backoff_s = 0.0
+        self._loaded = False
+        self._tokenize_endpoint: str | None | bool = None  # None: not probed; False: unavailable
+        self._template: FimTemplate | None = None
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _http(self) -> httpx.Client:
+        if not self.base_url:
+            self.last_error = (
+                "model.backend is 'openai' but model.serverUrl is empty; set it to your server, "
+                "e.g. http://127.0.0.1:8080"
+            )
+            raise ModelError(self.last_error)
+        if self._client is None:
+            headers = {}
+            if self.config.api_key_env:
+                key = os.environ.get(self.config.api_key_env)
+                if not key:
+                    self.last_error = (
+                        f"the API key environment variable {self.config.api_key_env} is not set; "
+                        "export it before starting kura, or clear model.apiKeyEnv"
+                    )
+                    raise ModelError(self.last_error)
+                headers["Authorization"] = f"Bearer {key}"
+            timeout = httpx.Timeout(
+                self.config.timeout_s, connect=self.config.connect_timeout_s, pool=self.config.connect_timeout_s
+            )
+            self._client = httpx.Client(
+                base_url=self.base_url, timeout=timeout, headers=headers, transport=self._transport, trust_env=False
+            )
+        return self._client
+
+    def _check_backoff(self) -> None:
+        if self.next_retry_at is not None and time.time() < self.next_retry_at:
+            wait = self.next_retry_at - time.time()
+            raise ModelError(f"{self.last_error} (next retry in {wait:.0f}s)")
+
+    def _failed(self, what: str, exc: Exception) -> ModelError:
+        self._backoff_s = min(BACKOFF_MAX_S, self._backoff_s * 2 if self._backoff_s else BACKOFF_START_S)
+        self.next_retry_at = time.time() + self._backoff_s
+        if isinstance(exc, httpx.TimeoutException):
+            reason = "timed out"
+        elif isinstance(exc, httpx.TransportError):
+            reason = f"is unreachable ({type(exc).__name__}: {exc})"
+        else:
+            reason = f"failed ({exc})"
+        self.last_error = (
+            f"the model server at {self.base_url} {reason} during {what}; start it or fix "
+            "model.serverUrl (kura retries with backoff)"
+        )
+        log.warning(self.last_error)
+        return ModelError(self.last_error)
+
+    def _succeeded(self) -> None:
+        self.last_error = None
+        self.next_retry_at = None
+        self._backoff_s = 0.0
+
+    # -- ModelBackend -----------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Check the server answers (GET /v1/models) and learn its model name if none was set."""
+        with self._lock:
+            self._check_backoff()
+            client = self._http()
+            try:
+                response = client.get("/v1/models")
+                response.raise_for_status()
+            except httpx.HTTPStatusError as exc:
+                raise self._failed("GET /v1/models", exc) from exc
+            except httpx.HTTPError as exc:
+                raise self._failed("GET /v1/models", exc) from exc
+            self._succeeded()
+            try:
+                models = response.json().get("data") or []
+            except ValueError:
+                models = []
+            if not self.model_name and models:
+                self.model_name = str(models[0].get("id", ""))
+            self._loaded = True
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        cancel: CancelToken | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> GenerationResult:
+        with self._lock:
+            self._check_backoff()
+            started = time.perf_counter()
+            cancel = cancel or CancelToken()
+            if cancel.cancelled:
+                return GenerationResult(text="", stop_reason=CANCELLED)
+            body: dict[str, Any] = {
+                "max_tokens": request.max_tokens,
+                "temperature": request.temperature,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
+            if self.model_name:
+                body["model"] = self.model_name
+            if request.stop:
+                body["stop"] = list(request.stop)[:4]  # the OpenAI API allows at most four
+            if request.messages is not None:
+                path, body["messages"] = "/v1/chat/completions", request.messages
+            else:
+                path, body["prompt"] = "/v1/completions", request.prompt
+            return self._stream(path, body, request, cancel, on_text, started)
+
+    def _stream(
+        self,
+        path: str,
+        body: dict[str, Any],
+        request: GenerationRequest,
+        cancel: CancelToken,
+        on_text: Callable[[str], None] | None,
+        started: float,
+    ) -> GenerationResult:
+        """Read the stream on a helper thread and consume its events here, so that a cancel returns
+        at once even while the read is blocked (waiting for headers or the next token); the
+        helper then shuts the socket down, which tells the server to stop too."""
+        reader = _StreamReader(self._http(), path, body)
+        unregister = cancel.on_cancel(reader.abort)
+        threading.Thread(target=reader.run, name="kura-openai-stream", daemon=True).start()
+        scanner = StopScanner(request.stop)
+        stop_reason = STOP
+        generated = 0
+        first_token_ms: float | None = None
+        usage: dict[str, Any] = {}
+        timings: dict[str, Any] = {}
+        try:
+            while True:
+                kind, payload = reader.events.get()
+                if cancel.cancelled or kind == "aborted":
+                    stop_reason = CANCELLED
+                    break
+                if kind == "status":
+                    status, text = payload
+                    raise ModelError(
+                        f"the model server at {self.base_url} answered {status} to POST {path}: {text[:300]}; "
+                        "check model.modelName and the server's log"
+                    )
+                if kind == "error":
+                    raise self._failed(f"POST {path}", payload)
+                if kind == "done":
+                    break
+                if kind == "connected":
+                    self._succeeded()
+                    continue
+                event = payload
+                usage = event.get("usage") or usage
+                timings = event.get("timings") or timings
+                choices = event.get("choices") or []
+                if not choices:
+                    continue
+                choice = choices[0]
+                piece = choice.get("text")
+                if piece is None:
+                    piece = (choice.get("delta") or {}).get("content") or ""
+                if piece:
+                    generated += 1
+                    if first_token_ms is None:
+                        first_token_ms = (time.perf_counter() - started) * 1000
+                    out = scanner.feed(piece)
+                    if out and on_text:
+                        on_text(out)
+                    if scanner.stopped:
+                        stop_reason = STOP
+                        break
+                    if cancel.cancelled:
+                        stop_reason = CANCELLED
+                        break
+                    if request.should_stop and request.should_stop(scanner.text):
+                        stop_reason = CALLBACK
+                        break
+                finish = choice.get("finish_reason")
+                if finish:
+                    stop_reason = LENGTH if finish == "length" else STOP
+        finally:
+            unregister()
+            reader.abort()  # no-op when the stream already ended
+        tail = scanner.finish()
+        if tail and on_text:
+            on_text(tail)
+        return GenerationResult(
+            text=scanner.text,
+            stop_reason=stop_reason,
+            prompt_tokens=int(usage.get("prompt_tokens") or timings.get("prompt_n", 0) + timings.get("cache_n", 0)),
+            # llama-server reports the prompt tokens it took from its KV cache; others do not say.
+            reused_tokens=int(timings.get("cache_n") or 0),
+            generated_tokens=int(usage.get("completion_tokens") or generated),
+            model_ms=(time.perf_counter() - started) * 1000,
+            first_token_ms=first_token_ms,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """Exact via the server's tokenizer (`/extras/tokenize` of llama_cpp.server, `/tokenize` of
+        llama-server) when it has one; otherwise an estimate of ~3.5 characters per token."""
+        with self._lock:
+            if self._tokenize_endpoint is not False and (self.next_retry_at is None or time.time() >= self.next_retry_at):
+                candidates = [self._tokenize_endpoint] if self._tokenize_endpoint else ["/extras/tokenize", "/tokenize"]
+                for endpoint in candidates:
+                    try:
+                        body = {"input": text} if endpoint == "/extras/tokenize" else {"content": text}
+                        if endpoint == "/extras/tokenize" and self.model_name:
+                            body["model"] = self.model_name
+                        response = self._http().post(endpoint, json=body)
+                    except httpx.HTTPError:
+                        break  # unreachable: estimate now, probe again next time
+                    if response.status_code == 200:
+                        tokens = response.json().get("tokens")
+                        if isinstance(tokens, list):
+                            self._tokenize_endpoint = endpoint
+                            return len(tokens)
+                else:
+                    self._tokenize_endpoint = False
+            return max(1, round(len(text) / 3.5)) if text else 0
+
+    def fim_template(self) -> FimTemplate | None:
+        """The template settings name; with "auto", one read from `model.path` if it points at the
+        GGUF the server runs; otherwise none (the server's model is opaque to kura)."""
+        if self._template is None:
+            forced = (self.config.fim_template or AUTO).strip().lower()
+            if forced != AUTO or (self.config.path and os.path.isfile(self.config.path)):
+                try:
+                    self._template = detect_fim_from_gguf(self.config.path, forced)
+                except (OSError, ValueError) as exc:
+                    log.warning("could not read FIM tokens from %s: %s", self.config.path, exc)
+        return self._template
+
+    def info(self) -> dict[str, Any]:
+        template = self.fim_template()
+        return {
+            "backend": self.name,
+            "server_url": self.base_url,
+            "model": self.model_name,
+            "loaded": self._loaded,
+            "fim_template": template.name if template else None,
+            "last_error": self.last_error,
+            "next_retry_at": self.next_retry_at,
+            "retry_in_s": max(0.0, self.next_retry_at - time.time()) if self.next_retry_at else None,
+        }
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._loaded = False
+
+
+class _StreamReader:
+    """One streamed POST read on its own thread, delivered as (kind, payload) events:
+    "connected", "event" (a parsed SSE payload), "status" (an HTTP error), "error", "done",
+    "aborted". abort() may be called from any thread at any time."""
+
+    def __init__(self, client: httpx.Client, path: str, body: dict[str, Any]) -> None:
+        self.client, self.path, self.body = client, path, body
+        self.events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._aborted = False
+        self._finished = False
+        self._sockets: list[Any] = []
+
+    def abort(self) -> None:
+        with self._lock:
+            if self._aborted or self._finished:
+                return
+            self._aborted = True
+            sockets = list(self._sockets)
+        self.events.put(("aborted", None))
+        for sock in sockets:
+            try:  # shutdown (unlike close) wakes a recv() blocked in the reader thread
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        # httpcore reports each new connection; remember its socket so abort() can shut it down
+        # even before the response headers arrive.
+        if event.endswith(("connect_tcp.complete", "start_tls.complete")):
+            self._remember(info.get("return_value"))
+
+    def _remember(self, network_stream: Any) -> None:
+        sock = network_stream.get_extra_info("socket") if network_stream is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            aborted = self._aborted
+        if aborted:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def run(self) -> None:
+        try:
+            with self.client.stream("POST", self.path, json=self.body, extensions={"trace": self._trace}) as response:
+                self._remember(response.extensions.get("network_stream"))  # a reused connection
+                if self._aborted:
+                    return
+                if response.status_code >= 400:
+                    response.read()
+                    self.events.put(("status", (response.status_code, response.text)))
+                    return
+                self.events.put(("connected", None))
+                for event in _sse_events(response.iter_lines()):
+                    if self._aborted:
+                        return
+                    self.events.put(("event", event))
+            self.events.put(("done", None))
+        except Exception as exc:  # noqa: BLE001 - every failure is reported to the consumer
+            if not self._aborted:
+                self.events.put(("error", exc))
+        finally:
+            with self._lock:
+                self._finished = True
+                self._sockets.clear()
+
+
+def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """The JSON payloads of a server-sent-events stream, until `data: [DONE]`."""
+    data: list[str] = []
+    for line in lines:
+        if line.startswith("data:"):
+            data.append(line[5:].lstrip())
+            payload = data[-1]
+            # Servers send one JSON object per event on a single line; parse it right away rather
+            # than waiting for the blank line, so a chunk reaches the editor as soon as it arrives.
+            if payload == "[DONE]":
+                return
+            try:
+                yield json.loads("".join(data))
+                data = []
+            except ValueError:
+                continue  # a payload split over several data: lines
+        elif not line.strip():
+            data = []
+        # comments (":"), "event:", "id:" lines carry nothing we need
