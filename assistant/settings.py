@@ -26,7 +26,7 @@ class ModelSettings:
     name: str = ""  # model name sent to the in-house server
     api_key_env: str = ""  # name of the environment variable holding the in-house server's key
     context_tokens: int = 4096
-    threads: int = 0  # 0 = all cores
+    threads: int = 0  # 0 = one fewer than the cores (at least 1)
     fim_template: FimTemplateName = "auto"
     timeout_ms: int = 30000
 

@@ -67,6 +67,16 @@ class KuraServer(LanguageServer):
         """Run an index read off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.query_executor, fn, *args)
 
+    def document(self, uri: str):
+        """The open document, or the file on disk; None when neither exists or can be read."""
+        try:
+            doc = self.workspace.get_text_document(uri)
+            doc.source  # unopened documents are read from disk lazily: fail here, not in a feature
+            return doc
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            log.info("no document for %s: %s", uri, exc)
+            return None
+
     def relative_path(self, uri: str) -> str | None:
         """The repository-relative POSIX path of a `file:` URI inside the root, else None."""
         if self.root is None:

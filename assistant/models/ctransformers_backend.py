@@ -101,7 +101,7 @@ class CTransformersBackend:
                     "model.backend 'llama_cpp' for this model"
                 )
             self._ids = {text: i for i, text in enumerate(self._vocab)}
-        threads = self.config.threads or os.cpu_count() or 1
+        threads = self.config.resolved_threads
         started = time.perf_counter()
         try:
             llm = AutoModelForCausalLM.from_pretrained(
@@ -261,7 +261,7 @@ class CTransformersBackend:
             "model_name": str(self._metadata.get("general.name", "")),
             "model_type": self.model_type,
             "context_tokens": self._llm.context_length if self._llm is not None else self.config.context_tokens,
-            "threads": self.config.threads or os.cpu_count(),
+            "threads": self.config.resolved_threads,
             "fim_template": template.name if template else None,
             "loaded": self._llm is not None,
             "load_ms": self.load_ms,

@@ -162,7 +162,7 @@ class LlamaCppBackend:
         check_model_file(path)
         metadata, _ = read_gguf_header(path, with_tokens=False)
         architecture = str(metadata.get("general.architecture", ""))
-        threads = self.config.threads or os.cpu_count() or 1
+        threads = self.config.resolved_threads
         kwargs: dict[str, Any] = {
             "model_path": str(path),
             "n_ctx": self.config.context_tokens,
@@ -374,7 +374,7 @@ class LlamaCppBackend:
                 min(self._llama.n_ctx(), len(self._llama.input_ids)) if self._llama is not None
                 else self.config.context_tokens
             ),
-            "threads": self.config.threads or os.cpu_count(),
+            "threads": self.config.resolved_threads,
             "fim_template": template.name if template else None,
             "loaded": self._llama is not None,
             "load_ms": self.load_ms,

@@ -63,13 +63,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(path: str, index: str | None):
+    import sqlite3
+
     from indexer.files import repository_root
-    from indexer.index import Index
+    from indexer.index import Index, default_index_path
 
     target = Path(path)
     if not target.is_dir():
         raise SystemExit(f"kura: not a directory: {target}")
-    return Index.open(repository_root(target), index)
+    root = repository_root(target)
+    try:
+        return Index.open(root, index)
+    except (OSError, sqlite3.Error) as exc:
+        raise SystemExit(f"kura: cannot open the index {index or default_index_path(root)}: {exc}") from None
 
 
 def _say_rebuilt(reason: str | None) -> None:
@@ -268,7 +274,7 @@ def search_command(args: argparse.Namespace) -> int:
         _say_rebuilt(idx.rebuilt_reason)
         hits = idx.search_chunks(args.text, limit=args.limit)
         if args.json:
-            print(json.dumps([{**asdict(c), "score": round(s, 4)} for c, s in hits], indent=2))
+            print(json.dumps([{**asdict(c), "score": s} for c, s in hits], indent=2))
         else:
             _empty_hint(idx)
             _table(["score", "location", "symbol"],

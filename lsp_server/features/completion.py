@@ -83,7 +83,9 @@ def register(server: "KuraServer") -> None:
 
 def snapshot_at(ls: "KuraServer", uri: str, position: types.Position) -> DocumentSnapshot | None:
     """The document's text and the cursor as a code-point offset; None for positions outside it."""
-    doc = ls.workspace.get_text_document(uri)
+    doc = ls.document(uri)
+    if doc is None:
+        return None
     lines = doc.lines
     if position.line < 0 or position.character < 0 or position.line > len(lines):
         return None

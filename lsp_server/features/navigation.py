@@ -34,8 +34,10 @@ def register(server: "KuraServer") -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(ls: "KuraServer", params: types.DocumentSymbolParams):
-        doc = ls.workspace.get_text_document(params.text_document.uri)
-        path = ls.relative_path(doc.uri) or doc.path
+        doc = ls.document(params.text_document.uri)
+        if doc is None:
+            return None
+        path = ls.relative_path(doc.uri) or doc.uri
         definitions = await ls.query(live_definitions, path, doc.source)
         return nest_symbols(ls, path, definitions, doc.lines)
 
@@ -71,7 +73,9 @@ def register(server: "KuraServer") -> None:
 
 
 def _name_at(ls: "KuraServer", uri: str, position: types.Position) -> tuple[str | None, str | None]:
-    doc = ls.workspace.get_text_document(uri)
+    doc = ls.document(uri)
+    if doc is None:
+        return None, None
     lines = doc.lines
     if not 0 <= position.line < len(lines):
         return None, None

@@ -1,0 +1,159 @@
+"""Fixes: code actions (`quickfix` for the diagnostics the editor passes, `refactor.rewrite` "Fix/improve
+with kura" on a selection, plus "Explain with kura"), the model running only on `codeAction/resolve`;
+and command `kura.fix` (`[{uri, range, diagnostic?}]` → `{id, edit, message}`)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from assistant.explain import TargetError, choose_style, file_line_reader, gather_context, position_of
+from assistant.fix import FixOutcome, plan_fix, run_fix
+from assistant.models.base import ModelError
+from lsp_server.features.explain import (
+    _context_tokens, _model_info, _plain, _range_json, explain_action, load_target, parse_location_argument,
+)
+
+if TYPE_CHECKING:
+    from lsp_server.server import KuraServer
+
+log = logging.getLogger(__name__)
+FIX_COMMAND = "kura.fix"
+ACTION_KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, types.CodeActionKind.Empty]
+
+
+def register(server: "KuraServer") -> None:
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=ACTION_KINDS, resolve_provider=True),
+    )
+    def code_actions(ls: "KuraServer", params: types.CodeActionParams) -> list[types.CodeAction]:
+        return actions_for(params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve(ls: "KuraServer", action: types.CodeAction) -> types.CodeAction:
+        data = _plain(action.data) if action.data is not None else None
+        if not isinstance(data, dict) or data.get("kura") != "fix":
+            return action
+        outcome = await fix_location(ls, data.get("uri"), data.get("range"), data.get("diagnostic") or "")
+        if outcome.change is None or outcome.edit is None:
+            ls.show_to_user(outcome.message, types.MessageType.Warning)
+            return action
+        action.edit = outcome.edit
+        return action
+
+    @server.command(FIX_COMMAND)
+    async def fix(ls: "KuraServer", *args: Any) -> dict:
+        fix_id = f"kura-fix-{uuid.uuid4().hex[:12]}"
+        arg = _plain(args[0]) if args else None
+        diagnostic = arg.get("diagnostic") if isinstance(arg, dict) else None
+        if isinstance(diagnostic, dict):  # a whole LSP Diagnostic is fine too
+            diagnostic = diagnostic.get("message")
+        outcome = await fix_location(ls, arg.get("uri") if isinstance(arg, dict) else None,
+                                     arg.get("range") if isinstance(arg, dict) else None, diagnostic or "")
+        if outcome.edit is None:
+            ls.show_to_user(outcome.message, types.MessageType.Warning)
+        edit = ls.protocol._converter.unstructure(outcome.edit) if outcome.edit is not None else None
+        return {"id": fix_id, "edit": edit, "message": outcome.message}
+
+
+def actions_for(params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The lightbulb: cheap, no model. The model runs when an action is resolved."""
+    only = params.context.only
+    uri, rng = params.text_document.uri, params.range
+
+    def wanted(kind: str) -> bool:
+        return not only or any(kind == k or kind.startswith(f"{k}.") for k in only)
+
+    actions: list[types.CodeAction] = []
+    if wanted(types.CodeActionKind.QuickFix):
+        for d in params.context.diagnostics:
+            if not _overlaps(d.range, rng):
+                continue
+            source = f"{d.source}: " if d.source else ""
+            first = d.message.strip().splitlines()[0] if d.message.strip() else "problem"
+            actions.append(types.CodeAction(
+                title=f"Fix with kura: {first}"[:100], kind=types.CodeActionKind.QuickFix, diagnostics=[d],
+                data={"kura": "fix", "uri": uri, "range": _range_json(d.range), "diagnostic": f"{source}{d.message}"},
+            ))
+    selection = rng.start != rng.end
+    if selection and wanted(types.CodeActionKind.RefactorRewrite):
+        actions.append(types.CodeAction(
+            title="Fix/improve with kura", kind=types.CodeActionKind.RefactorRewrite,
+            data={"kura": "fix", "uri": uri, "range": _range_json(rng), "diagnostic": ""},
+        ))
+    if selection and (not only or types.CodeActionKind.Empty in only):
+        actions.append(explain_action(uri, rng))
+    return actions
+
+
+class _Result(FixOutcome):
+    edit: types.WorkspaceEdit | None = None
+
+
+async def fix_location(ls: "KuraServer", uri: Any, rng: Any, problem: str) -> _Result:
+    """Run the fix for `uri`/`rng` and return the outcome with its WorkspaceEdit (or why none)."""
+    try:
+        uri, lsp_range = parse_location_argument({"uri": uri, "range": rng}, FIX_COMMAND)
+        target = await load_target(ls, uri, lsp_range, whole_lines=True)
+    except TargetError as exc:
+        return _result(FixOutcome(None, str(exc)))
+    try:
+        if ls.completions is None:
+            return _result(FixOutcome(None, "kura: the model is not configured yet"))
+        worker = await ls.completions.model.worker()
+    except ModelError as exc:
+        ls.record_error(str(exc))
+        return _result(FixOutcome(None, str(exc)))
+    pieces = await ls.query(gather_context, target, ls.index, file_line_reader(ls.root))
+    info = await _model_info(worker)
+    plan = plan_fix(target, pieces, problem=problem, style=choose_style(info),
+                    context_tokens=_context_tokens(ls, info), prompts_dir=ls.settings.prompts_dir)
+    if plan.template_error is not None:
+        ls.record_error(str(plan.template_error), show=True)
+    try:
+        outcome = await run_fix(worker, plan)
+    except ModelError as exc:
+        ls.record_error(str(exc))
+        return _result(FixOutcome(None, str(exc)))
+    result = _result(outcome)
+    if outcome.change is not None:
+        result.edit = workspace_edit(ls, uri, target.text, outcome)
+    return result
+
+
+def workspace_edit(ls: "KuraServer", uri: str, text: str, outcome: FixOutcome) -> types.WorkspaceEdit:
+    """One TextEdit in the selection's file; versioned when the client takes documentChanges."""
+    change = outcome.change
+    assert change is not None
+    lines = text.splitlines(True)
+    start = _client_position(ls, lines, *position_of(text, change.start))
+    end = _client_position(ls, lines, *position_of(text, change.end))
+    edit = types.TextEdit(range=types.Range(start=start, end=end), new_text=change.new_text)
+    caps = ls.client_capabilities
+    doc = ls.workspace.text_documents.get(uri)
+    if doc is not None and caps and caps.workspace and caps.workspace.workspace_edit \
+            and caps.workspace.workspace_edit.document_changes:
+        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version), edits=[edit])])
+    return types.WorkspaceEdit(changes={uri: [edit]})
+
+
+def _client_position(ls: "KuraServer", lines: list[str], line: int, col: int) -> types.Position:
+    if line < len(lines) and col and not lines[line].isascii():
+        return types.Position(line=line, character=ls.workspace.position_codec.client_num_units(lines[line][:col]))
+    return types.Position(line=line, character=col)
+
+
+def _result(outcome: FixOutcome) -> _Result:
+    return _Result(outcome.change, outcome.message, outcome.answer, outcome.result, outcome.total_ms)
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return p.line, p.character
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
