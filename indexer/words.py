@@ -1,0 +1,95 @@
+"""Code-aware words for full-text search: `getUserName`, `get_user_name`, `GetUserName` and `user name` meet.
+
+Every identifier becomes its lower-cased parts (camelCase, PascalCase, snake_case and digit boundaries)
+plus the parts joined (`getusername`), so a whole identifier in any spelling and any of its words match.
+The store feeds these space-separated words to FTS5's `unicode61` tokenizer, and builds queries with
+the same functions, so index and query always agree. Changing the rules here changes what is stored:
+bump `WORDS_VERSION` (the store rebuilds an index made with other rules).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from itertools import chain
+
+WORDS_VERSION = 1
+
+# An identifier or a word in a comment/string: a letter or underscore, then letters, digits,
+# underscores — whole, and at most 64 characters: longer ones are data (hashes, base64), not names.
+_MAX_IDENTIFIER = 64
+_IDENTIFIER = re.compile(r"(?<!\w)[^\W\d]\w{0,%d}(?!\w)" % (_MAX_IDENTIFIER - 1))
+# The parts of one identifier. "Lower" means any letter that is not an ASCII capital, so non-ASCII words
+# (größe, имя) stay whole instead of being cut at every accented letter.
+_PART = re.compile(
+    r"[A-Z]+(?=[A-Z][^\W\dA-Z_])"  # an acronym before a capitalised word: HTTP|Server
+    r"|[A-Z]?[^\W\dA-Z_]+"  # a (capitalised) word: get, User
+    r"|[A-Z]+"  # a trailing acronym: parseXML -> XML
+    r"|\d+"
+)
+
+
+@lru_cache(maxsize=1 << 16)
+def split_identifier(identifier: str) -> tuple[str, ...]:
+    """Lower-cased parts of one identifier: `HTTPServer2_conf` -> ('http', 'server', '2', 'conf')."""
+    return tuple(part.lower() for part in _PART.findall(identifier))
+
+
+@lru_cache(maxsize=1 << 17)
+def identifier_words(identifier: str) -> tuple[str, ...]:
+    """The words one identifier is indexed under: the parts joined, then each part if there are several."""
+    parts = split_identifier(identifier)
+    if not parts:
+        return ()
+    joined = "".join(parts)
+    if len(parts) == 1:
+        return (joined,)
+    return (joined, *parts)
+
+
+def identifiers(text: str) -> list[str]:
+    """The identifier-like tokens of a text, in order (numbers alone are not words)."""
+    return _IDENTIFIER.findall(text)
+
+
+def text_words(text: str, unique: bool = False) -> str:
+    """The space-separated words to index for a text (code, comments, a symbol name): the union of
+    `identifier_words` over its identifiers. With `unique`, each word once: retrieval ranks chunks by
+    which words they hold, and the index stays small."""
+    found = _IDENTIFIER.findall(text)
+    if not unique:
+        return " ".join(chain.from_iterable(map(identifier_words, found)))
+    # This runs over every indexed character: map/chain/fromkeys keep the per-identifier work in C,
+    # and identifier_words' cache splits each distinct identifier once per process.
+    return " ".join(dict.fromkeys(chain.from_iterable(map(identifier_words, dict.fromkeys(found)))))
+
+
+def _quote(word: str) -> str:
+    # Words only hold \w characters, but quoting keeps FTS5 from reading AND/OR/NOT/NEAR as operators.
+    return '"' + word.replace('"', '""') + '"'
+
+
+def match_any(text: str) -> str:
+    """An FTS5 query matching documents with any word of `text` (BM25 ranks those with more first)."""
+    seen: dict[str, None] = {}
+    for identifier in identifiers(text):
+        for word in identifier_words(identifier):
+            seen.setdefault(word)
+    return " OR ".join(_quote(w) for w in seen)
+
+
+def match_prefix(text: str) -> str:
+    """An FTS5 query for symbol search: every identifier in `text` must match as a prefix,
+    either as a whole (`getus` -> getUserName) or word by word (`get_us` -> getUserName)."""
+    clauses = []
+    for identifier in identifiers(text):
+        parts = split_identifier(identifier)
+        if not parts:
+            continue
+        whole = _quote("".join(parts)) + "*"
+        if len(parts) == 1:
+            clauses.append(whole)
+        else:
+            each = " AND ".join(_quote(p) + "*" for p in parts)
+            clauses.append(f"({whole} OR ({each}))")
+    return " AND ".join(clauses)
