@@ -85,6 +85,7 @@ class CompletionService:
         self._latest: dict[str, int] = {}  # doc_id -> sequence number of its newest request
         self._sequence = 0
         self._reported_error: str | None = None
+        self.last: dict[str, Any] = {}  # the last answered request's timings, for status and benchmarks
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -117,7 +118,7 @@ class CompletionService:
         self.model.close()
 
     def status(self) -> dict[str, Any]:
-        return {**self.model.status(), "completion": self.stats.as_dict()}
+        return {**self.model.status(), "completion": self.stats.as_dict(), "last": self.last}
 
     # --- one request ---------------------------------------------------------------------------
 
@@ -131,7 +132,8 @@ class CompletionService:
         hit = self.cache.lookup(snap.doc_id, prefix, suffix)
         if hit is not None:
             self.stats.cache_answers += 1
-            return CompletionOutcome(_new_id(), hit.text, True, {"total_ms": _ms(started), "model_ms": 0.0}, hit.source)
+            self.last = {"total_ms": _ms(started), "model_ms": 0.0, "from_cache": True}
+            return CompletionOutcome(_new_id(), hit.text, True, self.last, hit.source)
 
         self._sequence += 1
         mine = self._latest[snap.doc_id] = self._sequence
@@ -182,8 +184,9 @@ class CompletionService:
             "first_token_ms": round(result.first_token_ms, 1) if result.first_token_ms is not None else None,
             "prompt_tokens": result.prompt_tokens, "reused_tokens": result.reused_tokens,
             "generated_tokens": result.generated_tokens, "context_tokens": context.snippet_tokens,
-            "mode": shape.mode, "fim": prompt.fim,
+            "mode": shape.mode, "fim": prompt.fim, "from_cache": False,
         }
+        self.last = timings
         return CompletionOutcome(_new_id(), text, False, timings, result.stop_reason)
 
     def _context_builder(self, count_tokens: Callable[[str], int]) -> ContextBuilder:

@@ -1,0 +1,230 @@
+"""Completion latency as a developer feels it: the real server over stdio, a scripted typing session.
+
+    python benchmarks/completion_bench.py [REPO] [--file PATH] [--keystrokes 60] [--model GGUF]
+
+A line inside a function of a real file is removed and typed back one character at a time; after
+each keystroke the client sends `textDocument/inlineCompletion` and waits for the answer (a closed
+loop at most one keystroke per 100 ms). Prints p50/p95 latency, the share of prompt tokens reused
+from the KV cache, the share of keystrokes inside a visible suggestion answered without the model,
+server overhead (end-to-end minus model time), the server's peak RSS, and the model's own time for
+the same prompts called directly (llama-cpp-python, no server), as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from lsprotocol import types  # noqa: E402
+from pygls.lsp.client import LanguageClient  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def plain(value):
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def choose_line(path: Path, min_len: int) -> int:
+    """A line in the second half of the file, indented (inside a function), long enough to type."""
+    lines = path.read_text().split("\n")
+    candidates = [i for i, l in enumerate(lines) if l.startswith("        ") and len(l.strip()) >= min_len
+                  and not l.strip().startswith(("#", '"', "'"))]
+    if not candidates:
+        raise SystemExit(f"no indented line of {min_len}+ characters in {path}")
+    later = [i for i in candidates if i > len(lines) // 2] or candidates
+    return later[len(later) // 2]
+
+
+async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Path):
+    text = file.read_text()
+    lines = text.split("\n")
+    target = lines[line_no]
+    indent = target[: len(target) - len(target.lstrip())]
+    to_type = target.strip()[: args.keystrokes]
+    lines[line_no] = indent
+    start_text = "\n".join(lines)
+
+    client = LanguageClient("kura-bench", "1")
+    server_cmd = [sys.executable, "-m", "lsp_server", "--log-level", "warning"]
+    await client.start_io(*server_cmd)
+    options = {"index": {"path": str(workdir / "index.sqlite"), "watch": False},
+               "completion": {"firstSuggestionTimeoutMs": 0, "debounceMs": args.debounce_ms}}
+    if args.model:
+        options["model"] = {"path": str(Path(args.model).resolve())}
+    await client.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=repo.as_uri(), initialization_options=options))
+    client.initialized(types.InitializedParams())
+    while True:
+        status = plain(await client.protocol.send_request_async("kura/status", {}))
+        if status["index"]["state"] != "indexing" and status["model"]["state"] in ("loaded", "error"):
+            break
+        await asyncio.sleep(0.2)
+    if status["model"]["state"] == "error":
+        raise SystemExit(f"model failed: {status['model']['error']}")
+
+    uri = file.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text=start_text)))
+    latencies, model_ms, overhead, states = [], [], [], []
+    inside_visible = answered_from_cache_inside = 0
+    visible = ""
+    col = len(indent)
+    version = 1
+    # Warm-up request (loads the prompt into the KV cache once, as the first keystroke of a session would).
+    await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line_no, character=col),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    document = start_text
+    for ch in to_type:
+        keystroke_at = time.perf_counter()
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line_no, character=col), end=types.Position(line=line_no, character=col)),
+                text=ch)]))
+        offset = sum(len(l) + 1 for l in document.split("\n")[:line_no]) + col
+        document = document[:offset] + ch + document[offset:]
+        col += 1
+        was_inside = bool(visible) and visible.startswith(ch)
+        sent = time.perf_counter()
+        result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line_no, character=col),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+        elapsed = (time.perf_counter() - sent) * 1000
+        last = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["last"]
+        latencies.append(elapsed)
+        model_ms.append(last.get("model_ms") or 0.0)
+        overhead.append(elapsed - (last.get("model_ms") or 0.0))
+        if was_inside:
+            inside_visible += 1
+            answered_from_cache_inside += 1 if last.get("from_cache") else 0
+        if not last.get("from_cache"):
+            states.append((document, offset + 1))
+        visible = result.items[0].insert_text if result and result.items else ""
+        await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - keystroke_at)))
+    final = plain(await client.protocol.send_request_async("kura/status", {}))
+    pid = client._server.pid if getattr(client, "_server", None) else None
+    rss_mb = peak_rss_mb(pid)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return {"latencies": latencies, "model_ms": model_ms, "overhead": overhead, "stats": final["model"]["completion"],
+            "inside": inside_visible, "inside_cached": answered_from_cache_inside, "rss_mb": rss_mb,
+            "keystrokes": len(to_type), "model": final["model"], "states": states}
+
+
+def peak_rss_mb(pid: int | None) -> float | None:
+    if not pid:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def direct_model_times(args, repo: Path, rel: str, states, workdir: Path) -> list[float]:
+    """The same prompts (rebuilt by the same code, in-process) timed on llama-cpp-python directly."""
+    from assistant.completion.prompt import build_prompt
+    from assistant.completion.shape import decide_shape
+    from assistant.context import ContextBudget, ContextBuilder, Document
+    from assistant.models.embedded import embedded_model_path
+    from assistant.models.registry import ModelConfig
+    from indexer.index import Index
+    from llama_cpp import Llama
+
+    path = Path(args.model).resolve() if args.model else embedded_model_path()
+    llm = Llama(str(path), n_ctx=4096, n_threads=ModelConfig().resolved_threads, verbose=False)
+    index = Index.open(repo, index_path=workdir / "index.sqlite")
+    builder = ContextBuilder(index, lambda t: len(llm.tokenize(t.encode(), add_bos=False, special=True)), ContextBudget())
+    times = []
+    for document, offset in states:
+        shape = decide_shape(document, offset, rel)
+        prompt = build_prompt(builder.build(Document(rel, document, offset)), shape, None)
+        started = time.perf_counter()
+        llm.create_completion(prompt.text, max_tokens=64, temperature=0.0, stop=list(prompt.stop) or None)
+        times.append((time.perf_counter() - started) * 1000)
+    index.close()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("repo", nargs="?", default=str(REPO_ROOT))
+    parser.add_argument("--file", help="file to type in (default: a Python file of the repository with a long indented line)")
+    parser.add_argument("--keystrokes", type=int, default=60)
+    parser.add_argument("--model", help="a GGUF (default: the embedded Gemma 3 270M)")
+    parser.add_argument("--debounce-ms", type=int, default=50)
+    parser.add_argument("--no-direct", action="store_true", help="skip the direct-model comparison")
+    args = parser.parse_args()
+    repo = Path(args.repo).resolve()
+    file = Path(args.file).resolve() if args.file else default_file(repo)
+    rel = file.relative_to(repo).as_posix()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        # Type into a scratch copy of the repository so the real one is never touched.
+        copy = workdir / "repo"
+        subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(repo), str(copy)], check=True)
+        line_no = choose_line(copy / rel, min(args.keystrokes, 50))
+        r = asyncio.run(typing_session(args, copy, copy / rel, line_no, workdir))
+        direct = [] if args.no_direct else direct_model_times(args, copy, rel, r["states"], workdir)
+
+    s = r["stats"]
+    lat, over = r["latencies"], r["overhead"]
+    print(f"file: {rel}:{line_no + 1}, {r['keystrokes']} keystrokes, model: {r['model'].get('description')}")
+    print(f"latency (client-measured)     p50 {percentile(lat, 50):7.1f} ms   p95 {percentile(lat, 95):7.1f} ms   (targets 400 / 1200)")
+    model_only = [m for m in r["model_ms"] if m]
+    print(f"model time per model call      p50 {percentile(model_only, 50):7.1f} ms   p95 {percentile(model_only, 95):7.1f} ms")
+    print(f"server overhead (e2e - model)  p50 {percentile(over, 50):7.1f} ms   p95 {percentile(over, 95):7.1f} ms   (target p95 15, includes the {args.debounce_ms} ms debounce on model calls)")
+    over_no_debounce = [o - (args.debounce_ms if m else 0) for o, m in zip(over, r["model_ms"])]
+    print(f"server overhead minus debounce p50 {percentile(over_no_debounce, 50):7.1f} ms   p95 {percentile(over_no_debounce, 95):7.1f} ms")
+    reused = s["reused_tokens"] / s["prompt_tokens"] if s["prompt_tokens"] else 0.0
+    print(f"prompt tokens reused from KV   {reused:6.1%}  ({s['reused_tokens']}/{s['prompt_tokens']}, {s['model_calls']} model calls; target 80%)")
+    avg_prompt = s["prompt_tokens"] / s["model_calls"] if s["model_calls"] else 0
+    print(f"average prompt                 {avg_prompt:.0f} tokens")
+    inside = r["inside"]
+    share = r["inside_cached"] / inside if inside else float("nan")
+    print(f"keystrokes inside a visible suggestion answered without the model: {share:.1%} ({r['inside_cached']}/{inside}; target 50%)")
+    print(f"all keystrokes answered without the model: {s['cache_answers']}/{s['requests']}")
+    print(f"server peak RSS                {r['rss_mb']:.0f} MB (target 600)" if r["rss_mb"] else "server peak RSS: unknown")
+    if direct:
+        print(f"direct llama-cpp-python, same prompts: p50 {percentile(direct, 50):.1f} ms  p95 {percentile(direct, 95):.1f} ms; "
+              f"server end-to-end / direct p50 = {percentile([l for l, m in zip(lat, r['model_ms']) if m], 50) / percentile(direct, 50):.2f}")
+    return 0
+
+
+def default_file(repo: Path) -> Path:
+    for candidate in ("assistant/completion/service.py", "indexer/index.py"):
+        if (repo / candidate).exists():
+            return repo / candidate
+    files = sorted(repo.rglob("*.py"), key=lambda p: -p.stat().st_size)
+    if not files:
+        raise SystemExit(f"no Python files in {repo}")
+    return files[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
