@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from platformdirs import user_cache_dir
 
 from indexer import files as fs
 from indexer import kinds
-from indexer.model import Chunk, Definition, FileExtract, Import, Reference
+from indexer.model import Chunk, Definition, Import, Reference
 from indexer.store import FileState, FileWrite, IndexStore, prepare
 from indexer.words import match_any, match_prefix, split_identifier
 
@@ -36,6 +37,7 @@ Progress = Callable[[int, int, str], None]  # (files done, files to parse, path)
 POOL_THRESHOLD = 48  # parse inline below this many files: a pool's start-up costs ~0.2 s
 BATCH_FILES = 200  # files per write transaction: short enough that another writer gets its turn
 HASH_BYTES = 16
+COMPACT_AFTER_FILES = 100  # an update this large also merges the FTS segments it left behind
 
 # Kinds worth listing when nobody has typed anything yet.
 _TOP_KINDS = (kinds.CLASS, kinds.INTERFACE, kinds.STRUCT, kinds.ENUM, kinds.FUNCTION, kinds.MODULE, kinds.NAMESPACE)
@@ -138,7 +140,13 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     # copy a held lock into the child; forkserver starts clean workers then.
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Preloaded, the fork server imports the extraction code once and each worker forks from it
+    # ready to parse, instead of importing tree-sitter and the grammars itself.
+    context.set_forkserver_preload(["indexer.index", "indexer.extract"])
+    return context
 
 
 class Index:
@@ -267,6 +275,7 @@ class Index:
         else:
             executor = None
             outcomes = (_process(root, j) for j in jobs)
+        done = 0
         try:
             for done, outcome in enumerate(outcomes, 1):
                 if outcome.write:
@@ -288,10 +297,16 @@ class Index:
                     progress(done, len(jobs), outcome.path)
                 if len(writes) + len(touches) >= BATCH_FILES:
                     flush()
-            flush(meta={"last_update": str(time.time()), "root": root})
+        except BrokenProcessPool:
+            # A worker died (a crash in a grammar, the OOM killer): keep what was parsed, name the rest.
+            log.error("an indexing worker process died; %d files were not indexed", len(jobs) - done)
+            report.errors.extend((job.path, "the worker process parsing it died") for job in jobs[done:])
         finally:
             if executor:
                 executor.shutdown(wait=True, cancel_futures=True)
+        flush(meta={"last_update": str(time.time()), "root": root})
+        if report.indexed + report.deleted >= COMPACT_AFTER_FILES:
+            self.store.compact()
         self.store.checkpoint()
 
     # --- queries -------------------------------------------------------------------------------
@@ -315,8 +330,10 @@ class Index:
             return self._top_symbols(limit)
         name_query = query.rsplit(".", 1)[-1] if "." in query else query
         container = query.rsplit(".", 1)[0].lower() if "." in query else ""
-        candidates: dict[tuple, Definition] = {}
-        pool = max(limit * 20, 500)
+        # FTS returns matches in no useful order and we take a bounded pool of them, so exact
+        # matches are fetched first: they must never be crowded out.
+        candidates: dict[tuple, Definition] = {_key(d): d for d in self.store.definitions(name_query)}
+        pool = max(limit * 40, 2000)
         fts = match_prefix(name_query)
         if fts:
             for d in self.store.symbols_matching(fts, pool):

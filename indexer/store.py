@@ -274,7 +274,9 @@ class IndexStore:
 
     def _init_schema(self) -> None:
         conn = self.conn
-        # journal_mode is persistent in the file; setting it needs no transaction around it.
+        # Both are persistent in the file and must come before the first table: auto_vacuum so that
+        # `compact` can hand freed pages back, WAL so that readers never wait for a writer.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
 
         def create() -> None:
@@ -321,10 +323,11 @@ class IndexStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def write(self, files: Iterable[FileWrite] = (), deletes: Iterable[str] = (),
               touches: Iterable[tuple[str, int, int]] = (), meta: dict[str, str] | None = None) -> None:
@@ -552,6 +555,18 @@ class IndexStore:
     def integrity_ok(self) -> bool:
         row = self.conn.execute("PRAGMA integrity_check(1)").fetchone()
         return bool(row) and row[0] == "ok"
+
+    def compact(self) -> None:
+        """After a large update: merge each FTS index into one segment (smaller, faster to query) and
+        return the pages that freed to the file system."""
+        def run() -> None:
+            with self._transaction() as conn:
+                for table in ("chunks_fts", "symbols_fts"):
+                    conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+        self._retry(run)
+        # executescript steps the pragma to completion; execute() would free a single page.
+        self._retry(lambda: self.conn.executescript("PRAGMA incremental_vacuum;"))
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the database file (cheap; keeps the -wal file from growing)."""

@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("index", help="index a repository (incremental: only changed files are parsed)")
     p.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
     p.add_argument("--changed", nargs="*", metavar="FILE",
-                   help="update just these files (read one per line from stdin when none are given)")
+                   help="update just these files, relative to the repository root or absolute "
+                        "(read one per line from stdin when none are given; what the git hooks do)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     common(p)
     p.set_defaults(func=index_command)
@@ -94,11 +95,16 @@ def index_command(args: argparse.Namespace) -> int:
             paths = list(args.changed)
             if not paths and not sys.stdin.isatty():
                 paths = [line.rstrip("\n") for line in sys.stdin if line.strip()]
-        interactive = sys.stderr.isatty() and not args.json
-        if interactive:
-            report = _update_with_progress(idx, paths)
-        else:
-            report = idx.update(paths)
+        import sqlite3
+
+        try:
+            if sys.stderr.isatty() and not args.json:
+                report = _update_with_progress(idx, paths)
+            else:
+                report = idx.update(paths)
+        except (OSError, sqlite3.Error) as exc:  # a full disk, an index file removed underneath us
+            print(f"kura: indexing {idx.root} failed: {exc}; what was indexed before is kept", file=sys.stderr)
+            return 1
         if args.json:
             print(json.dumps({**report.to_dict(), "root": str(idx.root), "index_path": str(idx.index_path)}, indent=2))
         elif sys.stdout.isatty():
@@ -115,14 +121,14 @@ def _update_with_progress(idx, paths):
     class _FilesPerSecond(ProgressColumn):
         def render(self, task) -> Text:  # over the whole run: steadier than rich's windowed speed
             elapsed = task.elapsed or 0
-            return Text(f"{task.completed / elapsed:,.0f} files/s" if elapsed else "")
+            return Text(f"{task.completed / elapsed:>6,.0f} files/s" if elapsed else " " * 14)
 
     with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), _FilesPerSecond(), TimeRemainingColumn(),
                   TextColumn("[dim]{task.fields[path]}"), transient=True) as bar:
         task = bar.add_task("index", total=None, path="")
 
         def progress(done: int, total: int, path: str) -> None:
-            bar.update(task, completed=done, total=total, path=path[-50:])
+            bar.update(task, completed=done, total=total, path=path if len(path) <= 30 else "…" + path[-29:])
 
         return idx.update(paths, progress=progress)
 

@@ -227,3 +227,50 @@ def test_two_writers_in_two_processes_neither_fail_nor_corrupt(tmp_path):
         assert idx.update().indexed == 0  # nothing was lost or left stale
         assert idx.definitions("hook_round_11") and idx.definitions("watch_round_11")
         assert idx.stats()["files"] == 130
+
+
+def test_two_processes_opening_an_old_index_at_once_rebuild_it_once(tmp_path, open_index):
+    root, path = _indexed(tmp_path, open_index)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE schema_version SET version=0")
+    import time
+
+    start_at = str(time.time() + 1.5)
+    opener = textwrap.dedent('''
+        import sys, time
+        from indexer.index import Index
+        while time.time() < float(sys.argv[3]):
+            time.sleep(0.001)
+        with Index.open(sys.argv[1], sys.argv[2]) as idx:
+            print(idx.rebuilt_reason is not None, idx.update().files)
+    ''')
+    procs = [subprocess.Popen([sys.executable, "-c", opener, str(root), str(path), start_at], env=cli_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert sorted(out.split()[0] for out, _ in outs) == ["False", "True"]
+    moved = [p for p in tmp_path.glob("index.sqlite3.old-schema-*") if not p.name.endswith(("-wal", "-shm"))]
+    assert len(moved) == 1
+    with Index.open(root, path) as idx:
+        assert idx.rebuilt_reason is None and idx.definitions("a")
+
+
+def test_a_worker_process_dying_mid_index_loses_nothing_and_names_the_files(tmp_path, monkeypatch):
+    root = tmp_path / "r"
+    write(root, {f"m{i:02}.py": f"def f{i}():\n    pass\n" for i in range(60)})
+    real = indexer.extract.extract_file
+
+    def crash_on_one(path, source, spec):
+        if path == "m30.py":
+            os._exit(70)  # what a segfault in a grammar looks like from the parent
+        return real(path, source, spec)
+
+    monkeypatch.setattr(indexer.extract, "extract_file", crash_on_one)  # forked workers inherit it
+    with Index.open(root, tmp_path / "index.sqlite3", workers=2) as idx:
+        report = idx.update()
+        failed = {path for path, _ in report.errors}
+        assert "m30.py" in failed and report.indexed + len(failed) == 60
+        assert all("died" in error for _, error in report.errors)
+        monkeypatch.setattr(indexer.extract, "extract_file", real)
+        assert idx.update().indexed == len(failed)  # the rest is picked up next time
+        assert idx.stats()["files"] == 60

@@ -227,21 +227,33 @@ def test_opening_a_missing_directory_says_so(tmp_path):
 
 def test_a_large_update_from_a_background_thread_uses_clean_worker_processes(repo, tmp_path):
     # The watcher and the server update from threads; forking a threaded process is unsafe, so the
-    # pool must then start its workers from a fork server instead.
-    import threading
+    # pool then starts its workers from a fork server — whose workers must find kura even when it is
+    # importable only through this process's sys.path (run from elsewhere, no PYTHONPATH).
+    import os
+    import subprocess
+    import sys
+    import textwrap
 
-    from indexer.index import _pool_context
+    from repo_fixtures import REPO_ROOT
 
     write(repo, {f"gen/mod{i}.py": f"def threaded_{i}():\n    return {i}\n" for i in range(50)})
-    result = {}
-    with Index.open(repo, tmp_path / "threaded.sqlite3", workers=2) as idx:
-        def run():
-            result["method"] = _pool_context().get_start_method()
-            result["report"] = idx.update()
-
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join(timeout=240)
-        assert result["method"] == "forkserver"
-        assert result["report"].indexed == 52 and not result["report"].errors
-        assert idx.definitions("threaded_49")
+    script = textwrap.dedent(f"""
+        import sys, threading
+        sys.path.insert(0, {str(REPO_ROOT)!r})
+        from indexer.index import Index, _pool_context
+        result = {{}}
+        with Index.open({str(repo)!r}, {str(tmp_path / "threaded.sqlite3")!r}, workers=2) as idx:
+            def run():
+                result["method"] = _pool_context().get_start_method()
+                result["report"] = idx.update()
+            worker = threading.Thread(target=run)
+            worker.start()
+            worker.join()
+            report = result["report"]
+            print(result["method"], report.indexed, len(report.errors), len(idx.definitions("threaded_49")))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=240)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["forkserver", "52", "0", "1"]

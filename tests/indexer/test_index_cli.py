@@ -107,3 +107,6 @@ def test_errors_are_messages_not_tracebacks(tmp_path, index):
     (tmp_path / "plain").mkdir()
     out = kura("hook", "install", str(tmp_path / "plain"))
     assert out.returncode == 2 and "not a git repository" in out.stderr
+    (tmp_path / "a-file").write_text("")
+    out = kura("index", str(tmp_path / "plain"), "--index", str(tmp_path / "a-file" / "index.sqlite3"))
+    assert out.returncode != 0 and "cannot open the index" in out.stderr and "Traceback" not in out.stderr

@@ -133,3 +133,14 @@ def test_reading_in_one_thread_while_another_writes(store, tmp_path):
         write(store, f"f{i}.py")
     t.join()
     assert errors == []
+
+
+def test_compact_merges_the_fts_indexes_and_returns_free_pages(store):
+    for i in range(30):
+        write(store, f"f{i}.py", name=f"name{i}")
+    store.write(deletes=[f"f{i}.py" for i in range(20)])
+    store.compact()
+    assert store.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    assert fts_consistent(store)
+    assert [d.path for d in store.definitions("name25")] == ["f25.py"]
+    assert store.search_chunks('"name25"', 5)[0][0].path == "f25.py"
