@@ -30,7 +30,7 @@ PROGRESS_EVERY_CHARS = 200
 
 def register(server: "KuraServer") -> None:
     @server.command(EXPLAIN_COMMAND)
-    async def explain(ls: "KuraServer", *args: Any) -> dict:
+    async def explain(ls, *args):  # no annotations: pygls resolves them at call time
         return await explain_command(ls, args[0] if args else None)
 
 
@@ -64,7 +64,7 @@ async def explain_command(ls: "KuraServer", arg: Any) -> dict:
     info = await _model_info(worker)
     plan = plan_explanation(
         target, pieces, language=answer_language(ls.settings.language, ls.locale), style=choose_style(info),
-        context_tokens=_context_tokens(ls, info), prompts_dir=ls.settings.prompts_dir,
+        context_tokens=await effective_context_tokens(worker, _context_tokens(ls, info), target.code), prompts_dir=ls.settings.prompts_dir,
     )
     if plan.template_error is not None:
         ls.record_error(str(plan.template_error), show=True)
@@ -82,6 +82,7 @@ async def explain_command(ls: "KuraServer", arg: Any) -> dict:
 
     task = asyncio.current_task()
     cancel_watch = _cancel_on_progress_cancel(ls, token, task)
+    follow_request_cancel(ls, task)
     outcome = None
     try:
         outcome = await run_explanation(worker, plan, on_chunk)
@@ -169,6 +170,20 @@ def _context_tokens(ls: "KuraServer", info: dict) -> int:
     return int(ctx) if isinstance(ctx, int) and ctx > 0 else ls.settings.model.context_tokens
 
 
+async def effective_context_tokens(worker: Any, context_tokens: int, sample: str) -> int:
+    """The context in units of the planner's estimate: a model whose tokenizer splits this code
+    finer than `CHARS_PER_TOKEN` gets proportionally less, so the prompt always fits."""
+    from assistant.explain import CHARS_PER_TOKEN
+
+    sample = sample[:4000]
+    try:
+        tokens = await worker.call(worker.backend.count_tokens, sample) if sample else 0
+    except Exception:
+        return context_tokens
+    ratio = len(sample) / tokens if tokens else CHARS_PER_TOKEN
+    return context_tokens if ratio >= CHARS_PER_TOKEN else int(context_tokens * ratio / CHARS_PER_TOKEN)
+
+
 async def _begin_progress(ls: "KuraServer", title: str) -> str | None:
     caps = ls.client_capabilities
     if not (caps and caps.window and caps.window.work_done_progress):
@@ -197,6 +212,21 @@ def _cancel_on_progress_cancel(ls: "KuraServer", token: str | None, task: asynci
 
     future.add_done_callback(on_done)
     return lambda: ls.work_done_progress.tokens.pop(token, None)
+
+
+def follow_request_cancel(ls: "KuraServer", task: asyncio.Task | None) -> None:
+    """`$/cancelRequest` cancels pygls' future for the executeCommand request, not the command's own
+    task (pygls runs commands inside a generator handler); relay it so the model really stops."""
+    request_id = getattr(ls.protocol, "msg_id", None)
+    future = getattr(ls.protocol, "_request_futures", {}).get(request_id)
+    if task is None or future is None or future is task:
+        return
+
+    def on_done(f) -> None:
+        if f.cancelled() and not task.done():
+            task.get_loop().call_soon_threadsafe(task.cancel)
+
+    future.add_done_callback(on_done)
 
 
 def _finish(ls: "KuraServer", explanation_id: str, uri: str, token: str | None, how: str) -> None:

@@ -14,7 +14,7 @@ from assistant.explain import TargetError, choose_style, file_line_reader, gathe
 from assistant.fix import FixOutcome, plan_fix, run_fix
 from assistant.models.base import ModelError
 from lsp_server.features.explain import (
-    _context_tokens, _model_info, _plain, _range_json, explain_action, load_target, parse_location_argument,
+    _context_tokens, _model_info, effective_context_tokens, _plain, _range_json, explain_action, load_target, parse_location_argument,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def register(server: "KuraServer") -> None:
         return action
 
     @server.command(FIX_COMMAND)
-    async def fix(ls: "KuraServer", *args: Any) -> dict:
+    async def fix(ls, *args):  # no annotations: pygls resolves them at call time
         fix_id = f"kura-fix-{uuid.uuid4().hex[:12]}"
         arg = _plain(args[0]) if args else None
         diagnostic = arg.get("diagnostic") if isinstance(arg, dict) else None
@@ -111,7 +111,7 @@ async def fix_location(ls: "KuraServer", uri: Any, rng: Any, problem: str) -> _R
     pieces = await ls.query(gather_context, target, ls.index, file_line_reader(ls.root))
     info = await _model_info(worker)
     plan = plan_fix(target, pieces, problem=problem, style=choose_style(info),
-                    context_tokens=_context_tokens(ls, info), prompts_dir=ls.settings.prompts_dir)
+                    context_tokens=await effective_context_tokens(worker, _context_tokens(ls, info), target.code), prompts_dir=ls.settings.prompts_dir)
     if plan.template_error is not None:
         ls.record_error(str(plan.template_error), show=True)
     try:

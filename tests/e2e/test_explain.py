@@ -59,8 +59,11 @@ async def test_cancelling_stops_the_model_mid_stream(client, repo, tiny_model):
     big.write_text("".join(f"value_{i} = {i}\n" for i in range(400)), encoding="utf-8")
     chunks = record_explanations(client)
     request = asyncio.ensure_future(explain(client, explain_args(big, 0, 400), msg_id="explain-1"))
-    while not chunks:
+    for _ in range(1000):
+        if chunks or request.done():
+            break
         await asyncio.sleep(0.01)
+    assert chunks, request.exception() if request.done() else "no chunk within 10 s"
 
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="explain-1"))
 
@@ -136,5 +139,7 @@ async def test_explain_with_kura_is_offered_on_any_selection(client, repo, tiny_
         context=types.CodeActionContext(diagnostics=[])))
 
     explain_action = next(a for a in actions if a.title == "Explain with kura")
-    assert explain_action.command.command == "kura.explain"
-    assert to_plain(explain_action.command.arguments[0])["uri"] == uri
+    # lsprotocol's client reads a command-only CodeAction back as a Command, with the nested
+    # command flattened to text; what went over the wire is in there either way
+    wire = str(explain_action.command)
+    assert "'command': 'kura.explain'" in wire and uri in wire
