@@ -1,0 +1,96 @@
+"""Fixes: the request for a corrected version of whole lines (a diagnostic's, or a selection's), and
+running it through the validator (`edit_validation`), so that only a safe, smallest edit is offered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.edit_validation import TextChange, validate_fix
+from assistant.explain import (
+    ContextPiece, Target, code_budget, estimate_tokens, fit_pieces, resolve_target,
+)
+from assistant.models.base import CANCELLED, CancelToken, GenerationRequest, GenerationResult
+from assistant.prompt_templates import PromptError, PromptTemplate, load_template
+
+log = logging.getLogger(__name__)
+
+MAX_FIX_LINES = 200  # beyond this a rewrite is not a fix, and the model could not echo it back anyway
+DEFAULT_PROBLEM = "improve this code: fix bugs and errors, keep its behaviour otherwise"
+
+
+@dataclass
+class FixPlan:
+    target: Target
+    request: GenerationRequest
+    problem: str
+    pieces: list[ContextPiece] = field(default_factory=list)
+    template_error: PromptError | None = None
+
+
+@dataclass
+class FixOutcome:
+    change: TextChange | None
+    message: str
+    answer: str = ""
+    result: GenerationResult | None = None
+    total_ms: float = 0.0
+
+
+def fix_target(path: str, text: str, start: tuple[int, int], end: tuple[int, int]) -> Target:
+    """The whole lines to fix (an empty range: the enclosing function or class)."""
+    from assistant.explain import TargetError
+
+    target = resolve_target(path, text, start, end, whole_lines=True)
+    lines = target.end_line - target.start_line + 1
+    if lines > MAX_FIX_LINES:
+        raise TargetError(f"kura: {lines} lines are too many to fix at once (at most {MAX_FIX_LINES}); select less")
+    return target
+
+
+def plan_fix(
+    target: Target,
+    pieces: list[ContextPiece],
+    *,
+    problem: str = "",
+    style: str = "chat",
+    context_tokens: int = 4096,
+    prompts_dir: str = "",
+    template: PromptTemplate | None = None,
+) -> FixPlan:
+    template_error = None
+    if template is None:
+        template, template_error = load_template("fix", style, prompts_dir)
+    code = target.code
+    # the answer repeats the code, so leave room for all of it and a little more
+    max_tokens = min(max(64, estimate_tokens(code) * 3 // 2 + 48), max(64, context_tokens // 2))
+    budget = code_budget(context_tokens, max_tokens) - estimate_tokens(code)
+    chosen = fit_pieces(pieces, max(0, budget))
+    values = dict(
+        context="\n\n".join(p.render() for p in chosen) or "(none found)", problem=problem.strip() or DEFAULT_PROBLEM,
+        path=target.path, start_line=target.start_line + 1, end_line=target.end_line + 1,
+        code_language=target.language or "text", code=code.rstrip("\n"),
+    )
+    if template.style == "chat":
+        request = GenerationRequest(messages=template.messages(**values), max_tokens=max_tokens, temperature=0.0)
+    else:
+        request = GenerationRequest(prompt=template.render(**values), max_tokens=max_tokens, temperature=0.0,
+                                    stop=("```",))
+    return FixPlan(target, request, values["problem"], chosen, template_error)
+
+
+async def run_fix(worker: Any, plan: FixPlan, cancel: CancelToken | None = None) -> FixOutcome:
+    """Ask the model, then validate its answer; the outcome has a change or says why not."""
+    started = time.perf_counter()
+    result = await worker.generate(plan.request, cancel)
+    elapsed = (time.perf_counter() - started) * 1000
+    if result.stop_reason == CANCELLED:
+        return FixOutcome(None, "kura: the fix was cancelled", result.text, result, elapsed)
+    t = plan.target
+    validation = validate_fix(t.text, t.path, t.start, t.end, result.text)
+    if not validation.ok:
+        log.info("fix rejected: %s; the model said: %r", validation.message, result.text[:500])
+    return FixOutcome(validation.change, validation.message, result.text, result, elapsed)
