@@ -27,6 +27,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENT_CHARS = 20_000_000  # beyond this a document is not completed (and never copied around)
+SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is most of the latency
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,11 @@ class CompletionService:
         context_ms = _ms(t_context)
         root = self._root()
         prompt = build_prompt(context, shape, backend.fim_template(), repo=root.name if root else None)
+        max_tokens = self.settings.completion.max_tokens
+        if shape.single_line:
+            max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
-            prompt=prompt.text, stop=prompt.stop, max_tokens=self.settings.completion.max_tokens,
+            prompt=prompt.text, stop=prompt.stop, max_tokens=max_tokens,
             should_stop=lambda text: should_stop(text, shape),
         )
         result = await worker.generate(request, key=snap.doc_id)
