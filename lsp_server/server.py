@@ -30,6 +30,7 @@ FEATURES = (
     "status",
     "explain",
     "fix",
+    "escalation",
 )
 
 T = TypeVar("T")

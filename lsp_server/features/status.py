@@ -26,6 +26,8 @@ def server_status(ls: "KuraServer") -> dict:
             index.update(ls.index.stats())
         except Exception as exc:  # a locked or broken index must not break the status bar
             index["error"] = str(exc)
+    from lsp_server.features.escalation import policy_status
+
     model = ls.completions.status() if ls.completions is not None else {"state": "not started"}
     return {
         "version": ls.version,
@@ -33,6 +35,7 @@ def server_status(ls: "KuraServer") -> dict:
         "backend": ls.settings.model.backend,
         "completionsEnabled": ls.settings.completion.enabled,
         "index": index,
+        "policy": policy_status(ls),
         "lastError": ls.last_error,
         "lastErrorAt": ls.last_error_at,
         "settings": to_dict(ls.settings),

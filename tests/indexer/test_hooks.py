@@ -60,7 +60,9 @@ def test_a_commit_reindexes_the_changed_files_in_the_background(repo, index_path
     write(repo, {"app.py": "def start():\n    pass\n\ndef added_by_commit():\n    pass\n", "lib/new.py": "class Fresh:\n    pass\n"})
     commit(repo)
     wait_for(lambda: definitions(repo, index_path, "added_by_commit") and definitions(repo, index_path, "Fresh"))
-    log = (repo / ".git" / "kura-index.log").read_text()
+    # The job writes its summary after the index commit is visible: wait for the line, then check it.
+    log_file = repo / ".git" / "kura-index.log"
+    log = wait_for(lambda: log_file.exists() and "indexed" in log_file.read_text() and log_file.read_text())
     assert "indexed 2" in log, log
 
 
