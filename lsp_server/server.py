@@ -52,6 +52,9 @@ class KuraServer(LanguageServer):
         self.completions = None  # assistant.completion.service.CompletionService once initialized
         self.last_error: str | None = None
         self.last_error_at: float | None = None
+        # Features that need to act on these events register here (pygls allows one handler per method).
+        self.after_initialized: list[Callable[["KuraServer"], Any]] = []
+        self.after_save: list[Callable[["KuraServer", str], Any]] = []
         self.recent_edits: dict[str, tuple[float, int]] = {}  # repo-relative path -> (time, line) of last edit
         # Never on the event loop: index builds and updates run one at a time on their own thread,
         # while queries (one SQLite connection per thread) run beside them, even mid-build.

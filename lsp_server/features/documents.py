@@ -5,6 +5,7 @@ pygls keeps the open documents' text itself (incremental sync); these handlers r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -33,6 +34,10 @@ def register(server: "KuraServer") -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def on_save(ls: "KuraServer", params: types.DidSaveTextDocumentParams) -> None:
+        for hook in ls.after_save:
+            result = hook(ls, params.text_document.uri)
+            if asyncio.iscoroutine(result):
+                await result
         path = ls.relative_path(params.text_document.uri)
         if path is None or ls.index is None:
             return

@@ -45,6 +45,8 @@ def register(server: "KuraServer") -> None:
             spawn(open_index(ls))
         if ls.completions is not None:
             ls.completions.preload()
+        for hook in ls.after_initialized:
+            await _maybe_await(hook(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration_changed(ls: "KuraServer", params: types.DidChangeConfigurationParams) -> None:
@@ -69,6 +71,11 @@ def register(server: "KuraServer") -> None:
         stop_watcher(ls)
         if ls.completions is not None:
             ls.completions.close()
+
+
+async def _maybe_await(result) -> None:
+    if asyncio.iscoroutine(result):
+        await result
 
 
 def workspace_root(params: types.InitializeParams) -> Path | None:
