@@ -107,7 +107,11 @@ class ModelHost:
                                 "error": str(self._error) if self._error else None, "loadMs": self.load_ms}
         if self._worker is not None:
             try:
-                info.update({k: v for k, v in self._worker.backend.info().items() if _is_json(v)})
+                backend_info = self._worker.backend.info()
+                info.update({k: v for k, v in backend_info.items() if _is_json(v)})
+                # The documented names (docs/architecture.md) beside the backend's own.
+                info.update(name=backend_info.get("model_name"), path=backend_info.get("model_path"),
+                            fim=backend_info.get("fim_template"))
             except Exception as exc:
                 info["infoError"] = str(exc)
         return info

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -19,7 +20,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_SYMBOL_ITEMS = 30
-ACCEPTED_COMMAND = "kura.didAcceptCompletion"
+ACCEPTED_COMMAND = "kura.didAcceptCompletion"  # attached to every inline item
+ACCEPTED_NOTIFICATION = "kura/didAcceptCompletion"
+DISMISSED_NOTIFICATION = "kura/didDismissCompletion"
+TOGGLE_COMMAND = "kura.toggleCompletions"
 
 
 def register(server: "KuraServer") -> None:
@@ -75,10 +79,40 @@ def register(server: "KuraServer") -> None:
                 ))
         return types.CompletionList(is_incomplete=True, items=items)
 
+    # No annotations on command/notification handlers: pygls resolves them at call time, and
+    # "KuraServer" exists only for type checkers.
     @server.command(ACCEPTED_COMMAND)
-    def accepted(ls: "KuraServer", *args) -> None:
-        if ls.completions is not None:
-            ls.completions.accepted(args[0] if args else {})
+    def accepted_command(ls, *args):
+        _accepted(ls, args[0] if args else None)
+
+    @server.feature(ACCEPTED_NOTIFICATION)
+    def accepted_notification(ls, params):
+        _accepted(ls, params)
+
+    @server.feature(DISMISSED_NOTIFICATION)
+    def dismissed(ls, params):
+        uri = _field(params, "uri")
+        if ls.completions is not None and uri:
+            ls.completions.cache.invalidate(uri)
+
+    @server.command(TOGGLE_COMMAND)
+    def toggle(ls, *args):
+        wanted = args[0] if args and isinstance(args[0], bool) else not ls.settings.completion.enabled
+        ls.settings = replace(ls.settings, completion=replace(ls.settings.completion, enabled=wanted))
+        return {"enabled": wanted}
+
+
+def _field(params, name: str):
+    """A field of a custom message's params: a dict, or the namedtuple pygls makes of one."""
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def _accepted(ls: "KuraServer", params) -> None:
+    uri = _field(params, "uri")
+    if ls.completions is not None and isinstance(uri, str):
+        ls.completions.accepted(uri)
 
 
 def snapshot_at(ls: "KuraServer", uri: str, position: types.Position) -> DocumentSnapshot | None:

@@ -66,6 +66,14 @@ def register(server: "KuraServer") -> None:
             raw = params.settings.get("kura", params.settings)
         apply_settings(ls, raw)
 
+    @server.command("kura.reindex")
+    async def reindex(ls, *args):
+        if ls.index is None:
+            return {"error": "no index: kura has no workspace folder"}
+        report = await ls.in_index_thread(ls.index.update)
+        ls.index_updated()
+        return {"files": report.files, "parsed": report.indexed, "seconds": round(report.seconds, 3)}
+
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: "KuraServer", params: None) -> None:
         stop_watcher(ls)

@@ -107,3 +107,22 @@ async def test_completion_list_has_index_symbols_and_one_ai_item(client: Languag
     assert "Cart" in labels
     ai_items = [item for item in result.items if item.detail == "kura (local model)"]
     assert len(ai_items) <= 1
+
+
+async def test_accept_dismiss_toggle_and_reindex_are_understood(client: LanguageClient, repo, tmp_path, tiny_model):
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
+    await wait_for_model(client)
+    uri = open_document(client, repo / "shop/cart.py")
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="kura.didAcceptCompletion", arguments=[{"uri": uri, "id": "x"}]))
+    client.protocol.notify("kura/didDismissCompletion", {"uri": uri, "id": "x"})
+    client.protocol.notify("kura/didAcceptCompletion", {"uri": uri, "id": "x"})
+    off = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="kura.toggleCompletions", arguments=[]))
+    assert off["enabled"] is False
+    assert (await inline(client, uri, 11, 20)).items == ()
+    current = await status(client)
+    assert current["completionsEnabled"] is False and current["model"]["name"] and current["model"]["path"] == str(tiny_model)
+    (repo / "shop/extra.py").write_text("def brand_new():\n    pass\n")
+    report = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="kura.reindex", arguments=[]))
+    assert report["files"] == 4
+    assert not [m for m in client.log_messages if "unknown method" in m.message.lower() or "error" in m.message.lower()]
