@@ -6,7 +6,7 @@ KURA   := $(VENV)/bin/kura
 STAMP  := $(VENV)/.kura-installed
 REPO   ?= .
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench vsix clean
 
 # Re-installs only when pyproject.toml changes; pip's wheel cache keeps llama-cpp-python's
 # from-source build (~6 min on 2 cores) to the first time on a machine.
@@ -28,6 +28,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/index_bench.py $(REPO)
+
+vsix:
+	$(MAKE) -C editors/vscode vsix
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,65 @@
+/**
+ * kura for VS Code: wires the server manager, status bar, explanation panel, inline-completion
+ * reporting and commands together. All intelligence lives in the server.
+ */
+import * as vscode from 'vscode';
+import { ServerManager } from './client';
+import { Command, registerCommands } from './commands';
+import { ExplainPanel } from './explainPanel';
+import { registerInlineCompletionCommands } from './inlineCompletions';
+import { disposeServerCommands } from './serverCommands';
+import { DID_DISMISS_COMPLETION, ServerCommand } from './protocol';
+import { StatusBar } from './statusBar';
+import { SuggestionTracker } from './suggestionTracker';
+
+let server: ServerManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('kura', { log: true });
+  const panel = new ExplainPanel();
+  const tracker = new SuggestionTracker((s, reason) => {
+    output.debug(`suggestion ${s.id} dismissed (${reason})`);
+    server?.sendNotification(DID_DISMISS_COMPLETION, { uri: s.uri, id: s.id });
+  });
+  const manager = new ServerManager(
+    output,
+    {
+      state: (state, message) => status.setServerState(state, message),
+      explanation: (chunk) => panel.onChunk(chunk),
+    },
+    tracker,
+  );
+  server = manager;
+  const status = new StatusBar({ fetch: () => manager.status() }, Command.showStatus);
+
+  context.subscriptions.push(
+    output,
+    panel,
+    status,
+    ...registerCommands({ server: manager, panel, status, output }),
+    ...registerInlineCompletionCommands(tracker, async (args) => {
+      try {
+        await manager.execute(ServerCommand.didAcceptCompletion, args);
+      } catch (error) {
+        output.warn(`reporting an accepted completion: ${String(error)}`);
+      }
+    }, output),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('kura.serverPath')) {
+        void manager.restart();
+      } else if (e.affectsConfiguration('kura')) {
+        status.refresh();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void manager.restart()),
+    { dispose: () => void manager.dispose() },
+  );
+  // Not awaited: activation never waits on the server (a slow one must not hold VS Code up).
+  void manager.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.dispose();
+  server = undefined;
+  disposeServerCommands();
+}

@@ -1,0 +1,87 @@
+/**
+ * Inline completions are the language client's own `textDocument/inlineCompletion` feature
+ * (LSP 3.18, a "proposed" feature in vscode-languageclient 9). This middleware adds what the
+ * client alone does not: the local on/off switch, and telling the server what happened to a
+ * suggestion (accepted by Tab, or dismissed).
+ */
+import * as vscode from 'vscode';
+import type { Middleware } from 'vscode-languageclient/node';
+import { ServerCommand } from './protocol';
+import { SuggestionTracker } from './suggestionTracker';
+
+/** Wraps the server's accept command so the tracker sees accepts; hidden from the palette. */
+export const ACCEPTED_COMMAND = 'kura.inlineCompletionAccepted';
+/** Bound to Escape while a suggestion is visible: hides it and reports the dismissal. */
+export const DISMISS_COMMAND = 'kura.dismissInlineCompletion';
+
+interface AcceptArgs {
+  uri?: string;
+  id?: string;
+}
+
+export function inlineCompletionMiddleware(
+  tracker: SuggestionTracker,
+  enabled: () => boolean,
+): Middleware['provideInlineCompletionItems'] {
+  return async (document, position, context, token, next) => {
+    const uri = document.uri.toString();
+    const offset = document.offsetAt(position);
+    const anchor = tracker.current;
+    if (anchor && anchor.uri === uri && offset >= anchor.offset) {
+      tracker.requested(uri, offset, document.getText(new vscode.Range(document.positionAt(anchor.offset), position)));
+    } else if (anchor) {
+      tracker.requested(uri, offset, undefined);
+    }
+    if (!enabled()) {
+      return null;
+    }
+    const result = await next(document, position, context, token);
+    const items = Array.isArray(result) ? result : result?.items;
+    if (!items || items.length === 0 || token.isCancellationRequested) {
+      return result;
+    }
+    for (const item of items) {
+      const original = item.command;
+      const args = (original?.arguments?.[0] ?? {}) as AcceptArgs;
+      if (original?.command === ServerCommand.didAcceptCompletion && args.id) {
+        item.command = { title: original.title, command: ACCEPTED_COMMAND, arguments: original.arguments };
+      }
+    }
+    const first = items[0];
+    const firstArgs = (first?.command?.arguments?.[0] ?? {}) as AcceptArgs;
+    if (first && firstArgs.id && typeof first.insertText === 'string') {
+      const start = first.range ? document.offsetAt(first.range.start) : offset;
+      // Text the range replaces (before the cursor) is part of insertText; anchor at the cursor.
+      const alreadyThere = offset - start;
+      tracker.show({ uri, id: firstArgs.id, offset, insertText: first.insertText.slice(Math.max(0, alreadyThere)) });
+    }
+    return result;
+  };
+}
+
+export function registerInlineCompletionCommands(
+  tracker: SuggestionTracker,
+  forwardAccept: (args: unknown[]) => Promise<void>,
+  output: vscode.LogOutputChannel,
+): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand(ACCEPTED_COMMAND, async (...args: unknown[]) => {
+      const first = (args[0] ?? {}) as AcceptArgs;
+      if (first.id) {
+        tracker.accepted(first.id);
+      }
+      output.info(`inline completion accepted (${first.id ?? '?'})`);
+      await forwardAccept(args);
+    }),
+    vscode.commands.registerCommand(DISMISS_COMMAND, async () => {
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+      tracker.dismiss('hidden');
+    }),
+    vscode.window.onDidChangeActiveTextEditor(() => tracker.dismiss('closed')),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      if (tracker.current?.uri === doc.uri.toString()) {
+        tracker.dismiss('closed');
+      }
+    }),
+  ];
+}
