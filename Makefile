@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Indexes REPO, then opens Neovim on it with the kura plugin (without a terminal: prints the command
+# and runs a headless smoke check instead).
 run: $(STAMP)
-	$(KURA) index $(REPO)
-	$(KURA) symbols --limit 15 ''
+	REPO=$(abspath $(REPO)) scripts/run-neovim.sh
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

