@@ -76,22 +76,25 @@ async def test_a_newer_request_supersedes_the_older_one(client: LanguageClient, 
     assert newer is not None
 
 
-async def test_cancel_request_stops_the_generation_and_the_server_stays_responsive(client: LanguageClient, repo, tmp_path, tiny_model):
-    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"debounceMs": 0, "maxTokens": 4000, "maxLines": 1000},
+async def test_cancel_request_ends_the_request_and_the_server_stays_responsive(client: LanguageClient, repo, tmp_path, tiny_model):
+    # The cancel arrives while the request waits out its debounce, so the outcome never depends on how
+    # fast the tiny model is; cancelling mid-generation between tokens is tested on the worker itself
+    # (tests/assistant/test_models_worker.py, test_models_llama_cpp.py).
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"debounceMs": 2000},
                                "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
     await wait_for_model(client)
     uri = open_document(client, repo / "shop/cart.py")
     params = types.InlineCompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=14, character=0),
                                           context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
     future = client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="to-cancel")
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.2)
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="to-cancel"))
     with pytest.raises(Exception):
         await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)  # answered with RequestCancelled
     symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Cart"))
     assert any(s.name == "Cart" for s in symbols)
     stats = (await status(client))["model"]["completion"]
-    assert stats["model_calls"] == 0  # the cancelled generation never finished
+    assert stats["model_calls"] == 0  # the cancelled request never reached the model
 
 
 async def test_completion_list_has_index_symbols_and_one_ai_item(client: LanguageClient, repo, tmp_path, tiny_model):
