@@ -1,22 +1,13 @@
 """Extraction from C: structs, typedefs, enums, unions, macros, prototypes and multi-line definitions, includes."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
 from indexer.languages import language_for_path
 
 SOURCE = '#include <stdio.h>\n#include "session.h"\n\n#define MAX_RETRIES 3\n#define SQUARE(x) ((x) * (x))\n\n/* A session. */\nstruct session {\n    const char *url;\n    int timeout;\n};\n\ntypedef struct {\n    int x, y;\n} point_t;\n\nenum mode { MODE_FAST, MODE_SLOW };\n\nunion value { int i; float f; };\n\ntypedef int (*handler_fn)(struct session *s);\n\nint session_open(struct session *s, const char *url);\n\n/**\n * Sends a request.\n */\nstatic int *session_request(struct session *s,\n                            const char *method)\n{\n    enum mode m = MODE_FAST;\n    printf("%s %s\\n", s->url, method);\n    return NULL;\n}\n'
 
 
 def extract(path='src/session.c'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

@@ -1,22 +1,12 @@
 """Extraction from C#: namespaces, generic classes, properties, constructors, local functions, structs, enums, records, usings."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
-from indexer.languages import language_for_path
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
 
 SOURCE = 'using System;\nusing System.Collections.Generic;\nusing static System.Math;\nusing Json = Newtonsoft.Json;\n\nnamespace Acme.Http\n{\n    /// <summary>A session.</summary>\n    [Serializable]\n    public class Session<T> : Base, IDisposable where T : class\n    {\n        private const int MaxRetries = 3;\n        private readonly string _url, _name;\n\n        public string Url { get; set; }\n\n        public Session(string url) { _url = url; }\n\n        // Sends a request.\n        public async Task<Response> Request(string method,\n                                            IDictionary<string, T> headers)\n        {\n            int Inner(int x) => x * 2;\n            return await Send(method, Inner(1));\n        }\n\n        public void Dispose() { }\n    }\n\n    public interface IHandler { void Handle(Request r); }\n\n    public struct Point { public int X; }\n\n    public enum Mode { Fast, Slow }\n\n    public record Person(string Name);\n}\n'
 
 
 def extract(path='src/Session.cs'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

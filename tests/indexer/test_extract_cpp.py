@@ -1,22 +1,13 @@
 """Extraction from C++: namespaces, template classes, constructors and destructors, out-of-line members, enums, lambdas."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
 from indexer.languages import language_for_path
 
 SOURCE = '#pragma once\n#include <string>\n#include <vector>\n\nnamespace net {\n\n/// A session.\ntemplate <typename T>\nclass Session : public Base {\npublic:\n    Session(std::string url);\n    ~Session();\n    /// Sends a request.\n    Response request(const std::string& method) const;\n    virtual void close() override {}\n    static int count;\nprivate:\n    std::string url_;\n};\n\nstruct Point { int x; int y; };\n\nenum class Mode { Fast, Slow };\n\ntemplate <typename T>\nT max_of(T a, T b) { return a > b ? a : b; }\n\nSession::Session(std::string url) : url_(url) {}\n\nResponse Session::request(const std::string& method) const {\n    auto inner = [](int x) { return x * 2; };\n    return Response(inner(1));\n}\n\n}  // namespace net\n'
 
 
 def extract(path='include/session.hpp'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

@@ -1,22 +1,14 @@
 """Extraction from Go: structs, interfaces, methods with receivers, generics, constants, imports."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
+from indexer.extract import identifier_occurrences
 from indexer.languages import language_for_path
 
 SOURCE = '// Package http does requests.\npackage http\n\nimport (\n\t"fmt"\n\tnethttp "net/http"\n)\n\nimport "strings"\n\n// MaxRetries is how often we retry.\nconst MaxRetries = 3\n\nvar defaultClient = &Client{}\n\n// Session keeps state\n// across requests.\ntype Session struct {\n\tURL     string\n\ttimeout int\n}\n\ntype Handler interface {\n\tHandle(r *Request) error\n}\n\ntype Pair[K comparable, V any] struct { Key K; Val V }\n\n// Request sends a request.\nfunc (s *Session) Request(method string,\n\turl string) (*Response, error) {\n\tinner := func(x int) int { return x * 2 }\n\treturn fmt.Println(inner(1), nethttp.MethodGet, strings.ToUpper(method))\n}\n\nfunc NewSession[T any](url string) *Session {\n\treturn &Session{URL: url}\n}\n'
 
 
 def extract(path='http/session.go'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

@@ -1,22 +1,12 @@
 """Extraction from Java: generic classes, constructors, overloads, annotations, nested classes, enums, records, imports."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
-from indexer.languages import language_for_path
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
 
 SOURCE = 'package com.acme.http;\n\nimport java.util.List;\nimport java.util.*;\nimport static java.lang.Math.max;\n\n/**\n * A session that sends requests.\n */\n@Deprecated\npublic class Session<T extends Comparable<T>> extends Base implements AutoCloseable {\n    private static final int MAX_RETRIES = 3;\n    private final String url, name;\n\n    public Session(String url) {\n        this.url = url;\n    }\n\n    // Sends a request.\n    @Override\n    public Response request(String method,\n                            Map<String, T> headers) throws IOException {\n        Runnable r = () -> System.out.println(method);\n        return new Response(max(1, 2));\n    }\n\n    public void request(String method) { request(method, null); }\n\n    static class Inner {\n        void run() {}\n    }\n\n    enum Mode { FAST, SLOW }\n}\n\ninterface Handler { void handle(Request r); }\n\nrecord Point(int x, int y) {}\n'
 
 
 def extract(path='src/Session.java'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

@@ -1,22 +1,14 @@
 """Extraction from JavaScript: classes, fields, constructors, nested functions, arrow functions, ES and CommonJS imports."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
+from indexer.extract import identifier_occurrences
 from indexer.languages import language_for_path
 
 SOURCE = 'import React, { useState } from "react";\nconst path = require("path");\n\n/**\n * A session.\n */\nclass Session extends Base {\n  #secret = 1;\n  static count = 0;\n\n  constructor(url) {\n    super();\n    this.url = url;\n  }\n\n  /** Sends a request. */\n  async request(method, body) {\n    function inner(x) { return x * 2; }\n    return fetch(this.url, { method });\n  }\n}\n\n// Makes a session.\nexport function makeSession(url) { return new Session(url); }\n\nexport const handler = async (req) => req;\n\nmodule.exports = { Session, makeSession };\n\nconst obj = {\n  greet: function () { return "hi"; },\n};\n'
 
 
 def extract(path='web/session.js'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

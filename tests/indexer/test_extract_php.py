@@ -1,22 +1,12 @@
 """Extraction from PHP: namespaces, classes, constructors, properties, interfaces, traits, enums, use and require."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
-from indexer.languages import language_for_path
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
 
 SOURCE = "<?php\nnamespace App\\Http;\n\nuse App\\Models\\User;\nuse Psr\\Log\\{LoggerInterface, NullLogger};\nrequire_once __DIR__ . '/helpers.php';\nrequire 'config.php';\n\nconst MAX_RETRIES = 3;\n\n/**\n * A session.\n */\n#[Attribute]\nclass Session extends Base implements Closeable\n{\n    private string $url;\n    public const TIMEOUT = 30;\n\n    public function __construct(string $url)\n    {\n        $this->url = $url;\n    }\n\n    // Sends a request.\n    public function request(string $method,\n                            array $headers = []): Response\n    {\n        $inner = fn($x) => $x * 2;\n        return $this->send($method, $inner(1));\n    }\n}\n\ninterface Handler { public function handle(Request $r): void; }\n\ntrait Loggable { function log($m) {} }\n\nenum Suit: string { case Hearts = 'H'; }\n\nfunction helper(int $x): int { return $x; }\n"
 
 
 def extract(path='src/Session.php'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

@@ -1,22 +1,12 @@
 """Extraction from Ruby: modules, classes, initialize, singleton methods, constants, requires."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
-from indexer.languages import language_for_path
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
 
 SOURCE = 'require "json"\nrequire_relative "lib/http"\n\nmodule Acme\n  # Maximum retries.\n  MAX_RETRIES = 3\n\n  # A session\n  # that sends requests.\n  class Session < Base\n    attr_reader :url\n\n    def initialize(url)\n      @url = url\n    end\n\n    # Sends a request.\n    def request(method,\n                body = nil)\n      inner = ->(x) { x * 2 }\n      send_it(method, inner.call(1))\n    end\n\n    def self.create(url) = new(url)\n\n    class << self\n      def registry; @registry ||= {}; end\n    end\n  end\nend\n\ndef top_level_helper(x)\n  x.to_s\nend\n'
 
 
 def extract(path='lib/session.rb'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

@@ -1,22 +1,14 @@
 """Extraction from Rust: structs, enums, traits, impl blocks, nested functions, modules, macros, use trees."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
+from indexer.extract import identifier_occurrences
 from indexer.languages import language_for_path
 
 SOURCE = '//! Crate docs.\nuse std::collections::HashMap;\nuse std::io::{self, Read as R, Write};\nuse crate::util::*;\n\n/// Maximum retries.\npub const MAX_RETRIES: u32 = 3;\nstatic GREETING: &str = "hi";\n\n/// A session.\n#[derive(Debug, Clone)]\npub struct Session<T> {\n    pub url: String,\n    state: T,\n}\n\npub enum Mode { Fast, Slow(u8) }\n\npub trait Handler {\n    /// Handles one request.\n    fn handle(&self, req: &Request) -> Result<(), Error>;\n    fn name(&self) -> &str { "h" }\n}\n\nimpl<T: Clone> Session<T> {\n    /// Creates a session.\n    pub fn new(url: &str, state: T) -> Self {\n        fn helper(x: u32) -> u32 { x * 2 }\n        Session { url: url.to_string(), state }\n    }\n\n    pub async fn request(&self,\n                         method: &str) -> io::Result<Response> {\n        println!("{}", method);\n        self.send(method)\n    }\n}\n\nimpl Handler for Session<()> {\n    fn handle(&self, req: &Request) -> Result<(), Error> { Ok(()) }\n}\n\nmod inner {\n    pub fn free() {}\n}\n\nmacro_rules! square { ($x:expr) => { $x * $x }; }\n\ntype Map = HashMap<String, u32>;\n'
 
 
 def extract(path='src/session.rs'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 def test_definitions_and_kinds():

@@ -1,22 +1,13 @@
 """Extraction from TypeScript and TSX: interfaces, type aliases, enums, namespaces, generics, overloads, abstract classes, imports."""
 
-from indexer import kinds
-from indexer.extract import extract_file, identifier_occurrences
+from tests.indexer.extract_helpers import definition, extract_source, kinds_by_qualname
 from indexer.languages import language_for_path
 
 SOURCE = 'import { Request as Req, Response } from "./http";\nimport * as path from "path";\nimport Default from \'lib\';\nconst fs = require("fs");\nexport { x } from "./reexport";\n\n/** Options for a session. */\nexport interface SessionOptions<T> {\n  timeout: number;\n  retry(n: number): boolean;\n}\n\nexport type Handler = (r: Req) => void;\n\nenum Color { Red, Green = 2 }\n\nnamespace Net { export const port = 80; }\n\n/**\n * A session.\n */\nexport class Session<T> extends Base implements Closeable {\n  private readonly url: string;\n  static count = 0;\n\n  constructor(url: string) {\n    super();\n    this.url = url;\n  }\n\n  // Sends a request.\n  async request(method: string,\n                body?: T): Promise<Response> {\n    const inner = (x: number) => x * 2;\n    return fetch(this.url, { method });\n  }\n\n  get size(): number { return 1; }\n}\n\nexport function overload(a: string): string;\nexport function overload(a: number): number;\nexport function overload(a: any): any { return a; }\n\nexport const handler = async (req: Req) => { return req; };\n\nabstract class Shape { abstract area(): number; }\n'
 
 
 def extract(path='src/session.ts'):
-    return extract_file(path, SOURCE.encode("utf-8"), language_for_path(path))
-
-
-def kinds_by_qualname(result):
-    return {d.qualname: kinds.NAMES[d.kind] for d in result.definitions}
-
-
-def definition(result, qualname):
-    return next(d for d in result.definitions if d.qualname == qualname)
+    return extract_source(SOURCE, path)
 
 
 EXPECTED = {
