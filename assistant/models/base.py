@@ -6,8 +6,10 @@ thread so that the event loop never waits on a model.
 
 from __future__ import annotations
 
+import codecs
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -185,3 +187,62 @@ class StopScanner:
         out = self.text[self._emitted : upto]
         self._emitted = upto
         return out
+
+
+def stream_tokens(
+    tokens: Iterable[int],
+    detokenize: Callable[[int], bytes],
+    request: GenerationRequest,
+    cancel: CancelToken,
+    on_text: Callable[[str], None] | None,
+    *,
+    stop: tuple[str, ...],
+    max_tokens: int,
+    started: float,
+    prompt_tokens: int,
+    reused_tokens: int,
+    is_end: Callable[[int], bool] = lambda token: False,
+    exhausted: str = STOP,
+) -> GenerationResult:
+    """The token loop local backends share: decode UTF-8 across token boundaries, hold back possible
+    stop strings, and end between tokens on a stop string, cancel, `should_stop` or `max_tokens`.
+
+    is_end: an end-of-generation token (not counted, not shown); exhausted: why generation ended
+    when `tokens` runs out by itself (a generator that stops at EOS means STOP).
+    """
+    scanner = StopScanner(stop)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    stop_reason = exhausted
+    generated = 0
+    first_token_ms: float | None = None
+    for token in tokens:
+        if first_token_ms is None:
+            first_token_ms = (time.perf_counter() - started) * 1000
+        if is_end(token):
+            stop_reason = STOP
+            break
+        generated += 1
+        piece = decoder.decode(detokenize(token))
+        out = scanner.feed(piece) if piece else ""
+        if out and on_text:
+            on_text(out)
+        if scanner.stopped:
+            stop_reason = STOP
+            break
+        if cancel.cancelled:
+            stop_reason = CANCELLED
+            break
+        if request.should_stop and request.should_stop(scanner.text):
+            stop_reason = CALLBACK
+            break
+        if generated >= max_tokens:
+            stop_reason = LENGTH
+            break
+    if not scanner.stopped:
+        tail = scanner.feed(decoder.decode(b"", final=True)) + scanner.finish()
+        if tail and on_text:
+            on_text(tail)
+    return GenerationResult(
+        text=scanner.text, stop_reason=stop_reason, prompt_tokens=prompt_tokens, reused_tokens=reused_tokens,
+        generated_tokens=generated, model_ms=(time.perf_counter() - started) * 1000, first_token_ms=first_token_ms,
+    )

@@ -8,7 +8,6 @@ tokens here and those are inserted by id.
 
 from __future__ import annotations
 
-import codecs
 import logging
 import os
 import re
@@ -19,15 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from assistant.models.base import (
-    CALLBACK,
     CANCELLED,
-    LENGTH,
-    STOP,
     CancelToken,
     GenerationRequest,
     GenerationResult,
     ModelError,
-    StopScanner,
+    stream_tokens,
 )
 from assistant.models.fim import AUTO, FimTemplate, ModelFacts, detect_fim, read_gguf_header
 from assistant.models.llama_cpp_backend import render_chat, resolve_model_path
@@ -190,47 +186,15 @@ class CTransformersBackend:
             cancel = cancel or CancelToken()
             if cancel.cancelled:
                 return GenerationResult("", CANCELLED, len(tokens), 0, 0, 0.0, None)
-            scanner = StopScanner(stop)
-            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            stop_reason = STOP  # the loop ending on its own means EOS
-            generated = 0
-            first_token_ms: float | None = None
             if request.temperature <= 0:
                 sampling = {"top_k": 1, "top_p": 1.0, "temperature": 1.0}
             else:
                 sampling = {"top_k": 40, "top_p": 0.95, "temperature": request.temperature}
-            for token in llm.generate(tokens, repetition_penalty=1.0, reset=True, **sampling):
-                if first_token_ms is None:
-                    first_token_ms = (time.perf_counter() - started) * 1000
-                generated += 1
-                piece = decoder.decode(llm.detokenize([token], decode=False))
-                out = scanner.feed(piece) if piece else ""
-                if out and on_text:
-                    on_text(out)
-                if scanner.stopped:
-                    stop_reason = STOP
-                    break
-                if cancel.cancelled:
-                    stop_reason = CANCELLED
-                    break
-                if request.should_stop and request.should_stop(scanner.text):
-                    stop_reason = CALLBACK
-                    break
-                if generated >= max_tokens:
-                    stop_reason = LENGTH
-                    break
-            if not scanner.stopped:
-                tail = scanner.feed(decoder.decode(b"", final=True)) + scanner.finish()
-                if tail and on_text:
-                    on_text(tail)
-            return GenerationResult(
-                text=scanner.text,
-                stop_reason=stop_reason,
-                prompt_tokens=len(tokens),
-                reused_tokens=reused,
-                generated_tokens=generated,
-                model_ms=(time.perf_counter() - started) * 1000,
-                first_token_ms=first_token_ms,
+            return stream_tokens(
+                llm.generate(tokens, repetition_penalty=1.0, reset=True, **sampling),
+                lambda token: llm.detokenize([token], decode=False),
+                request, cancel, on_text, stop=stop, max_tokens=max_tokens, started=started,
+                prompt_tokens=len(tokens), reused_tokens=reused,  # its generator ends at EOS: STOP
             )
 
     def count_tokens(self, text: str) -> int:

@@ -7,7 +7,6 @@ token or `should_stop` ends generation between two tokens.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import io
 import logging
@@ -19,15 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.models.base import (
-    CALLBACK,
     CANCELLED,
     LENGTH,
-    STOP,
     CancelToken,
     GenerationRequest,
     GenerationResult,
     ModelError,
-    StopScanner,
+    stream_tokens,
 )
 from assistant.models.fim import AUTO, FimTemplate, ModelFacts, detect_fim, read_gguf_header
 from assistant.models.registry import ModelConfig
@@ -236,11 +233,6 @@ class LlamaCppBackend:
             max_tokens = min(request.max_tokens, room)
             reused = self._reuse_prefix(tokens)
 
-            scanner = StopScanner(stop)
-            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            stop_reason = LENGTH
-            generated = 0
-            first_token_ms: float | None = None
             cancel = cancel or CancelToken()
             if cancel.cancelled or max_tokens <= 0:
                 return GenerationResult("", CANCELLED if cancel.cancelled else LENGTH, len(tokens), 0, 0,
@@ -249,46 +241,12 @@ class LlamaCppBackend:
                         "repeat_penalty": 1.0}
             if request.temperature <= 0:
                 sampling.update(temp=0.0, top_k=1)
-            is_eog = self._is_eog
-            for token in llama.generate(tokens[reused:], reset=False, **sampling):
-                if first_token_ms is None:
-                    first_token_ms = (time.perf_counter() - started) * 1000
-                if is_eog(token):
-                    stop_reason = STOP
-                    break
-                generated += 1
-                piece = decoder.decode(llama.detokenize([token], special=True))
-                out = scanner.feed(piece) if piece else ""
-                if out and on_text:
-                    on_text(out)
-                if scanner.stopped:
-                    stop_reason = STOP
-                    break
-                if cancel.cancelled:
-                    stop_reason = CANCELLED
-                    break
-                if request.should_stop and request.should_stop(scanner.text):
-                    stop_reason = CALLBACK
-                    break
-                if generated >= max_tokens:
-                    stop_reason = LENGTH
-                    break
-                if cancel.cancelled:
-                    stop_reason = CANCELLED
-                    break
-            if not scanner.stopped:
-                tail = scanner.feed(decoder.decode(b"", final=True))
-                tail += scanner.finish()
-                if tail and on_text:
-                    on_text(tail)
-            return GenerationResult(
-                text=scanner.text,
-                stop_reason=stop_reason,
-                prompt_tokens=len(tokens),
-                reused_tokens=reused,
-                generated_tokens=generated,
-                model_ms=(time.perf_counter() - started) * 1000,
-                first_token_ms=first_token_ms,
+            return stream_tokens(
+                llama.generate(tokens[reused:], reset=False, **sampling),
+                lambda token: llama.detokenize([token], special=True),
+                request, cancel, on_text, stop=stop, max_tokens=max_tokens, started=started,
+                prompt_tokens=len(tokens), reused_tokens=reused, is_end=self._is_eog,
+                exhausted=LENGTH,  # llama.generate never ends by itself
             )
 
     def _is_eog(self, token: int) -> bool:
