@@ -103,8 +103,16 @@ class Editor:
                 "--cmd", f"set runtimepath^={PLUGIN}", "--cmd", "set noswapfile shortmess+=I"]
         self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for("Neovim's socket", self.socket.exists, timeout=20)
-        self.nvim = pynvim.attach("socket", path=str(self.socket))
+        # The socket file appears at bind(), a moment before Neovim listens: retry until it accepts.
+        self.nvim = wait_for("Neovim's socket to accept", self._attach, timeout=20)
+
+    def _attach(self) -> Any:
+        if not self.socket.exists():
+            return None
+        try:
+            return pynvim.attach("socket", path=str(self.socket))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return None
 
     def lua(self, code: str, *args: Any) -> Any:
         return self.nvim.exec_lua(code, *args)
