@@ -49,10 +49,20 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class UsageSettings:
+    enabled: bool = True  # the local usage log; it never leaves this machine
+    path: str = ""  # empty = usage.sqlite in the user data dir
+    retention_days: int = 180
+    max_megabytes: int = 64
+    kept_after_seconds: int = 30  # when to measure how much of an accepted suggestion survived
+
+
+@dataclass(frozen=True)
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    usage: UsageSettings = field(default_factory=UsageSettings)
     language: str = ""  # explanations' language; empty = the editor's locale
     prompts_dir: str = ""  # a directory of prompt templates overriding the built-in ones
     log_level: Literal["debug", "info", "warning", "error"] = "info"

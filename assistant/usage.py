@@ -30,6 +30,7 @@ SCHEMA_VERSION = 1
 USAGE_FILE = "usage.sqlite"
 OUTCOMES = ("shown", "accepted", "partial", "dismissed", "typed_over")
 PRUNE_EVERY = 500  # writes between retention/size checks
+MIN_RUN = 3  # the shortest run of characters that counts as kept
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -138,6 +139,7 @@ class UsageLog:
     def __init__(self, config: UsageConfig, *, clock=time.time) -> None:
         self.config = config
         self.user = config.user or current_user()
+        self.store_code = config.store_code  # the server follows the policy as it changes
         self.clock = clock
         self._db = connect(config.path, create=True)  # raises UsageLogError: the caller disables logging
         self._db.execute("PRAGMA busy_timeout=5000")
@@ -194,7 +196,7 @@ class UsageLog:
     # --- plumbing ------------------------------------------------------------------------------
 
     def _code(self, text: str, confidential: bool) -> str | None:
-        return text if self.config.store_code and not confidential else None
+        return text if self.store_code and not confidential else None
 
     def _put(self, sql: str, params: Sequence[Any]) -> None:
         try:
@@ -275,7 +277,9 @@ def kept_characters(accepted: str, text_now: str, anchor_line: int, slack_lines:
     end = anchor_line + accepted.count("\n") + 1 + slack_lines
     window = "".join(lines[start:end])
     matcher = difflib.SequenceMatcher(None, accepted, window, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks())
+    # Runs shorter than MIN_RUN are letters shared by chance with whatever replaced the text.
+    shortest = min(MIN_RUN, len(accepted))
+    return sum(block.size for block in matcher.get_matching_blocks() if block.size >= shortest)
 
 
 # --- reading logs: reports and export -----------------------------------------------------------

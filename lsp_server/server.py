@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 FEATURES = (
+    "usage",
     "lifecycle",
     "documents",
     "navigation",
@@ -55,6 +56,8 @@ class KuraServer(LanguageServer):
         # Features that need to act on these events register here (pygls allows one handler per method).
         self.after_initialized: list[Callable[["KuraServer"], Any]] = []
         self.after_save: list[Callable[["KuraServer", str], Any]] = []
+        self.before_shutdown: list[Callable[["KuraServer"], Any]] = []
+        self.usage = None  # lsp_server.features.usage.UsageRecorder, set when that feature registers
         self.recent_edits: dict[str, tuple[float, int]] = {}  # repo-relative path -> (time, line) of last edit
         # Never on the event loop: index builds and updates run one at a time on their own thread,
         # while queries (one SQLite connection per thread) run beside them, even mid-build.

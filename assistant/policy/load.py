@@ -54,6 +54,7 @@ _SCHEMA: dict[str, Any] = {
     },
     "limits": {"max_chars": "positive", "max_lines": "positive", "requests_per_hour": "positive"},
     "audit": {"path": str},
+    "usage": {"store_code": bool},
 }
 _RULE_KEYS = {"id", "pattern", "action", "description"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -262,6 +263,7 @@ def _build(data: Mapping[str, Any], errors: _Collector, source: PolicySource) ->
         redaction=Redaction(**{k: v for k, v in redaction.items() if v is not None}),
         limits=Limits(**limits),
         audit_path=audit.get("path"),
+        store_usage_code=values.get("usage", {}).get("store_code", False),
         sources=(source,),
     )
 
@@ -361,6 +363,7 @@ def merge(org: Policy, repo: Policy) -> Policy:
         redaction=redaction,
         limits=limits,
         audit_path=org.audit_path or repo.audit_path,
+        store_usage_code=org.store_usage_code and repo.store_usage_code,  # both must allow it
         sources=org.sources + repo.sources,
     )
 

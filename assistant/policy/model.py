@@ -98,6 +98,7 @@ class Policy:
     redaction: Redaction = field(default_factory=Redaction)
     limits: Limits = field(default_factory=Limits)
     audit_path: str | None = None
+    store_usage_code: bool = False  # [usage] store_code: code text in the local usage log, for a pilot
     sources: tuple[PolicySource, ...] = ()
     errors: tuple[PolicyError, ...] = ()
 

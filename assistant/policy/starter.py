@@ -66,4 +66,9 @@ requests_per_hour = 30
 
 # [audit]
 # path = "~/.local/state/kura/audit.jsonl"
+
+# The local usage log (kura report) stores no code by default. For a pilot, storing the text of
+# suggestions (never of confidential paths) helps review them; org and repo policy must both allow it.
+# [usage]
+# store_code = true
 '''

@@ -36,6 +36,7 @@ def register(server: "KuraServer") -> None:
         if outcome is None or not outcome.text:
             return types.InlineCompletionList(items=[])
         here = types.Position(line=params.position.line, character=params.position.character)
+        ls.usage.shown(snapshot.doc_id, snapshot.line, snapshot.language_id, outcome)
         return types.InlineCompletionList(items=[
             types.InlineCompletionItem(
                 insert_text=outcome.text,
@@ -91,9 +92,12 @@ def register(server: "KuraServer") -> None:
 
     @server.feature(DISMISSED_NOTIFICATION)
     def dismissed(ls, params):
-        uri = _field(params, "uri")
+        uri, suggestion_id = _field(params, "uri"), _field(params, "id")
         if ls.completions is not None and uri:
             ls.completions.cache.invalidate(uri)
+        if isinstance(suggestion_id, str):
+            reason = _field(params, "reason")
+            ls.usage.dismissed(suggestion_id, reason if isinstance(reason, str) else None)
 
     @server.command(TOGGLE_COMMAND)
     def toggle(ls, *args):
@@ -110,9 +114,13 @@ def _field(params, name: str):
 
 
 def _accepted(ls: "KuraServer", params) -> None:
-    uri = _field(params, "uri")
+    """A whole suggestion (the item's command) or a part of it (`acceptedChars`) was accepted."""
+    uri, suggestion_id, chars = _field(params, "uri"), _field(params, "id"), _field(params, "acceptedChars")
     if ls.completions is not None and isinstance(uri, str):
         ls.completions.accepted(uri)
+    if isinstance(suggestion_id, str):
+        partial = chars if isinstance(chars, int) and not isinstance(chars, bool) else None
+        ls.usage.accepted(suggestion_id, partial)
 
 
 def snapshot_at(ls: "KuraServer", uri: str, position: types.Position) -> DocumentSnapshot | None:

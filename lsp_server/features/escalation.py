@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,6 +273,23 @@ async def show_payload(ls: "KuraServer", preview: Preview) -> None:
 async def escalate(ls: "KuraServer", escalator: Escalator, preview: Preview, on_text=None) -> EscalationResult:
     """Approve (if asked), send in a worker thread, audit. Blocked previews are audited unless the
     policy itself is broken (then there is no valid audit location to trust)."""
+    started = time.perf_counter()
+    result = None
+    try:
+        result = await _escalate(ls, escalator, preview, on_text)
+        return result
+    finally:
+        ls.usage.event("escalation", task=preview.request.task, uri=_selection_uri(ls, preview),
+                       outcome=result.outcome if result else "cancelled",
+                       reason=(result.reason if result else "the editor cancelled the request")[:200], started=started)
+
+
+def _selection_uri(ls: "KuraServer", preview: Preview) -> str | None:
+    path = preview.request.selection.path
+    return (ls.root / path).as_uri() if ls.root is not None and path else None
+
+
+async def _escalate(ls: "KuraServer", escalator: Escalator, preview: Preview, on_text=None) -> EscalationResult:
     loop = asyncio.get_running_loop()
     if preview.blocked:
         if not preview.policy.local_only:

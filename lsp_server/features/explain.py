@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,19 +85,24 @@ async def explain_command(ls: "KuraServer", arg: Any) -> dict:
     cancel_watch = _cancel_on_progress_cancel(ls, token, task)
     follow_request_cancel(ls, task)
     outcome = None
+    started = time.perf_counter()
     try:
         outcome = await run_explanation(worker, plan, on_chunk)
     except asyncio.CancelledError:
         _finish(ls, explanation_id, uri, token, "cancelled")
+        ls.usage.event("explain", task="explain", uri=uri, outcome="cancelled", started=started, chars=sent)
         raise
     except ModelError as exc:
         ls.record_error(str(exc), show=True)
         _finish(ls, explanation_id, uri, token, "failed")
+        ls.usage.event("explain", task="explain", uri=uri, outcome="failed", reason=str(exc)[:200], started=started)
         return {"id": explanation_id, "markdown": "", "error": str(exc)}
     finally:
         if cancel_watch is not None:
             cancel_watch()
     _finish(ls, explanation_id, uri, token, "done")
+    ls.usage.event("explain", task="explain", uri=uri, outcome="done", latency_ms=round(outcome.total_ms, 1),
+                   first_chunk_ms=outcome.first_chunk_ms, chars=len(outcome.markdown), text=outcome.markdown)
     log.info("explanation %s: first chunk %s ms, total %.0f ms", explanation_id,
              f"{outcome.first_chunk_ms:.0f}" if outcome.first_chunk_ms is not None else "-", outcome.total_ms)
     return {"id": explanation_id, "markdown": outcome.markdown, "truncated": plan.truncated}

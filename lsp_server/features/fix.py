@@ -5,6 +5,7 @@ and command `kura.fix` (`[{uri, range, diagnostic?}]` → `{id, edit, message}`)
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FIX_COMMAND = "kura.fix"
+FIX_APPLIED_COMMAND = "kura.didApplyFix"  # clients run it after applying a fix: `[{uri}]`
 ACTION_KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, types.CodeActionKind.Empty]
 
 
@@ -43,7 +45,16 @@ def register(server: "KuraServer") -> None:
             ls.show_to_user(outcome.message, types.MessageType.Warning)
             return action
         action.edit = outcome.edit
+        # Editors run an action's command after applying its edit: that is how kura learns it was applied.
+        action.command = types.Command(title="kura: fix applied", command=FIX_APPLIED_COMMAND,
+                                       arguments=[{"uri": data.get("uri")}])
         return action
+
+    @server.command(FIX_APPLIED_COMMAND)
+    def fix_applied(ls, *args):
+        arg = _plain(args[0]) if args else None
+        uri = arg.get("uri") if isinstance(arg, dict) else None
+        ls.usage.event("fix_applied", task="fix", uri=uri if isinstance(uri, str) else None, outcome="applied")
 
     @server.command(FIX_COMMAND)
     async def fix(ls, *args):  # no annotations: pygls resolves them at call time
@@ -114,14 +125,20 @@ async def fix_location(ls: "KuraServer", uri: Any, rng: Any, problem: str) -> _R
                     context_tokens=await effective_context_tokens(worker, _context_tokens(ls, info), target.code), prompts_dir=ls.settings.prompts_dir)
     if plan.template_error is not None:
         ls.record_error(str(plan.template_error), show=True)
+    started = time.perf_counter()
     try:
         outcome = await run_fix(worker, plan)
     except ModelError as exc:
         ls.record_error(str(exc))
+        ls.usage.event("fix_offered", task="fix", uri=uri, outcome="failed", reason=str(exc)[:200], started=started)
         return _result(FixOutcome(None, str(exc)))
     result = _result(outcome)
     if outcome.change is not None:
         result.edit = workspace_edit(ls, uri, target.text, outcome)
+        ls.usage.event("fix_offered", task="fix", uri=uri, outcome="offered", started=started,
+                       chars=len(outcome.change.new_text), text=outcome.change.new_text)
+    else:  # the model answered, but nothing passed validation
+        ls.usage.event("fix_offered", task="fix", uri=uri, outcome="invalid", reason=outcome.message[:200], started=started)
     return result
 
 

@@ -79,6 +79,8 @@ def register(server: "KuraServer") -> None:
         stop_watcher(ls)
         if ls.completions is not None:
             ls.completions.close()
+        for hook in ls.before_shutdown:
+            hook(ls)
 
 
 async def _maybe_await(result) -> None:

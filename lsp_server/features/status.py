@@ -36,6 +36,7 @@ def server_status(ls: "KuraServer") -> dict:
         "completionsEnabled": ls.settings.completion.enabled,
         "index": index,
         "policy": policy_status(ls),
+        "usage": ls.usage.status() if ls.usage is not None else None,
         "lastError": ls.last_error,
         "lastErrorAt": ls.last_error_at,
         "settings": to_dict(ls.settings),

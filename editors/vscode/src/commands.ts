@@ -118,6 +118,10 @@ export function registerCommands(deps: Deps): vscode.Disposable[] {
       }
     }
     const applied = await vscode.workspace.applyEdit(previewed);
+    if (applied) {
+      // For the local usage log: fixes offered vs. applied.
+      void server.execute(ServerCommand.didApplyFix, [{ uri: where.params.uri }]).catch(() => undefined);
+    }
     if (applied && result.message) {
       void vscode.window.showInformationMessage(`kura: ${result.message}`);
     }

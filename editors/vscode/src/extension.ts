@@ -10,7 +10,7 @@ import { registerInlineCompletionCommands } from './inlineCompletions';
 import { disposeServerCommands } from './serverCommands';
 import { DID_DISMISS_COMPLETION, ServerCommand } from './protocol';
 import { StatusBar } from './statusBar';
-import { SuggestionTracker } from './suggestionTracker';
+import { type DismissReason, SuggestionTracker } from './suggestionTracker';
 
 let server: ServerManager | undefined;
 
@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const panel = new ExplainPanel();
   const tracker = new SuggestionTracker((s, reason) => {
     output.debug(`suggestion ${s.id} dismissed (${reason})`);
-    server?.sendNotification(DID_DISMISS_COMPLETION, { uri: s.uri, id: s.id });
+    server?.sendNotification(DID_DISMISS_COMPLETION, { uri: s.uri, id: s.id, reason: dismissReason(reason) });
   });
   const manager = new ServerManager(
     output,
@@ -62,4 +62,9 @@ export async function deactivate(): Promise<void> {
   await server?.dispose();
   server = undefined;
   disposeServerCommands();
+}
+
+/** The server's words for why a suggestion went away (the usage log counts typed-over apart). */
+function dismissReason(reason: DismissReason): string {
+  return reason === 'diverged' ? 'typed_over' : reason;
 }

@@ -15,6 +15,7 @@ export const ServerCommand = {
   reindex: 'kura.reindex',
   toggleCompletions: 'kura.toggleCompletions',
   didAcceptCompletion: 'kura.didAcceptCompletion',
+  didApplyFix: 'kura.didApplyFix',
 } as const;
 
 export interface ModelStatus {

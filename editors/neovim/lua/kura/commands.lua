@@ -299,6 +299,7 @@ local function fix(cloud, cmd_opts)
     vim.keymap.set('n', 'a', function()
       api.nvim_win_close(win, true)
       vim.lsp.util.apply_workspace_edit(result.edit, enc)
+      execute(client, src, 'kura.didApplyFix', { { uri = arg.uri } }, function() end) -- for the usage log
       kura().notify('kura: fix applied')
     end, { buffer = buf, nowait = true, desc = 'kura: apply the fix' })
   end)

@@ -166,7 +166,7 @@ local function execute(buf, command)
   end
 end
 
---- Hide the suggestion; `report` tells the server it was dismissed.
+--- Hide the suggestion; `report` (a reason: 'hidden', 'typed_over', 'moved') tells the server it was dismissed.
 local function clear(buf, report)
   local st = bufs[buf]
   if not st then
@@ -174,7 +174,7 @@ local function clear(buf, report)
   end
   local s = current(buf)
   if report and s and s.id ~= nil then
-    notify_server(buf, 'kura/didDismissCompletion', { uri = s.uri, id = s.id })
+    notify_server(buf, 'kura/didDismissCompletion', { uri = s.uri, id = s.id, reason = report })
   end
   st.items, st.index, st.typed, st.shown_tick = {}, 1, nil, nil
   if api.nvim_buf_is_valid(buf) then
@@ -347,7 +347,7 @@ function M.dismiss(buf)
       on_accept = function(item) -- taking the item without applying it is how 0.12 dismisses
         local args = item.command and item.command.arguments and item.command.arguments[1]
         if args and args.id ~= nil then
-          notify_server(buf, 'kura/didDismissCompletion', { uri = args.uri, id = args.id })
+          notify_server(buf, 'kura/didDismissCompletion', { uri = args.uri, id = args.id, reason = 'hidden' })
         end
       end,
     })
@@ -356,7 +356,7 @@ function M.dismiss(buf)
   if not current(buf) then
     return false
   end
-  clear(buf, true)
+  clear(buf, 'hidden')
   return true
 end
 
@@ -521,7 +521,7 @@ local function own_autocmds(buf)
       end
     else
       cancel(buf)
-      clear(buf, s ~= nil)
+      clear(buf, s ~= nil and 'typed_over')
     end
   end)
   on('TextChangedI', function()
@@ -539,9 +539,9 @@ local function own_autocmds(buf)
         render(buf)
         return
       end
-      clear(buf, true)
+      clear(buf, 'typed_over')
     elseif s then
-      clear(buf, true) -- an edit that did not come through InsertCharPre (<BS>, <C-w>, paste)
+      clear(buf, 'typed_over') -- an edit that did not come through InsertCharPre (<BS>, <C-w>, paste)
     end
     schedule_request(buf)
   end)
@@ -552,13 +552,13 @@ local function own_autocmds(buf)
       local row, col = cursor(buf)
       if row ~= s.row or col ~= s.col then
         cancel(buf)
-        clear(buf, true)
+        clear(buf, 'moved')
       end
     end
   end)
   on({ 'InsertLeave', 'BufLeave' }, function()
     cancel(buf)
-    clear(buf, current(buf) ~= nil)
+    clear(buf, current(buf) ~= nil and 'closed')
   end)
   on('BufUnload', function()
     M.detach(buf)
