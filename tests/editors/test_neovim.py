@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import signal
 import subprocess
 import sys
@@ -283,6 +284,44 @@ def test_escape_dismisses_the_ghost_text(editor, repo):
 
     wait_for("the ghost text to go", lambda: ed.ghost_extmarks() == 0)
     assert ed.lines()[-1] == "def m"
+
+
+@needs_nvim
+def test_the_usage_log_hears_accepted_partly_accepted_and_dismissed_suggestions(editor, repo, tmp_path):
+    log = tmp_path / "usage.sqlite"
+    ed = editor(settings={"usage": {"path": str(log), "keptAfterSeconds": 0}})
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+
+    def outcomes() -> list[tuple]:
+        if not log.exists():
+            return []
+        db = sqlite3.connect(log)
+        try:
+            return db.execute("SELECT outcome, reason, accepted_chars, shown_chars FROM suggestions"
+                              " WHERE outcome != 'shown' ORDER BY resolved_ts").fetchall()
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            db.close()
+
+    ed.nvim.input("Go")
+    type_and_wait_for_ghost_text(ed, "def m")
+    ed.nvim.input("<Tab>")
+    wait_for("an accepted row", lambda: len(outcomes()) == 1)
+    ed.nvim.input("<CR>")
+    type_and_wait_for_ghost_text(ed, "result = ")
+    ed.nvim.input("<M-Right>")
+    wait_for("a partial row", lambda: len(outcomes()) == 2)
+    ed.nvim.input("<Esc>o")
+    type_and_wait_for_ghost_text(ed, "value = ")
+    ed.nvim.input("<Esc>")
+    got = wait_for("a dismissed row", lambda: len(outcomes()) == 3 and outcomes())
+
+    accepted, partial, dismissed = got
+    assert accepted[0] == "accepted" and accepted[2] == accepted[3]
+    assert partial[0] == "partial" and 0 < partial[2] < partial[3]
+    assert dismissed[:2] == ("dismissed", "closed")  # leaving insert mode with the suggestion showing
 
 
 # --- commands -------------------------------------------------------------------------------------
