@@ -1,0 +1,328 @@
+"""Run an evaluation set against model configurations, one model at a time, through the product's
+own completion path (`CompletionService`: shape, context, prompt, model worker, stopping, finalize)
+and explain path (`gather_context`, `plan_explanation`, `run_explanation`).
+
+Each model runs with repository context (the index, less the held-out answer and confidential
+files) and without, unless told otherwise. A model that cannot load, or fails every task, is recorded
+as failed with its error and the run goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import platform
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation import EvalError
+from assistant.evaluation.build import Confidentiality, git_head, load_confidentiality
+from assistant.evaluation.checklist import CONTEXT, NO_CONTEXT
+from assistant.evaluation.configs import EvalModel
+from assistant.evaluation.scoring import (checklist_coverage, edit_similarity, exact_match, scored_text, summarize,
+                                          syntax_valid)
+from assistant.evaluation.store import EvalSet
+from assistant.evaluation.tasks import CompletionTask, ExplainTask
+from assistant.models.base import ModelError
+from indexer.model import Chunk, Definition, Import, Reference
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, str, int, int], None]  # (model label, mode, done, total)
+MAX_STORED_ANSWER = 4000
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    modes: tuple[str, ...] = (CONTEXT, NO_CONTEXT)
+    limit: int | None = None
+
+
+class HeldOutIndex:
+    """The index as a held-out task may see it: nothing from confidential files, and no chunk of the
+    task's own file that holds the answer (overlaps its lines or contains its text)."""
+
+    def __init__(self, index: Any, confidentiality: Confidentiality) -> None:
+        self.index = index
+        self.confidentiality = confidentiality
+        self.task: CompletionTask | None = None
+
+    def _visible(self, path: str) -> bool:
+        return self.confidentiality.glob_for(path) is None
+
+    def _leaks(self, chunk: Chunk) -> bool:
+        task = self.task
+        if task is None or chunk.path != task.path:
+            return False
+        if chunk.start_line <= task.end_line and chunk.end_line >= task.start_line:
+            return True
+        answer = task.expected.strip()
+        return len(answer) >= 8 and answer in chunk.text
+
+    def definitions(self, name: str) -> list[Definition]:
+        return [d for d in self.index.definitions(name) if self._visible(d.path)]
+
+    def imports(self, path: str) -> list[Import]:
+        return self.index.imports(path)
+
+    def file_symbols(self, path: str) -> list[Definition]:
+        return self.index.file_symbols(path) if self._visible(path) else []
+
+    def references(self, name: str) -> list[Reference]:
+        return [r for r in self.index.references(name) if self._visible(r.path)]
+
+    def search_chunks(self, text: str, limit: int = 10) -> list[tuple[Chunk, float]]:
+        found = self.index.search_chunks(text, limit * 2 + 4)
+        return [(c, s) for c, s in found if self._visible(c.path) and not self._leaks(c)][:limit]
+
+
+class RssSampler:
+    """Peak resident memory of this process while a model runs, sampled from /proc every 20 ms
+    (ru_maxrss elsewhere, which only grows over the process's life)."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.baseline = current_rss()
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kura-eval-rss", daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(1)
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def _sample(self) -> None:
+        rss = current_rss()
+        if rss is not None and (self.peak is None or rss > self.peak):
+            self.peak = rss
+
+    @property
+    def delta(self) -> int | None:
+        return self.peak - self.baseline if self.peak is not None and self.baseline is not None else None
+
+
+def current_rss() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        scale = 1 if sys.platform == "darwin" else 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def select_tasks(eval_set: EvalSet, confidentiality: Confidentiality, limit: int | None
+                 ) -> tuple[list[CompletionTask], list[ExplainTask], int]:
+    """The set's tasks this run uses: not confidential under today's policy, the first `limit` of
+    each kind of work (the set's order spreads kinds and languages). Returns (tasks, explains, skipped)."""
+    tasks = [t for t in eval_set.tasks if confidentiality.glob_for(t.path) is None]
+    explains = [t for t in eval_set.explains if t.path.startswith("inline/") or confidentiality.glob_for(t.path) is None]
+    skipped = len(eval_set.tasks) + len(eval_set.explains) - len(tasks) - len(explains)
+    if limit is not None:
+        tasks, explains = tasks[:limit], explains[:limit]
+    return tasks, explains, skipped
+
+
+def run_evaluation(root: Path, eval_set: EvalSet, models: list[EvalModel], *, options: RunOptions = RunOptions(),
+                   index_path: str | Path | None = None, env: dict[str, str] | None = None,
+                   progress: Progress | None = None) -> dict[str, Any]:
+    """Run every model over the set; returns the run record (see `kura eval run`)."""
+    root = Path(root).resolve()
+    confidentiality = load_confidentiality(root, env)
+    tasks, explains, skipped = select_tasks(eval_set, confidentiality, options.limit)
+    if not tasks and not explains:
+        raise EvalError(f"set {eval_set.version} has no tasks to run"
+                        + (f" ({skipped} are confidential under today's policy)" if skipped else ""))
+    started = dt.datetime.now(dt.timezone.utc)
+    index = None
+    if CONTEXT in options.modes:
+        from indexer.index import Index
+
+        try:
+            index = Index.open(root, index_path)
+            index.update()
+        except (OSError, ValueError) as exc:
+            raise EvalError(f"cannot open the index of {root}: {exc}") from exc
+    try:
+        entries = asyncio.run(_run_models(models, tasks, explains, root, index, confidentiality, options, progress))
+    finally:
+        if index is not None:
+            index.close()
+    return {
+        "id": started.strftime("%Y%m%dT%H%M%SZ") + f"-{eval_set.version}",
+        "created": started.isoformat(timespec="seconds"),
+        "seconds": round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1),
+        "repo": str(root), "commit": git_head(root),
+        "set": {"version": eval_set.version, "created": eval_set.manifest.get("created"),
+                "commit": eval_set.manifest.get("commit"), "tasks": len(tasks), "explanations": len(explains),
+                "skipped_confidential": skipped},
+        "options": {"modes": list(options.modes), "limit": options.limit},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "models": entries,
+    }
+
+
+async def _run_models(models, tasks, explains, root, index, confidentiality, options, progress) -> list[dict]:
+    entries = []
+    for model in models:
+        entries.append(await _run_model(model, tasks, explains, root, index, confidentiality, options, progress))
+    return entries
+
+
+async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: list[ExplainTask], root: Path,
+                     index: Any, confidentiality: Confidentiality, options: RunOptions,
+                     progress: Progress | None) -> dict[str, Any]:
+    from assistant.completion.service import CompletionService
+    from assistant.model_host import ModelHost
+
+    entry: dict[str, Any] = {"label": model.label, "source": model.source, "config": model.describe(),
+                             "status": "ok", "error": None, "load_ms": None, "file_bytes": None,
+                             "peak_rss_delta_bytes": None, "info": {}, "modes": {}, "results": []}
+    host = ModelHost(model.settings.model)
+    view = HeldOutIndex(index, confidentiality) if index is not None else None
+    total = len(tasks) + len(explains)
+    with RssSampler() as rss:
+        try:
+            try:
+                worker = await host.worker()
+            except ModelError as exc:
+                entry.update(status="failed", error=str(exc))
+                return entry
+            entry["load_ms"] = round(host.load_ms or 0.0, 1)
+            info = await worker.call(worker.backend.info)
+            entry["info"] = {k: info.get(k) for k in ("backend", "model_name", "model_path", "architecture",
+                                                      "fim_template", "context_tokens", "threads")}
+            entry["file_bytes"] = _file_size(info.get("model_path"))
+            for mode in options.modes:
+                errors: list[str] = []
+                context_view = view if mode == CONTEXT else None
+                service = CompletionService(model.settings, index=lambda v=context_view: v, root=lambda: root,
+                                            model=host, on_error=errors.append)
+                results = []
+                for done, task in enumerate(tasks, 1):
+                    results.append(await _complete(service, context_view, task, mode, errors))
+                    if progress:
+                        progress(model.label, mode, done, total)
+                for done, task in enumerate(explains, len(tasks) + 1):
+                    results.append(await _explain(worker, task, mode, context_view, root, model, info))
+                    if progress:
+                        progress(model.label, mode, done, total)
+                entry["results"].extend(results)
+                entry["modes"][mode] = summarize(results)
+        finally:
+            host.close()
+    entry["peak_rss_delta_bytes"] = rss.delta
+    answered = [r for r in entry["results"] if r.get("error") is None]
+    if entry["results"] and not answered:
+        entry.update(status="failed", error=entry["results"][0]["error"])
+    return entry
+
+
+async def _complete(service: Any, view: HeldOutIndex | None, task: CompletionTask, mode: str,
+                    errors: list[str]) -> dict[str, Any]:
+    from assistant.completion.service import DocumentSnapshot
+
+    doc_id = f"kura-eval:{task.id}:{mode}"
+    if view is not None:
+        view.task = task
+    service.forget(doc_id, task.path)  # per-document context state must not carry over between tasks
+    record: dict[str, Any] = {"id": task.id, "kind": task.kind, "language": task.language, "path": task.path,
+                              "mode": mode, "completion": None, "error": None}
+    started = time.perf_counter()
+    try:
+        outcome = await service.complete(DocumentSnapshot(doc_id, task.path, task.document, len(task.prefix)))
+    except Exception as exc:  # one task's crash (a grammar, a tokenizer) must not end the run
+        log.exception("task %s failed", task.id)
+        outcome, errors = None, [*errors, f"{type(exc).__name__}: {exc}"]
+    if outcome is None:
+        # The service reports a repeated error once; the same error again leaves `errors` as it was.
+        message = errors[-1] if errors else "no completion (the request was superseded or timed out)"
+        record.update(error=message, exact_match=False, edit_similarity=0.0, syntax_valid=None,
+                      latency_ms=round((time.perf_counter() - started) * 1000, 1))
+        return record
+    text = outcome.text
+    scored = scored_text(task, text)
+    t = outcome.timings
+    record.update(
+        completion=text, exact_match=exact_match(scored, task.expected),
+        edit_similarity=round(edit_similarity(scored, task.expected), 4), syntax_valid=syntax_valid(task, scored),
+        latency_ms=t.get("total_ms"), model_ms=t.get("model_ms"), context_ms=t.get("context_ms"),
+        first_token_ms=t.get("first_token_ms"), prompt_tokens=t.get("prompt_tokens"), reused_tokens=t.get("reused_tokens"),
+        generated_tokens=t.get("generated_tokens"), context_tokens=t.get("context_tokens"),
+        shape=t.get("mode"), fim=t.get("fim"), stop_reason=outcome.stop_reason,
+    )
+    return record
+
+
+async def _explain(worker: Any, task: ExplainTask, mode: str, view: HeldOutIndex | None, root: Path,
+                   model: EvalModel, info: dict[str, Any]) -> dict[str, Any]:
+    from assistant.explain import choose_style, file_line_reader, gather_context, plan_explanation, run_explanation
+
+    record: dict[str, Any] = {"id": task.id, "kind": "explain", "name": task.name, "language": task.language,
+                              "path": task.path, "mode": mode, "answer": None, "error": None}
+    if view is not None:
+        view.task = None
+    try:
+        target = explain_target(task, root)
+        pieces = gather_context(target, view, file_line_reader(root) if view is not None else None)
+        plan = plan_explanation(target, pieces, language="en", style=choose_style(info),
+                                context_tokens=int(info.get("context_tokens") or model.settings.model.context_tokens),
+                                prompts_dir=model.settings.prompts_dir)
+        outcome = await run_explanation(worker, plan)
+    except Exception as exc:  # a model error on one prompt is that prompt's result
+        message = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
+        record.update(error=message, coverage=0.0, missing=list(task.must_mention))
+        return record
+    coverage, missing = checklist_coverage(outcome.markdown, task.must_mention)
+    result = outcome.result
+    record.update(
+        answer=outcome.markdown[:MAX_STORED_ANSWER], coverage=coverage, missing=missing,
+        latency_ms=round(outcome.total_ms, 1),
+        first_token_ms=round(result.first_token_ms, 1) if result and result.first_token_ms is not None else None,
+        model_ms=round(result.model_ms, 1) if result else None,
+        prompt_tokens=result.prompt_tokens if result else None, reused_tokens=result.reused_tokens if result else None,
+        generated_tokens=result.generated_tokens if result else None, context_pieces=len(plan.pieces),
+    )
+    return record
+
+
+def explain_target(task: ExplainTask, root: Path):
+    """The code to explain inside its file as it is now (so context sees its surroundings), or on its
+    own when the file changed or the code was given inline."""
+    from assistant.explain import Target
+
+    if not task.path.startswith("inline/"):
+        try:
+            text = (root / task.path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = None
+        if text is not None:
+            lines = text.split("\n")
+            start = sum(len(line) + 1 for line in lines[: task.start_line])
+            if text[start : start + len(task.code)] == task.code:
+                return Target(task.path, text, start, start + len(task.code), task.language)
+    return Target(task.path, task.code, 0, len(task.code), task.language)
+
+
+def _file_size(path: Any) -> int | None:
+    if not path or path == "(embedded)":
+        return None
+    try:
+        return os.path.getsize(os.path.expanduser(str(path)))
+    except OSError:
+        return None
