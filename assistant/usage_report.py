@@ -332,36 +332,40 @@ def _reasons_text(reasons: list[tuple[str, str, int]], limit: int = 3) -> str:
 def render_terminal(summary: UsageSummary, console) -> None:
     """A compact summary on a rich Console."""
     from rich.table import Table
+    from rich.text import Text
 
-    s = summary.suggestions
+    s, e = summary.suggestions, summary.escalations
     console.print(f"[bold]kura usage[/bold] · {period_text(summary)}", highlight=False)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
+
+    def row(name: str, value: str) -> None:  # values as Text: a "[" in a name or reason is not markup
+        grid.add_row(name, Text(value))
+
     names = f" ({', '.join(summary.users)})" if 1 < len(summary.users) <= 6 else ""
-    grid.add_row("Users", f"{len(summary.users)}{names} from {len(summary.sources)} "
-                          f"log{'s' if len(summary.sources) != 1 else ''}")
+    row("Users", f"{len(summary.users)}{names} from {len(summary.sources)} "
+                 f"log{'s' if len(summary.sources) != 1 else ''}")
     if s.shown:
-        grid.add_row("Suggestions", f"{s.shown:,} shown · accepted {pct(s.acceptance_rate)} "
-                                    f"({s.accepted:,} whole, {s.partial:,} partly)")
-        grid.add_row("Kept", f"{pct(s.kept_rate)} of accepted characters ({s.kept_chars:,} of "
-                             f"{s.measured_accepted_chars:,}; {s.kept_measured:,} suggestions measured)"
-                     if s.kept_measured else "not measured yet")
-        grid.add_row("Not taken", f"dismissed {pct(s.share('dismissed'))} · typed over {pct(s.share('typed_over'))}"
-                                  f" · no reaction {pct(s.share('no_reaction'))}")
-        grid.add_row("Latency", f"p50 {duration(s.latency.p50)}, p95 {duration(s.latency.p95)}"
-                                f" · model only p50 {duration(s.model_latency.p50)}, p95 "
-                                f"{duration(s.model_latency.p95)} ({s.from_cache:,} from the cache)")
+        row("Suggestions", f"{s.shown:,} shown · accepted {pct(s.acceptance_rate)} "
+                           f"({s.accepted:,} whole, {s.partial:,} partly)")
+        row("Kept", f"{pct(s.kept_rate)} of accepted characters ({s.kept_chars:,} of "
+                    f"{s.measured_accepted_chars:,}; {s.kept_measured:,} suggestions measured)"
+            if s.kept_measured else "not measured yet")
+        row("Not taken", f"dismissed {pct(s.share('dismissed'))} · typed over {pct(s.share('typed_over'))}"
+                         f" · no reaction {pct(s.share('no_reaction'))}")
+        row("Latency", f"p50 {duration(s.latency.p50)}, p95 {duration(s.latency.p95)}"
+                       f" · model only p50 {duration(s.model_latency.p50)}, p95 "
+                       f"{duration(s.model_latency.p95)} ({s.from_cache:,} from the cache)")
     else:
-        grid.add_row("Suggestions", "no suggestions in this period")
-    grid.add_row("Explanations", _task_line(summary.explanations))
-    grid.add_row("Fixes", _task_line(summary.fixes) + (
+        row("Suggestions", "no suggestions in this period")
+    row("Explanations", _task_line(summary.explanations))
+    row("Fixes", _task_line(summary.fixes) + (
         f" · applied {summary.fixes_applied} of {summary.fixes_offered} offered ({pct(summary.fix_apply_rate)})"
         if summary.fixes.count or summary.fixes_applied else ""))
-    e = summary.escalations
-    grid.add_row("Escalations", "none" if not e.count else
-                 f"{e.count}: " + ", ".join(f"{d} {n}" for d, n in e.decisions.items())
-                 + (f" · top reasons: {_reasons_text(e.reasons)}" if e.reasons else ""))
+    row("Escalations", "none" if not e.count else
+        f"{e.count}: " + ", ".join(f"{d} {n}" for d, n in e.decisions.items())
+        + (f" · top reasons: {_reasons_text(e.reasons)}" if e.reasons else ""))
     console.print(grid, highlight=False)
     groups = [("language", summary.by_language)]
     if len(summary.users) > 1:
@@ -373,13 +377,14 @@ def render_terminal(summary: UsageSummary, console) -> None:
 
 def _group_table(title: str, rows: Sequence[GroupStats]):
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"by {title}", title_justify="left", box=None, pad_edge=False)
     table.add_column(title)
     for header in ("shown", "accepted", "kept", "p50", "explained", "fixed", "escalated"):
         table.add_column(header, justify="right")
     for g in rows:
-        table.add_row(g.name, f"{g.shown:,}", pct(g.acceptance_rate), pct(g.kept_rate), duration(g.latency_p50),
+        table.add_row(Text(g.name), f"{g.shown:,}", pct(g.acceptance_rate), pct(g.kept_rate), duration(g.latency_p50),
                       str(g.explanations), str(g.fixes_applied), str(g.escalations))
     return table
 
@@ -449,6 +454,10 @@ def _group_section(title: str, chart_title: str, rows: Sequence[GroupStats]) -> 
     return h.charts(chart) + table
 
 
+def _task_times(stats: TaskStats) -> list[int | None]:
+    return [whole_ms(v) for v in (stats.latency.p50, stats.latency.p95, stats.first_chunk.p50)]
+
+
 def render_html(summary: UsageSummary, *, title: str = "kura: effect report") -> str:
     """A self-contained HTML page with charts; opens offline."""
     from assistant import html_report as h
@@ -457,14 +466,14 @@ def render_html(summary: UsageSummary, *, title: str = "kura: effect report") ->
     subtitle = (f"{period_text(summary)} · {len(summary.users)} user{'s' if len(summary.users) != 1 else ''}"
                 f" · from {len(summary.sources)} log{'s' if len(summary.sources) != 1 else ''}")
     headline = LAYOUT_CSS + h.table(["this period", ""], [
-        ["suggestions shown", s.shown],
+        ["suggestions shown", f"{s.shown:,}"],
         ["acceptance (whole or partly)", pct(s.acceptance_rate)],
         ["accepted characters still there later", pct(s.kept_rate)],
         ["latency p50 / p95 (all)", f"{duration(s.latency.p50)} / {duration(s.latency.p95)}"],
         ["latency p50 / p95 (model only)", f"{duration(s.model_latency.p50)} / {duration(s.model_latency.p95)}"],
-        ["explanations", summary.explanations.count],
+        ["explanations", f"{summary.explanations.count:,}"],
         ["fixes applied / offered", f"{summary.fixes_applied} / {summary.fixes_offered}"],
-        ["escalations", summary.escalations.count],
+        ["escalations", f"{summary.escalations.count:,}"],
     ])
     if summary.empty:
         headline = LAYOUT_CSS + '<p class="empty">no suggestions, explanations, fixes or escalations in this period</p>'
@@ -499,8 +508,7 @@ def render_html(summary: UsageSummary, *, title: str = "kura: effect report") ->
                             {"explanations": [ex.outcomes.get(o, 0) for o in outcome_names],
                              "fixes": [fx.outcomes.get(o, 0) for o in outcome_names]}),
         h.grouped_bar_chart(CHART_TASK_LATENCY, ["p50", "p95", "first chunk p50"],
-                            {"explanations": [whole_ms(v) for v in (ex.latency.p50, ex.latency.p95, ex.first_chunk.p50)],
-                             "fixes": [whole_ms(v) for v in (fx.latency.p50, fx.latency.p95, fx.first_chunk.p50)]}))
+                            {"explanations": _task_times(ex), "fixes": _task_times(fx)}))
         + h.table(["", "requests", "latency p50", "latency p95", "first chunk p50", "offered", "applied"],
                   [["explanations", ex.count, duration(ex.latency.p50), duration(ex.latency.p95),
                     duration(ex.first_chunk.p50), None, None],

@@ -134,7 +134,8 @@ def test_a_log_from_a_newer_kura_is_refused_with_a_clear_message(logs, capsys):
 def test_a_corrupt_log_is_a_clear_error(tmp_path, capsys):
     corrupt = tmp_path / "usage.sqlite"
     corrupt.write_bytes(b"this is not a database\n" * 100)
-    for argv in (("report", str(corrupt)), ("usage", "export", "--csv", str(corrupt)), ("usage", "prune", str(corrupt))):
+    for argv in (("report", str(corrupt)), ("usage", "export", "--csv", str(corrupt)),
+                 ("usage", "prune", str(corrupt))):
         code, out, err = kura(capsys, *argv)
         assert code == 2 and str(corrupt) in err and "Traceback" not in err, argv
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -90,8 +90,9 @@ def random_suggestions(seed: int, days: list[int], languages: list[str], count: 
         chars = rng.randint(5, 120)
         fate = rng.choice(["shown", "accepted", "accepted", "partial", "dismissed", "typed_over"])
         taken = rng.randint(1, chars - 1) if fate == "partial" else None
-        row = Shown(day=rng.choice(days), language=rng.choice(languages), model=rng.choice(["coder-small", "coder-large"]),
-                    latency=round(rng.uniform(20, 900), 1), cache=rng.random() < 0.2, chars=chars, fate=fate, taken=taken)
+        row = Shown(day=rng.choice(days), language=rng.choice(languages),
+                    model=rng.choice(["coder-small", "coder-large"]), latency=round(rng.uniform(20, 900), 1),
+                    cache=rng.random() < 0.2, chars=chars, fate=fate, taken=taken)
         if fate in ("accepted", "partial") and rng.random() < 0.7:
             row.kept = rng.randint(0, row.accepted_chars)
         rows.append(row)
@@ -101,12 +102,15 @@ def random_suggestions(seed: int, days: list[int], languages: list[str], count: 
 AIKO = random_suggestions(1, [0, 1, 3], ["python", "go"], 40)  # nothing on day 2: a gap in the days
 BEN = random_suggestions(2, [0, 1, 3], ["python", "go"], 30)
 EVENTS = [
-    Event(0, "explain", "done", latency=2000, first_chunk=300), Event(0, "explain", "done", latency=3000, first_chunk=500),
+    Event(0, "explain", "done", latency=2000, first_chunk=300),
+    Event(0, "explain", "done", latency=3000, first_chunk=500),
     Event(1, "explain", "cancelled", latency=800, first_chunk=200), Event(3, "explain", "failed", latency=100),
     Event(0, "fix_offered", "done", "go", latency=5000, first_chunk=900), Event(1, "fix_offered", "done", latency=7000),
     Event(1, "fix_offered", "invalid", latency=6000), Event(1, "fix_applied", language="go"),
-    Event(0, "escalation", "sent", reason="user confirmed"), Event(1, "escalation", "blocked", reason="confidential path"),
-    Event(3, "escalation", "blocked", reason="confidential path"), Event(3, "escalation", "blocked", reason="secret found"),
+    Event(0, "escalation", "sent", reason="user confirmed"),
+    Event(1, "escalation", "blocked", reason="confidential path"),
+    Event(3, "escalation", "blocked", reason="confidential path"),
+    Event(3, "escalation", "blocked", reason="secret found"),
     Event(3, "escalation", "failed", reason="HTTP 503"),
 ]
 BEN_EVENTS = [Event(3, "explain", "done", "go", latency=4000, first_chunk=700),
@@ -185,7 +189,8 @@ def test_latency_is_reported_overall_and_for_model_calls_only(summary):
 def test_explanations_fixes_and_escalations_are_counted_by_outcome(summary):
     explains = [e for e in ALL_EVENTS if e.kind == "explain"]
     assert summary.explanations.count == len(explains)
-    assert summary.explanations.outcomes == {o: sum(e.outcome == o for e in explains) for o in {"done", "cancelled", "failed"}}
+    assert summary.explanations.outcomes == {o: sum(e.outcome == o for e in explains)
+                                             for o in {"done", "cancelled", "failed"}}
     assert summary.explanations.latency.p50 == pytest.approx(statistics.median(e.latency for e in explains))
     assert summary.explanations.latency.p95 == pytest.approx(quantile([e.latency for e in explains], 95))
     assert summary.explanations.first_chunk.p50 == pytest.approx(
@@ -377,3 +382,13 @@ def test_dates_parse_as_days_datetimes_or_ages():
     assert ur.parse_when("12h", now=now) == now - 12 * 3600
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         ur.parse_when("last tuesday", now=now)
+
+
+def test_names_and_reasons_are_printed_literally_not_as_markup(tmp_path):
+    reason = "[red]secret[/red] in [b]config"
+    path = write_log(tmp_path / "usage.sqlite", "aiko", [Shown(0, "[python]")],
+                     [Event(0, "escalation", "blocked", reason=reason)])
+    console = Console(record=True, width=200)
+    ur.render_terminal(ur.summarize(read_logs([path]), tz=UTC), console)
+    text = console.export_text()
+    assert reason in text and "[python]" in text
