@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 from assistant.usage import UsageData
 
 ESCALATION_DECISIONS = ("sent", "blocked", "cancelled", "failed")
-OFFERED_OUTCOMES = ("done", None)  # a fix_offered event with these outcomes put an edit in front of the user
+OFFERED_OUTCOMES = ("offered", "done", None)  # fix_offered outcomes that put an edit in front of the user
 LATENCY_PERCENTILES = (50, 90, 95, 99)
 UNKNOWN = "(unknown)"
 TOP_REASONS = 8

@@ -105,7 +105,8 @@ EVENTS = [
     Event(0, "explain", "done", latency=2000, first_chunk=300),
     Event(0, "explain", "done", latency=3000, first_chunk=500),
     Event(1, "explain", "cancelled", latency=800, first_chunk=200), Event(3, "explain", "failed", latency=100),
-    Event(0, "fix_offered", "done", "go", latency=5000, first_chunk=900), Event(1, "fix_offered", "done", latency=7000),
+    Event(0, "fix_offered", "offered", "go", latency=5000, first_chunk=900),
+    Event(1, "fix_offered", "offered", latency=7000),
     Event(1, "fix_offered", "invalid", latency=6000), Event(1, "fix_applied", language="go"),
     Event(0, "escalation", "sent", reason="user confirmed"),
     Event(1, "escalation", "blocked", reason="confidential path"),
@@ -197,7 +198,7 @@ def test_explanations_fixes_and_escalations_are_counted_by_outcome(summary):
         statistics.median(e.first_chunk for e in explains if e.first_chunk is not None))
     fixes = [e for e in ALL_EVENTS if e.kind == "fix_offered"]
     assert summary.fixes.count == len(fixes)
-    assert summary.fixes_offered == sum(e.outcome == "done" for e in fixes)
+    assert summary.fixes_offered == sum(e.outcome == "offered" for e in fixes)
     assert summary.fixes_applied == sum(e.kind == "fix_applied" for e in ALL_EVENTS)
     assert summary.fix_apply_rate == pytest.approx(summary.fixes_applied / summary.fixes_offered)
 
