@@ -58,7 +58,7 @@ class Thresholds:
     current_model: str | None = None
     max_regression: float | None = None
     mode: str = CONTEXT
-    source: str = "(starter defaults)"
+    source: str = "the starter thresholds (no checklist.toml)"
 
 
 def load_checklist(path: Path | None) -> Thresholds:
