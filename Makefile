@@ -6,7 +6,7 @@ KURA   := $(VENV)/bin/kura
 STAMP  := $(VENV)/.kura-installed
 REPO   ?= .
 
-.PHONY: setup run test bench vsix clean
+.PHONY: setup run test bench vsix clean eval
 
 # Re-installs only when pyproject.toml changes; pip's wheel cache keeps llama-cpp-python's
 # from-source build (~6 min on 2 cores) to the first time on a machine.
@@ -29,6 +29,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/index_bench.py $(REPO)
+
+# Model evaluation demo: a set from a copy of indexer/, the embedded model and a tiny GGUF, the
+# report in the terminal and artifacts/eval/report.html (a few minutes on 2 cores).
+eval: $(STAMP)
+	$(PY) benchmarks/eval_demo.py
 
 vsix:
 	$(MAKE) -C editors/vscode vsix

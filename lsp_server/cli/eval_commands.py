@@ -101,8 +101,10 @@ def build(args: argparse.Namespace) -> int:
     kinds = ", ".join(f"{k} {v}" for k, v in counts["kind"].items()) or "none"
     languages = ", ".join(f"{k} {v}" for k, v in counts["language"].items()) or "none"
     dropped = ", ".join(f"{v} {k}" for k, v in result.dropped.items())
-    print(f"set {s.version}: {len(s.tasks)} completion tasks ({result.carried} carried from {m['previous']}, "
-          f"{result.new} new{'; dropped: ' + dropped if dropped else ''}) and {len(s.explains)} explanation prompts")
+    origin = f"{result.carried} carried from {m['previous']}, {result.new} new" if m["previous"] else f"{result.new} new"
+    if dropped:
+        origin += f"; dropped: {dropped}"
+    print(f"set {s.version}: {len(s.tasks)} completion tasks ({origin}) and {len(s.explains)} explanation prompts")
     print(f"  kinds: {kinds}")
     print(f"  languages: {languages}")
     print(f"  commit {m['commit'] or '(not a git repository)'}, seed {m['seed']}; "
