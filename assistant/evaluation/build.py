@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from assistant.evaluation import EvalError
 from assistant.evaluation.prompts import load_prompts
 from assistant.evaluation.store import EvalSet, EvalStore
-from assistant.evaluation.tasks import (BODY, COMPLETION_KINDS, LINE, SPAN, CompletionTask, ExplainTask, FileText,
-                                        body_candidates, line_candidates, span_candidates)
+from assistant.evaluation.tasks import (BODY, COMPLETION_KINDS, LINE, SPAN, CompletionTask, FileText, body_candidates,
+                                        is_code_line, line_candidates, span_candidates, span_cuts)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -126,7 +126,8 @@ def build_set(root: Path, store: EvalStore, *, n: int = DEFAULT_TASKS, seed: int
         allowed = [p for p in paths if confidentiality.glob_for(p) is None]
         hidden = len(paths) - len(allowed)
         previous = store.load_set(store.latest()) if store.latest() else None
-        carried, dropped = _carry_forward(previous, root, confidentiality, commit) if previous else ([], {})
+        carried, dropped = (_carry_forward(previous, root, confidentiality, commit, index.file_symbols)
+                            if previous else ([], {}))
         say(f"choosing {n} new tasks from {len(allowed)} files (seed {seed})")
         fresh = choose_tasks(root, allowed, lambda p: index.file_symbols(p), n=n, seed=seed,
                              exclude={t.id for t in carried}, commit=commit)
@@ -181,33 +182,53 @@ def _ensure_checklist(store: EvalStore) -> bool:
     return True
 
 
-def _carry_forward(previous: EvalSet, root: Path, confidentiality: Confidentiality,
-                   commit: str | None) -> tuple[list[CompletionTask], dict[str, int]]:
+def _carry_forward(previous: EvalSet, root: Path, confidentiality: Confidentiality, commit: str | None,
+                   symbols: Callable[[str], list]) -> tuple[list[CompletionTask], dict[str, int]]:
+    """The previous version's tasks that would still be cut, at the same place with the same text,
+    from the files as they are now; prefix and suffix are refreshed from them."""
     kept: list[CompletionTask] = []
     dropped: Counter[str] = Counter()
-    texts: dict[str, str | None] = {}
+    files: dict[str, FileText | None] = {}
+    valid: dict[tuple[str, str], set[str]] = {}
     for task in previous.tasks:
         if confidentiality.glob_for(task.path) is not None:
             dropped["confidential"] += 1
             continue
-        if task.path not in texts:
-            texts[task.path] = _read(root / task.path)
-        text = texts[task.path]
-        if text is None:
+        if task.path not in files:
+            text = _read(root / task.path)
+            files[task.path] = FileText.parse(task.path, text) if text is not None else None
+        ft = files[task.path]
+        if ft is None:
             dropped["file gone"] += 1
             continue
-        ft_lines = text.split("\n")
-        if task.start_line >= len(ft_lines) or task.end_line >= len(ft_lines):
+        key = (task.path, task.kind)
+        if key not in valid:
+            valid[key] = _valid_ids(ft, task.kind, symbols)
+        if task.id not in valid[key]:
             dropped["text changed"] += 1
             continue
-        start = sum(len(line) + 1 for line in ft_lines[: task.start_line]) + task.start_col
-        end = sum(len(line) + 1 for line in ft_lines[: task.end_line]) + task.end_col
-        if text[start:end] != task.expected:
-            dropped["text changed"] += 1
-            continue
-        kept.append(replace(task, prefix=text[:start], suffix=text[end:], commit=commit,
+        start, end = ft.offset(task.start_line, task.start_col), ft.offset(task.end_line, task.end_col)
+        kept.append(replace(task, prefix=ft.text[:start], suffix=ft.text[end:], commit=commit,
                             added_in=task.added_in or previous.version))
     return kept, dict(sorted(dropped.items()))
+
+
+def _valid_ids(ft: FileText, kind: str, symbols: Callable[[str], list]) -> set[str]:
+    """Ids of every task of `kind` the file gives today (spans: every cut point, not only the drawn one)."""
+    if kind == LINE:
+        return {t.id for t in line_candidates(ft)}
+    if kind == BODY:
+        try:
+            definitions = symbols(ft.path)
+        except Exception:
+            log.warning("symbols of %s unavailable", ft.path, exc_info=True)
+            definitions = []
+        return {t.id for t in body_candidates(ft, definitions)}
+    out = set()
+    for row, line in enumerate(ft.lines):
+        if row not in ft.masked and is_code_line(line, ft.language):
+            out.update(ft.make(SPAN, row, a, row, b).id for a, b in span_cuts(line, ft.language))
+    return out
 
 
 def _read(path: Path) -> str | None:

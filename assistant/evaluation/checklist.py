@@ -19,12 +19,8 @@ STARTER_CHECKLIST = '''\
 # "do not adopt" with every threshold's pass/fail. Comment a line out to stop checking it.
 # Scores are fractions (0.25 = 25%); latency is in milliseconds.
 
-[thresholds]
-min_exact_match = 0.20            # share of completions equal to the held-out code
-min_edit_similarity = 0.50        # mean normalized edit similarity (1.0 = identical)
-min_syntax_validity = 0.90        # share of completed files with no new syntax errors
-max_p95_latency_ms = 2000         # 95th-percentile completion latency
-min_explanation_coverage = 0.50   # mean share of the prompts' must_mention facts the answers mention
+# Which scores the verdict reads: "context" (with repository context, what users get) or "no_context".
+mode = "context"
 
 # The model in use today, by its label in the run (e.g. "embedded"). A candidate must not be worse
 # than it by more than max_regression (absolute: 0.05 = 5 points) in exact match, edit similarity,
@@ -32,8 +28,12 @@ min_explanation_coverage = 0.50   # mean share of the prompts' must_mention fact
 # current_model = "embedded"
 # max_regression = 0.05
 
-# Which scores the verdict reads: "context" (with repository context, what users get) or "no_context".
-mode = "context"
+[thresholds]
+min_exact_match = 0.20            # share of completions equal to the held-out code
+min_edit_similarity = 0.50        # mean normalized edit similarity (1.0 = identical)
+min_syntax_validity = 0.90        # share of completed files with no new syntax errors
+max_p95_latency_ms = 2000         # 95th-percentile completion latency
+min_explanation_coverage = 0.50   # mean share of the prompts' must_mention facts the answers mention
 '''
 
 # (threshold key, summary metric, direction, what it is called in reports)
@@ -90,6 +90,8 @@ def load_checklist(path: Path | None) -> Thresholds:
     known = {key for key, *_ in THRESHOLDS}
     values: dict[str, Any] = {f.name: None for f in fields(Thresholds) if f.name in known}
     for key, value in table.items():
+        if key in ("mode", "current_model", "max_regression"):
+            raise fail(key, f"{key} belongs above [thresholds] (TOML puts keys after a table header inside it)")
         if key not in known:
             raise fail(key, f"unknown threshold {key!r}; expected one of: {', '.join(sorted(known))}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

@@ -77,13 +77,18 @@ def _from_file(path: Path, arg: str) -> EvalModel:
         raise EvalError(f"{path}: label must be a non-empty string")
     completion = data.pop("completion", {})
     model = data.pop("model", None)
-    if model is None:
+    flat = model is None
+    if flat:
         model = data
     elif data:
         raise EvalError(f"{path}: unknown key {sorted(data)[0]!r} beside the [model] table")
-    settings, errors = parse_settings({"model": model, "completion": completion}, prefix=path.name)
+    settings, errors = parse_settings({"model": model, "completion": completion}, prefix="")
     if errors:
-        problems = "; ".join(f"'{e.key}' {e.problem}" for e in errors)
+        def shown(key: str) -> str:  # the key as written in this file
+            key = key.lstrip(".")
+            return key[len("model."):] if flat and key.startswith("model.") else key
+
+        problems = "; ".join(f"'{shown(e.key)}' {e.problem}" for e in errors)
         raise EvalError(f"{path}: {problems}")
     if settings.model.path and not Path(settings.model.path).expanduser().is_absolute():
         settings = replace(settings, model=replace(settings.model, path=str(path.parent / settings.model.path)))

@@ -176,7 +176,7 @@ def _masked_rows(root: Any) -> set[int]:
     return masked
 
 
-def _code_line(line: str, language: str) -> bool:
+def is_code_line(line: str, language: str) -> bool:
     """A line worth completing: long enough, not a comment, with an identifier in its code."""
     stripped = line.strip()
     if not (MIN_LINE_CHARS <= len(stripped) <= MAX_LINE_CHARS):
@@ -190,7 +190,7 @@ def _code_line(line: str, language: str) -> bool:
 def line_candidates(ft: FileText, commit: str | None = None) -> list[CompletionTask]:
     out = []
     for row, line in enumerate(ft.lines):
-        if row in ft.masked or not _code_line(line, ft.language):
+        if row in ft.masked or not is_code_line(line, ft.language):
             continue
         indent = len(line) - len(line.lstrip())
         out.append(ft.make(LINE, row, indent, row, len(line.rstrip()), commit=commit))
@@ -201,7 +201,7 @@ def span_candidates(ft: FileText, rng: random.Random, commit: str | None = None)
     """At most one span per line, its cut point chosen by `rng` among the natural ones."""
     out = []
     for row, line in enumerate(ft.lines):
-        if row in ft.masked or not _code_line(line, ft.language):
+        if row in ft.masked or not is_code_line(line, ft.language):
             continue
         cuts = span_cuts(line, ft.language)
         if cuts:
@@ -293,6 +293,8 @@ def _body_rows(ft: FileText, d: Definition) -> tuple[int, int] | None:
         previous = body.prev_sibling
         opener_row = previous.end_point[0] if previous is not None else node.start_point[0]
         closer_row = None
+    if len(children) == 1 and children[0].type == "statement_list":  # Go wraps the statements (and the newline)
+        children = list(children[0].children)
     if ft.language == "python" and children and _is_docstring(children[0]):
         opener_row = children[0].end_point[0]
         children = children[1:]
