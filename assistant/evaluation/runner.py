@@ -164,7 +164,7 @@ def run_evaluation(root: Path, eval_set: EvalSet, models: list[EvalModel], *, op
         if index is not None:
             index.close()
     return {
-        "id": started.strftime("%Y%m%dT%H%M%SZ") + f"-{eval_set.version}",
+        "id": started.strftime("%Y%m%dT%H%M%S") + f".{started.microsecond // 1000:03d}Z-{eval_set.version}",
         "created": started.isoformat(timespec="seconds"),
         "seconds": round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1),
         "repo": str(root), "commit": git_head(root),

@@ -145,7 +145,7 @@ class EvalStore:
         n = 1
         while path.exists():
             n += 1
-            path = self.runs_dir / f"{stem}-{n}.json"
+            path = self.runs_dir / f"{stem}~{n}.json"  # "~" sorts after ".": the newest stays last
         _write_json(path, run)
         return path
 
