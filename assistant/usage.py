@@ -30,6 +30,7 @@ SCHEMA_VERSION = 1
 USAGE_FILE = "usage.sqlite"
 OUTCOMES = ("shown", "accepted", "partial", "dismissed", "typed_over")
 PRUNE_EVERY = 500  # writes between retention/size checks
+WRITE_BATCH = 500  # queued writes committed together
 MIN_RUN = 3  # the shortest run of characters that counts as kept
 
 SCHEMA = """
@@ -143,8 +144,11 @@ class UsageLog:
         self.clock = clock
         self._db = connect(config.path, create=True)  # raises UsageLogError: the caller disables logging
         self._db.execute("PRAGMA busy_timeout=5000")
+        # WAL with NORMAL sync: a crash may lose the last moments of usage rows, never the database.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._queue: queue.Queue[tuple[str, Sequence[Any]] | None] = queue.Queue(maxsize=10_000)
         self._writes = 0
+        self.dropped = 0
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._write_loop, name="kura-usage", daemon=True)
         self._thread.start()
@@ -202,12 +206,16 @@ class UsageLog:
         try:
             self._queue.put_nowait((sql, params))
         except queue.Full:  # the disk is stuck: drop usage rows rather than hold the editor up
-            self.last_error = "usage log queue full; dropping rows"
+            self.dropped += 1
+            self.last_error = f"usage log queue full; {self.dropped} rows dropped"
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued so far is written (tests, shutdown, reports)."""
         done = threading.Event()
-        self._put("FLUSH", (done,))
+        try:
+            self._queue.put(("FLUSH", (done,)), timeout=timeout)  # the marker itself must not be dropped
+        except queue.Full:
+            return
         done.wait(timeout)
 
     def close(self) -> None:
@@ -216,25 +224,52 @@ class UsageLog:
             self._thread.join(timeout=5)
 
     def _write_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                break
-            sql, params = item
-            try:
+        """Drain the queue in batches, one transaction each: one commit per burst, not per row."""
+        running = True
+        while running:
+            batch = [self._queue.get()]
+            while len(batch) < WRITE_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if None in batch:
+                running = False
+                batch = batch[: batch.index(None)]
+            rows = [(sql, params) for sql, params in batch if sql not in ("FLUSH", "PRUNE")]
+            self._commit(rows)
+            if any(sql == "PRUNE" for sql, _ in batch) or self._writes // PRUNE_EVERY != (self._writes - len(rows)) // PRUNE_EVERY:
+                self._guarded(self._prune)
+            for sql, params in batch:
                 if sql == "FLUSH":
                     params[0].set()
-                elif sql == "PRUNE":
-                    self._prune()
-                else:
-                    self._db.execute(sql, params)
-                    self._writes += 1
-                    if self._writes % PRUNE_EVERY == 0:
-                        self._prune()
-            except sqlite3.Error as exc:
-                self.last_error = f"usage log: {exc}"
-                log.warning("usage log write failed: %s", exc)
         self._db.close()
+
+    def _commit(self, rows: list[tuple[str, Sequence[Any]]], attempts: int = 3) -> None:
+        """Write rows in one transaction; a log locked by another kura is retried, not given up on."""
+        for attempt in range(attempts):
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for sql, params in rows:
+                    self._db.execute(sql, params)
+                self._db.execute("COMMIT")
+                self._writes += len(rows)
+                return
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+                if not locked or attempt == attempts - 1:
+                    self.last_error = f"usage log: {exc}"
+                    log.warning("usage log write failed (%d rows dropped): %s", len(rows), exc)
+                    return
+
+    def _guarded(self, fn) -> None:
+        try:
+            fn()
+        except sqlite3.Error as exc:
+            self.last_error = f"usage log: {exc}"
+            log.warning("usage log maintenance failed: %s", exc)
 
     def _prune(self) -> None:
         prune(self._db, retention_days=self.config.retention_days, max_bytes=self.config.max_bytes, now=self.clock())

@@ -204,3 +204,20 @@ def test_kept_characters_measures_what_survived_near_the_insertion(text_now, exp
 def test_a_rewritten_suggestion_keeps_little():
     kept = kept_characters("return x + 1\n", "def f(x):\n    raise ValueError(x)\n", anchor_line=1)
     assert kept < len("return x + 1\n") // 2
+
+
+def test_a_burst_beyond_the_queue_drops_rows_counts_them_and_flush_still_returns(tmp_path):
+    path = tmp_path / "usage.sqlite"
+    usage = open_log(path)
+    usage.flush()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # the writer is stuck: the queue fills up
+    total = 12_000
+    for i in range(total):
+        show(usage, f"s{i}")
+    blocker.execute("COMMIT")
+    blocker.close()
+    usage.flush()
+    usage.close()
+    assert usage.dropped > 0 and "dropped" in usage.last_error
+    assert len(rows(path)) == total - usage.dropped
