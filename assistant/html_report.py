@@ -20,7 +20,10 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "N
        color: #1f2933; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
 h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #d9dee4; }
 .subtitle { color: #52606d; } .charts { display: flex; flex-wrap: wrap; gap: 16px; }
-figure { margin: 0; } svg { background: #fff; border: 1px solid #e4e7eb; border-radius: 4px; }
+/* Two charts a row on a wide screen, one on a narrow one; the SVGs scale with their viewBox. */
+figure { margin: 0; flex: 1 1 480px; max-width: calc(50% - 8px); }
+@media (max-width: 1000px) { figure { max-width: 100%; } }
+svg { background: #fff; border: 1px solid #e4e7eb; border-radius: 4px; width: 100%; height: auto; }
 svg text { font: 11px system-ui, sans-serif; fill: #3e4c59; } svg .title { font-size: 13px; font-weight: 600; }
 table { border-collapse: collapse; margin: .6em 0; } th, td { border: 1px solid #d9dee4; padding: 4px 10px; }
 th { background: #f5f7fa; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -44,16 +47,22 @@ def fmt(value: float | None, unit: str = "", percent: bool = False) -> str:
 
 
 def _scale_max(values: Sequence[float | None], percent: bool) -> float:
-    top = max([v for v in values if v is not None] or [0.0])
+    """The top of the y axis: a round number; for whole-number data one whose quarter ticks are whole."""
+    present = [v for v in values if v is not None]
+    top = max(present or [0.0])
     if percent:
         return max(1.0, top)
     if top <= 0:
         return 1.0
+    counts = all(float(v).is_integer() for v in present)
+    if counts and top <= 8:
+        return 4.0 if top <= 4 else 8.0
     magnitude = 10 ** math.floor(math.log10(top))
-    for step in (1, 2, 2.5, 5, 10):
-        if step * magnitude >= top:
-            return step * magnitude
-    return top
+    for step in (1, 1.2, 1.6, 2, 2.5, 4, 5, 6, 8, 10) if counts else (1, 2, 2.5, 5, 10):
+        nice = step * magnitude
+        if nice >= top and (not counts or float(nice / 4).is_integer()):
+            return nice
+    return 4 * math.ceil(top / 4) if counts else top
 
 
 def _frame(title: str, y_max: float, unit: str, percent: bool) -> list[str]:
@@ -93,7 +102,8 @@ def _legend(names: Sequence[str]) -> list[str]:
 
 
 def _empty(title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="80" data-chart="{escape(title)}">'
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="80" viewBox="0 0 {WIDTH} 80" '
+            f'data-chart="{escape(title)}">'
             f'<text class="title" x="{LEFT}" y="18">{escape(title)}</text>'
             f'<text x="{LEFT}" y="50" class="empty">no data</text></svg>')
 

@@ -408,10 +408,6 @@ CHART_BY_MODEL = "Acceptance by model"
 OUTCOME_LABELS = (("accepted", "accepted"), ("partial", "partly accepted"), ("dismissed", "dismissed"),
                   ("typed_over", "typed over"), ("no_reaction", "no reaction"))
 MANY_DAYS = 21  # beyond this, per-day bars get too thin: lines instead
-# Two charts a row on a wide screen (the SVGs have a viewBox, so they scale), one on a narrow one.
-LAYOUT_CSS = ("<style>.charts figure { flex: 1 1 480px; max-width: calc(50% - 8px); }"
-              " .charts svg { width: 100%; height: auto; }"
-              " @media (max-width: 1000px) { .charts figure { max-width: 100%; } }</style>")
 
 
 def fit_labels(labels: Sequence[str]) -> list[str]:
@@ -465,7 +461,7 @@ def render_html(summary: UsageSummary, *, title: str = "kura: effect report") ->
     s = summary.suggestions
     subtitle = (f"{period_text(summary)} · {len(summary.users)} user{'s' if len(summary.users) != 1 else ''}"
                 f" · from {len(summary.sources)} log{'s' if len(summary.sources) != 1 else ''}")
-    headline = LAYOUT_CSS + h.table(["this period", ""], [
+    headline = h.table(["this period", ""], [
         ["suggestions shown", f"{s.shown:,}"],
         ["acceptance (whole or partly)", pct(s.acceptance_rate)],
         ["accepted characters still there later", pct(s.kept_rate)],
@@ -476,7 +472,7 @@ def render_html(summary: UsageSummary, *, title: str = "kura: effect report") ->
         ["escalations", f"{summary.escalations.count:,}"],
     ])
     if summary.empty:
-        headline = LAYOUT_CSS + '<p class="empty">no suggestions, explanations, fixes or escalations in this period</p>'
+        headline = '<p class="empty">no suggestions, explanations, fixes or escalations in this period</p>'
     sections = [("Summary", headline)]
 
     labels = _day_labels(summary.days)
