@@ -55,8 +55,25 @@ class Percentiles:
         return getattr(self, f"p{p}")
 
 
+class Rates:
+    """Acceptance and kept rates of anything with shown, taken, kept and measured characters."""
+
+    shown: int
+    taken: int
+    kept_chars: int
+    measured_accepted_chars: int
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return ratio(self.taken, self.shown)
+
+    @property
+    def kept_rate(self) -> float | None:
+        return ratio(self.kept_chars, self.measured_accepted_chars)
+
+
 @dataclass(frozen=True)
-class SuggestionStats:
+class SuggestionStats(Rates):
     shown: int = 0
     accepted: int = 0  # taken whole
     partial: int = 0  # taken in part
@@ -75,20 +92,12 @@ class SuggestionStats:
     def taken(self) -> int:
         return self.accepted + self.partial
 
-    @property
-    def acceptance_rate(self) -> float | None:
-        return ratio(self.taken, self.shown)
-
-    @property
-    def kept_rate(self) -> float | None:
-        return ratio(self.kept_chars, self.measured_accepted_chars)
-
     def share(self, outcome: str) -> float | None:
         return ratio(getattr(self, outcome), self.shown)
 
 
 @dataclass(frozen=True)
-class GroupStats:
+class GroupStats(Rates):
     """Suggestions and events of one day, language, user or model."""
 
     name: str
@@ -102,13 +111,6 @@ class GroupStats:
     fixes_applied: int = 0
     escalations: int = 0
 
-    @property
-    def acceptance_rate(self) -> float | None:
-        return ratio(self.taken, self.shown)
-
-    @property
-    def kept_rate(self) -> float | None:
-        return ratio(self.kept_chars, self.measured_accepted_chars)
 
 
 @dataclass(frozen=True)

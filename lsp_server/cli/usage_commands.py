@@ -78,29 +78,29 @@ def _period(args: argparse.Namespace) -> tuple[float | None, float | None]:
     return since, until
 
 
-def _read(args: argparse.Namespace, since: float | None):
-    """The merged rows of the logs named (or the default log); raises UsageLogError."""
-    from assistant.usage import default_usage_path, read_logs
-
-    paths = [Path(p).expanduser() for p in args.logs] or [default_usage_path()]
-    return read_logs(paths, since=since)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace, command: str):
+    """(data, since, until) from the logs named (or the default log), or the exit code of a clear failure."""
     import sqlite3
 
-    from rich.console import Console
-
-    from assistant.usage import UsageLogError
-    from assistant.usage_report import render_html, render_terminal, summarize
+    from assistant.usage import UsageLogError, default_usage_path, read_logs
 
     try:
         since, until = _period(args)
-        data = _read(args, since)
-    except ValueError as exc:
-        return _fail("report", str(exc))
-    except (UsageLogError, sqlite3.Error) as exc:
-        return _fail("report", str(exc))
+        paths = [Path(p).expanduser() for p in args.logs] or [default_usage_path()]
+        return read_logs(paths, since=since), since, until
+    except (ValueError, UsageLogError, sqlite3.Error) as exc:
+        return _fail(command, str(exc))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from assistant.usage_report import render_html, render_terminal, summarize
+
+    loaded = _load(args, "report")
+    if isinstance(loaded, int):
+        return loaded
+    data, since, until = loaded
     summary = summarize(data, since=since, until=until)
     render_terminal(summary, Console())
     if args.html:
@@ -156,18 +156,12 @@ def write_csv(rows: list[dict], table: str, out) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    import sqlite3
-
-    from assistant.usage import UsageLogError
     from assistant.usage_report import within
 
-    try:
-        since, until = _period(args)
-        data = _read(args, since)
-    except ValueError as exc:
-        return _fail("usage export", str(exc))
-    except (UsageLogError, sqlite3.Error) as exc:
-        return _fail("usage export", str(exc))
+    loaded = _load(args, "usage export")
+    if isinstance(loaded, int):
+        return loaded
+    data, since, until = loaded
     rows = within(getattr(data, args.table), since, until)
     if not args.output or args.output == "-":
         try:

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "kura tests", "GIT_AUTHOR_EMAIL": "tests@kura.invalid",
-    "GIT_COMMITTER_NAME": "kura tests", "GIT_COMMITTER_EMAIL": "tests@kura.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-}
+from fixtures.git_repo import git
 
 BILLING_PY = '''"""Invoices and the totals on them."""
 
@@ -107,14 +101,6 @@ POLICY = '''version = 1
 confidential = [".env*", "*.pem", "vault/**"]
 allow = ["**"]
 '''
-
-
-def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                         env={**os.environ, **GIT_ENV}, timeout=60)
-    if out.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {out.stderr}")
-    return out.stdout
 
 
 def make_repo(root: Path, files: dict[str, str] | None = None, *, policy: str | None = None) -> Path:

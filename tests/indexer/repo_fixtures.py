@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
+from fixtures.git_repo import GIT_ENV, git  # noqa: F401  (git is re-exported for the tests)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "kura tests", "GIT_AUTHOR_EMAIL": "tests@kura.invalid",
-    "GIT_COMMITTER_NAME": "kura tests", "GIT_COMMITTER_EMAIL": "tests@kura.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                         env={**os.environ, **GIT_ENV}, timeout=60)
-    if out.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {out.stderr}")
-    return out.stdout
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
