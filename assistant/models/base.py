@@ -189,6 +189,18 @@ class StopScanner:
         return out
 
 
+def early_stop(scanner: "StopScanner", cancel: "CancelToken", request: "GenerationRequest") -> str | None:
+    """Why generation must end after the text fed so far: a stop string, a cancel, or the
+    request's own callback; None to go on. Shared by every backend's token loop."""
+    if scanner.stopped:
+        return STOP
+    if cancel.cancelled:
+        return CANCELLED
+    if request.should_stop and request.should_stop(scanner.text):
+        return CALLBACK
+    return None
+
+
 def stream_tokens(
     tokens: Iterable[int],
     detokenize: Callable[[int], bytes],
@@ -226,14 +238,9 @@ def stream_tokens(
         out = scanner.feed(piece) if piece else ""
         if out and on_text:
             on_text(out)
-        if scanner.stopped:
-            stop_reason = STOP
-            break
-        if cancel.cancelled:
-            stop_reason = CANCELLED
-            break
-        if request.should_stop and request.should_stop(scanner.text):
-            stop_reason = CALLBACK
+        reason = early_stop(scanner, cancel, request)
+        if reason:
+            stop_reason = reason
             break
         if generated >= max_tokens:
             stop_reason = LENGTH

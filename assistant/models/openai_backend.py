@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 
 from assistant.models.base import (
-    CALLBACK,
     CANCELLED,
     LENGTH,
     STOP,
@@ -31,6 +30,7 @@ from assistant.models.base import (
     GenerationResult,
     ModelError,
     StopScanner,
+    early_stop,
 )
 from assistant.models.fim import AUTO, FimTemplate, detect_fim_from_gguf
 from assistant.models.registry import ModelConfig
@@ -224,14 +224,9 @@ class OpenAIBackend:
                     out = scanner.feed(piece)
                     if out and on_text:
                         on_text(out)
-                    if scanner.stopped:
-                        stop_reason = STOP
-                        break
-                    if cancel.cancelled:
-                        stop_reason = CANCELLED
-                        break
-                    if request.should_stop and request.should_stop(scanner.text):
-                        stop_reason = CALLBACK
+                    reason = early_stop(scanner, cancel, request)
+                    if reason:
+                        stop_reason = reason
                         break
                 finish = choice.get("finish_reason")
                 if finish:
