@@ -8,13 +8,19 @@ REPO   ?= .
 
 .PHONY: setup run test bench vsix clean eval
 
-# Re-installs only when pyproject.toml changes; pip's wheel cache keeps llama-cpp-python's
-# from-source build (~6 min on 2 cores) to the first time on a machine.
-$(STAMP): pyproject.toml
+# Re-installs only when pyproject.toml or the llama.cpp build recipe changes. llama-cpp-python is
+# built portably (LLAMA_CPU, default x86-64-v3: no -march=native, no AVX-512/AMX) by
+# scripts/build-llama.sh, once per machine (~6-9 min on 2 cores): its wheel is cached under a key made
+# of the version and the build flags, so a build made with other flags is never reused.
+LLAMA_CPU ?= x86-64-v3
+export LLAMA_CPU
+
+$(STAMP): pyproject.toml scripts/build-llama.sh
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "kura needs Python 3.11+; run e.g. 'make PYTHON=python3.12 test'"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	scripts/build-llama.sh $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
 	@touch $@
 
 setup: $(STAMP)
