@@ -26,6 +26,7 @@ def model_config(settings: ModelSettings) -> ModelConfig:
         backend=settings.backend, path=settings.path, server_url=settings.server_url, model_name=settings.name,
         api_key_env=settings.api_key_env, context_tokens=settings.context_tokens, threads=settings.threads,
         fim_template=settings.fim_template, timeout_s=settings.timeout_ms / 1000,
+        memory_limit_mb=settings.memory_limit_mb,
     )
 
 
@@ -112,6 +113,8 @@ class ModelHost:
                 # The documented names (docs/architecture.md) beside the backend's own.
                 info.update(name=backend_info.get("model_name"), path=backend_info.get("model_path"),
                             fim=backend_info.get("fim_template"))
+                if backend_info.get("process_state") == "restarting":  # the model process crashed
+                    info.update(state="restarting", error=backend_info.get("last_crash"))
             except Exception as exc:
                 info["infoError"] = str(exc)
         return info

@@ -29,6 +29,7 @@ class ModelSettings:
     threads: int = 0  # 0 = one fewer than the cores (at least 1)
     fim_template: FimTemplateName = "auto"
     timeout_ms: int = 30000
+    memory_limit_mb: int = 0  # address-space cap of the local model's process; 0 = none
 
 
 @dataclass(frozen=True)

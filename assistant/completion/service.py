@@ -23,6 +23,7 @@ from assistant.completion.stopping import finalize
 from assistant.context import ContextBudget, ContextBuilder, Document, RecentEdit
 from assistant.model_host import ModelHost
 from assistant.models.base import CANCELLED, LENGTH, GenerationRequest, ModelError
+from assistant.models.process import ModelRestarting, WorkerCrashed
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class CompletionService:
         index: Callable[[], Any] = lambda: None,
         recent: Callable[[str | None], list[RecentEdit]] = lambda path: [],
         root: Callable[[], Path | None] = lambda: None,
-        on_error: Callable[[str], None] = lambda message: None,
+        on_error: Callable[..., None] = lambda message, show=False: None,
         model: ModelHost | None = None,
     ) -> None:
         self.settings = settings
@@ -151,6 +152,11 @@ class CompletionService:
             self.stats.timeouts += 1
             log.info("completion gave up after %.0f ms (completion.firstSuggestionTimeoutMs)", cap * 1000)
             return None
+        except ModelRestarting:
+            return None  # the crash that caused it was reported; the status line shows "restarting"
+        except WorkerCrashed as exc:
+            self._report(str(exc), show=True)  # the one message a crash deserves
+            return None
         except ModelError as exc:
             self._report(str(exc))
             return None
@@ -200,11 +206,11 @@ class CompletionService:
             self._builder = ContextBuilder(index, count_tokens, budget)
         return self._builder
 
-    def _report(self, message: str) -> None:
+    def _report(self, message: str, *, show: bool = False) -> None:
         """Tell the user about a model problem once, not on every keystroke."""
         if message != self._reported_error:
             self._reported_error = message
-            self._on_error(message)
+            self._on_error(message, show=show)
 
 
 def _fallback_path(snap: DocumentSnapshot) -> str:

@@ -33,6 +33,8 @@ class GenerationRequest:
     stop: strings that end generation; the returned text stops before them.
     should_stop: called with the text generated so far after each token; True ends generation with
         stop_reason "callback" (the text it was given is kept).
+    on_prompt: called once with (prompt_tokens, reused_tokens) when the prompt is known, before the
+        first token, so that a caller that ends generation early still knows what it cost.
     """
 
     prompt: str | None = None
@@ -41,6 +43,7 @@ class GenerationRequest:
     temperature: float = 0.0
     stop: tuple[str, ...] = ()
     should_stop: Callable[[str], bool] | None = None
+    on_prompt: Callable[[int, int], None] | None = None
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):
@@ -222,6 +225,8 @@ def stream_tokens(
     is_end: an end-of-generation token (not counted, not shown); exhausted: why generation ended
     when `tokens` runs out by itself (a generator that stops at EOS means STOP).
     """
+    if request.on_prompt is not None:
+        request.on_prompt(prompt_tokens, reused_tokens)
     scanner = StopScanner(stop)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     stop_reason = exhausted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ class ModelConfig:
     context_tokens: the context window to allocate; threads: 0 means one per CPU core.
     fim_template: "auto" (detect), "none" (prefix-only) or a family name (see fim.FAMILIES).
     timeout_s: read timeout for a server's stream; connect_timeout_s fails an unreachable one fast.
+    memory_limit_mb: the address-space cap of the model process (0: none).
     """
 
     backend: str = DEFAULT_BACKEND
@@ -38,6 +40,7 @@ class ModelConfig:
     fim_template: str = "auto"
     timeout_s: float = 30.0
     connect_timeout_s: float = 2.0
+    memory_limit_mb: int = 0
 
     @property
     def resolved_threads(self) -> int:
@@ -67,7 +70,20 @@ def backend_class(name: str) -> type:
     return _backends()[key]
 
 
-def create_backend(config: ModelConfig | None = None) -> ModelBackend:
-    """A backend for `config`, not yet loaded (call `load()`, or let the first `generate()` do it)."""
+# Backends whose native code runs in this process unless put in a model process of its own.
+LOCAL_BACKENDS = ("llama_cpp", "ctransformers")
+
+
+def create_backend(config: ModelConfig | None = None, *, isolated: bool = True) -> ModelBackend:
+    """A backend for `config`, not yet loaded (call `load()`, or let the first `generate()` do it).
+
+    isolated: run a local model in a supervised child process (process.py), so that a crash in
+    native code never takes the caller down; False loads it here (benchmarks compare the two).
+    """
     config = config or ModelConfig()
-    return backend_class(config.backend)(config)
+    cls = backend_class(config.backend)
+    if isolated and cls.name in LOCAL_BACKENDS:
+        from assistant.models.process import ProcessBackend
+
+        return ProcessBackend(dataclasses.replace(config, backend=cls.name))
+    return cls(config)

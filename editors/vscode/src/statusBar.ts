@@ -75,7 +75,7 @@ export class StatusBar implements vscode.Disposable {
       this.polling = false;
     }
     this.render();
-    this.schedule(this.last?.index?.state === 'indexing' || this.last?.model?.state === 'loading' ? FAST_MS : SLOW_MS);
+    this.schedule(this.last?.index?.state === 'indexing' || (this.last?.model?.state === 'loading' || this.last?.model?.state === 'restarting') ? FAST_MS : SLOW_MS);
   }
 
   private render(): void {

@@ -53,6 +53,10 @@ export function describe(serverState: ServerState, serverMessage: string, s: Kur
   const error = index.state === 'error' || model.state === 'error';
   if (error) {
     icon = '$(error)';
+  } else if (model.state === 'restarting') {
+    // The model process crashed and the server is restarting it; everything else keeps working.
+    icon = '$(sync~spin)';
+    shortIndex = ' model restarting';
   } else if (!enabled) {
     icon = '$(circle-slash)';
   } else if (s.lastError && index.state !== 'indexing') {

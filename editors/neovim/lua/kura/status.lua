@@ -113,7 +113,9 @@ function M.statusline()
   end
   local parts = {}
   local model = M.model_info(s)
-  if model.state == 'error' or model.error then
+  if model.state == 'restarting' then -- the model process crashed; the server restarts it
+    table.insert(parts, 'model restarting')
+  elseif model.state == 'error' or model.error then
     table.insert(parts, 'model error')
   elseif model.state and not model.ready then
     table.insert(parts, 'model ' .. model.state)

@@ -24,6 +24,13 @@ describe('status bar view', () => {
     assert.match(broken.tooltip, /Last error:\*\* boom/);
   });
 
+  it('shows a crashed model restarting without calling it an error', () => {
+    const v = view('running', '', { model: { name: 'gemma', state: 'restarting', error: 'the local model process stopped (SIGILL)' }, index: { state: 'ready' }, lastError: 'the local model process stopped (SIGILL)' });
+    assert.equal(v.text, '$(sync~spin) kura model restarting');
+    assert.equal(v.error, false);
+    assert.match(v.tooltip, /restarting: the local model process stopped \(SIGILL\)/);
+  });
+
   it('says when the server is missing', () => {
     const v = view('not found', 'kura: the kura server was not found', undefined);
     assert.equal(v.error, true);

@@ -1,0 +1,178 @@
+"""The model process: one local backend (llama.cpp or ctransformers) serving the language server over
+a socket (process_protocol.py), so that a crash in native code — an illegal instruction, a segfault,
+the out-of-memory killer — ends this process and not the editor's language server.
+
+Started by `ProcessBackend` as `python -m assistant.models.process_main --fd N --config JSON`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import socket
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.models.base import CancelToken, ModelError
+from assistant.models.process_protocol import (
+    decode,
+    encode,
+    request_from_wire,
+    result_to_wire,
+    template_to_wire,
+)
+from assistant.models.registry import ModelConfig, backend_class
+
+
+@dataclass
+class _Generation:
+    cancel: CancelToken = field(default_factory=CancelToken)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+class ModelProcess:
+    """Reads ops on a thread (so cancel/stop arrive mid-generation) and runs them in order here."""
+
+    def __init__(self, sock: socket.socket, config: ModelConfig) -> None:
+        self.sock = sock
+        self.config = config
+        self.backend = backend_class(config.backend)(config)
+        self.ops: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self.generations: dict[int, _Generation] = {}
+        self.lock = threading.Lock()
+
+    def serve(self) -> None:
+        threading.Thread(target=self._read, name="kura-model-reader", daemon=True).start()
+        while (op := self.ops.get()) is not None:
+            self._run(op)
+        self.backend.close()
+
+    def _read(self) -> None:
+        with self.sock.makefile("rb") as reader:
+            for line in reader:
+                try:
+                    op = decode(line)
+                except ValueError:
+                    continue
+                kind, op_id = op.get("op"), op.get("id")
+                if kind in ("cancel", "stop"):
+                    with self.lock:
+                        generation = self.generations.get(op_id)
+                    if generation is not None:
+                        generation.cancel.cancel() if kind == "cancel" else generation.stop.set()
+                    continue
+                if kind == "generate":
+                    with self.lock:
+                        self.generations[op_id] = _Generation()
+                self.ops.put(op)
+        self.ops.put(None)  # the server closed its end: finish
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.sock.sendall(encode(message))
+
+    def _run(self, op: dict[str, Any]) -> None:
+        op_id = op.get("id")
+        try:
+            self._send({"id": op_id, "ok": self._answer(op)})
+        except ModelError as exc:
+            self._send({"id": op_id, "error": explain_memory(str(exc), self.config)})
+        except Exception as exc:  # a library error is still an answer, not a dead process
+            logging.getLogger(__name__).exception("model op %s failed", op.get("op"))
+            message = f"the model failed: {type(exc).__name__}: {exc}"
+            self._send({"id": op_id, "error": explain_memory(message, self.config)})
+        finally:
+            with self.lock:
+                self.generations.pop(op_id, None)
+
+    def _answer(self, op: dict[str, Any]) -> Any:
+        kind = op.get("op")
+        if kind == "load":
+            self.backend.load()
+            return self._info()
+        if kind == "generate":
+            return self._generate(op["id"], op["request"])
+        if kind == "count_tokens":
+            return self.backend.count_tokens(op["text"])
+        if kind == "info":
+            return self._info()
+        if kind == "fim_template":
+            return template_to_wire(self.backend.fim_template())
+        raise ModelError(f"unknown model process op {kind!r}")
+
+    def _generate(self, op_id: int, wire: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            generation = self.generations[op_id]
+        request = request_from_wire(wire)
+        tokens_checked = 0
+
+        def should_stop(text: str) -> bool:
+            # stream_tokens calls this once after each token, after handing that token's text on.
+            nonlocal tokens_checked
+            tokens_checked += 1
+            return generation.stop.is_set()
+
+        def on_text(chunk: str) -> None:
+            self._send({"id": op_id, "text": chunk, "n": tokens_checked + 1})
+
+        request.should_stop = should_stop
+        request.on_prompt = lambda prompt, reused: self._send({"id": op_id, "prompt": [prompt, reused]})
+        return result_to_wire(self.backend.generate(request, generation.cancel, on_text))
+
+    def _info(self) -> dict[str, Any]:
+        info = {k: v for k, v in self.backend.info().items() if _is_plain(v)}
+        info["pid"] = os.getpid()
+        if self.backend.name == "llama_cpp":
+            import llama_cpp
+
+            info["system_info"] = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+        return info
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, list, dict))
+
+
+_OUT_OF_MEMORY = ("cannot allocate memory", "failed to map segment", "memoryerror", "bad_alloc",
+                  "out of memory", "failed to allocate")
+
+
+def explain_memory(message: str, config: ModelConfig) -> str:
+    """Under model.memoryLimitMb, an allocation failure (which libraries word in many ways, e.g. an
+    import that "is not installed" because its library could not be mapped) is that limit's doing."""
+    lines = [line.strip() for line in message.splitlines()]
+    cause = next((line for line in lines if any(sign in line.lower() for sign in _OUT_OF_MEMORY)), None)
+    if config.memory_limit_mb and cause is not None:
+        return (f"the model does not fit in model.memoryLimitMb ({config.memory_limit_mb} MB): raise it, set it "
+                f"to 0 (no limit), or choose a smaller model ({cause[:160]})")
+    return message
+
+
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's address space, so a model too big for the machine fails here, not the
+    machine (the server sets it from model.memoryLimitMb)."""
+    if megabytes > 0:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def main(argv: list[str]) -> int:
+    args = dict(zip(argv[::2], argv[1::2]))
+    config = ModelConfig(**json.loads(args["--config"]))
+    # fd 1 carries nothing here; keep stray native prints off it and in the stderr the server logs.
+    os.dup2(2, 1)
+    logging.basicConfig(level=os.environ.get("KURA_MODEL_LOG", "WARNING"), stream=sys.stderr,
+                        format="kura-model %(levelname)s %(name)s: %(message)s")
+    limit_memory(config.memory_limit_mb)
+    sock = socket.socket(fileno=int(args["--fd"]))
+    ModelProcess(sock, config).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
