@@ -4,7 +4,10 @@ Ollama, `python -m llama_cpp.server`): streamed `/v1/completions` for prompts an
 
 An unreachable server fails fast (short connect timeout) with a ModelError naming the URL, and
 later calls skip the network until an exponential backoff has passed, so a dead server never
-stalls the editor. Cancelling closes the stream.
+stalls the editor. Behind a gateway (deploy/, docs/team-server.md) a rejected key, a rate limit
+(429, Retry-After honoured) and a gateway whose engine is down each give one message, repeated
+word for word while the backoff lasts so the editor reports it once. Cancelling closes the stream.
+`probe_server()` is the health check of `kura doctor`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -39,6 +44,53 @@ log = logging.getLogger(__name__)
 
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 60.0
+KEY_REJECTED_BACKOFF_S = 60.0  # a key is not fixed by retrying; check again each minute
+MAX_RETRY_AFTER_S = 600.0
+
+# What a failed request means for the user, by HTTP status: (server_state, message, backoff?).
+OK, UNREACHABLE, KEY_REJECTED, RATE_LIMITED, ENGINE_DOWN, BAD_REQUEST = (
+    "ok", "unreachable", "key rejected", "rate limited", "engine down", "bad request")
+NOT_CONFIGURED, KEY_MISSING = "not configured", "key missing"
+
+
+class ServerRefused(ModelError):
+    """The server (or the gateway in front of it) answered with an error; `state` says which kind."""
+
+    def __init__(self, message: str, state: str, status: int | None = None, retry_at: float | None = None) -> None:
+        super().__init__(message)
+        self.state, self.status, self.retry_at = state, status, retry_at
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date (RFC 9110); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, min(MAX_RETRY_AFTER_S, float(value)))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0.0, min(MAX_RETRY_AFTER_S, when - (time.time() if now is None else now)))
+
+
+def _server_message(text: str) -> str:
+    """The error message an OpenAI-compatible server or the gateway put in its JSON body, else the text."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text.strip()[:300]
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])[:300]
+    if isinstance(error, str):
+        return error[:300]
+    if isinstance(body, dict) and body.get("detail"):
+        return str(body["detail"])[:300]
+    return text.strip()[:300]
 
 
 class OpenAIBackend:
@@ -61,6 +113,10 @@ class OpenAIBackend:
         self._loaded = False
         self._tokenize_endpoint: str | None | bool = None  # None: not probed; False: unavailable
         self._template: FimTemplate | None = None
+        self.server_state = OK
+        self.totals = {"requests": 0, "prompt_tokens": 0, "reused_tokens": 0, "generated_tokens": 0}
+        self.last_reused_tokens: int | None = None
+        self.served_models: list[str] = []
 
     # -- connection -------------------------------------------------------------------------
 
@@ -70,6 +126,7 @@ class OpenAIBackend:
                 "model.backend is 'openai' but model.serverUrl is empty; set it to your server, "
                 "e.g. http://127.0.0.1:8080"
             )
+            self.server_state = NOT_CONFIGURED
             raise ModelError(self.last_error)
         if self._client is None:
             headers = {}
@@ -80,6 +137,7 @@ class OpenAIBackend:
                         f"the API key environment variable {self.config.api_key_env} is not set; "
                         "export it before starting kura, or clear model.apiKeyEnv"
                     )
+                    self.server_state = KEY_MISSING
                     raise ModelError(self.last_error)
                 headers["Authorization"] = f"Bearer {key}"
             timeout = httpx.Timeout(
@@ -91,13 +149,50 @@ class OpenAIBackend:
         return self._client
 
     def _check_backoff(self) -> None:
+        # The same words as the failure itself, so that the editor, which reports a message once,
+        # stays quiet while the backoff lasts; info() says when the next try is.
         if self.next_retry_at is not None and time.time() < self.next_retry_at:
-            wait = self.next_retry_at - time.time()
-            raise ModelError(f"{self.last_error} (next retry in {wait:.0f}s)")
+            raise ServerRefused(self.last_error or "the model server failed", self.server_state,
+                                retry_at=self.next_retry_at)
+
+    def _key_hint(self) -> str:
+        if self.config.api_key_env:
+            return f"the key in ${self.config.api_key_env} (model.apiKeyEnv)"
+        return "no key (model.apiKeyEnv is empty)"
+
+    def _refused(self, what: str, status: int, text: str, headers: httpx.Headers | None = None) -> ServerRefused:
+        """One clear message per kind of refusal, and the backoff that kind deserves."""
+        detail = _server_message(text)
+        now = time.time()
+        if status in (401, 403):
+            self.server_state, wait = KEY_REJECTED, KEY_REJECTED_BACKOFF_S
+            message = (f"the model server at {self.base_url} rejected {self._key_hint()} ({status}: {detail}); "
+                       "ask your platform team for a key or check the variable; kura tries again each minute")
+        elif status == 429:
+            given = retry_after_seconds(headers.get("retry-after") if headers is not None else None, now)
+            self._backoff_s = min(BACKOFF_MAX_S, self._backoff_s * 2 if self._backoff_s else BACKOFF_START_S)
+            self.server_state, wait = RATE_LIMITED, given if given is not None else self._backoff_s
+            message = (f"the model server at {self.base_url} is rate limiting this key (429); kura pauses "
+                       "requests for as long as the server asks (Retry-After)")
+        elif status in (502, 503, 504):
+            self._backoff_s = min(BACKOFF_MAX_S, self._backoff_s * 2 if self._backoff_s else BACKOFF_START_S)
+            self.server_state, wait = ENGINE_DOWN, self._backoff_s
+            message = (f"the model server at {self.base_url} answered {status} to {what}: no model engine behind "
+                       f"it is answering ({detail}); tell your platform team (kura retries with backoff)")
+        else:
+            self.server_state = BAD_REQUEST
+            self.last_error = (f"the model server at {self.base_url} answered {status} to {what}: {detail}; "
+                               "check model.modelName and the server's log")
+            return ServerRefused(self.last_error, BAD_REQUEST, status)
+        self.next_retry_at = now + wait
+        self.last_error = message
+        log.warning("%s", message)
+        return ServerRefused(message, self.server_state, status, self.next_retry_at)
 
     def _failed(self, what: str, exc: Exception) -> ModelError:
         self._backoff_s = min(BACKOFF_MAX_S, self._backoff_s * 2 if self._backoff_s else BACKOFF_START_S)
         self.next_retry_at = time.time() + self._backoff_s
+        self.server_state = UNREACHABLE
         if isinstance(exc, httpx.TimeoutException):
             reason = "timed out"
         elif isinstance(exc, httpx.TransportError):
@@ -115,6 +210,7 @@ class OpenAIBackend:
         self.last_error = None
         self.next_retry_at = None
         self._backoff_s = 0.0
+        self.server_state = OK
 
     # -- ModelBackend -----------------------------------------------------------------------
 
@@ -125,16 +221,16 @@ class OpenAIBackend:
             client = self._http()
             try:
                 response = client.get("/v1/models")
-                response.raise_for_status()
-            except httpx.HTTPStatusError as exc:
-                raise self._failed("GET /v1/models", exc) from exc
             except httpx.HTTPError as exc:
                 raise self._failed("GET /v1/models", exc) from exc
+            if response.status_code >= 400:
+                raise self._refused("GET /v1/models", response.status_code, response.text, response.headers)
             self._succeeded()
             try:
                 models = response.json().get("data") or []
             except ValueError:
                 models = []
+            self.served_models = [str(m.get("id", "")) for m in models if isinstance(m, dict)]
             if not self.model_name and models:
                 self.model_name = str(models[0].get("id", ""))
             self._loaded = True
@@ -156,6 +252,10 @@ class OpenAIBackend:
                 "temperature": request.temperature,
                 "stream": True,
                 "stream_options": {"include_usage": True},
+                # llama.cpp's servers keep each slot's KV cache and reuse the longest common prefix
+                # (the default of llama-server, said outright for the others); vLLM ignores the field
+                # and reuses prefixes itself with --enable-prefix-caching.
+                "cache_prompt": True,
             }
             if self.model_name:
                 body["model"] = self.model_name
@@ -195,11 +295,8 @@ class OpenAIBackend:
                     stop_reason = CANCELLED
                     break
                 if kind == "status":
-                    status, text = payload
-                    raise ModelError(
-                        f"the model server at {self.base_url} answered {status} to POST {path}: {text[:300]}; "
-                        "check model.modelName and the server's log"
-                    )
+                    status, text, headers = payload
+                    raise self._refused(f"POST {path}", status, text, headers)
                 if kind == "error":
                     raise self._failed(f"POST {path}", payload)
                 if kind == "done":
@@ -237,16 +334,21 @@ class OpenAIBackend:
         tail = scanner.finish()
         if tail and on_text:
             on_text(tail)
-        return GenerationResult(
+        reused = reused_prompt_tokens(usage, timings)
+        result = GenerationResult(
             text=scanner.text,
             stop_reason=stop_reason,
             prompt_tokens=int(usage.get("prompt_tokens") or timings.get("prompt_n", 0) + timings.get("cache_n", 0)),
-            # llama-server reports the prompt tokens it took from its KV cache; others do not say.
-            reused_tokens=int(timings.get("cache_n") or 0),
+            reused_tokens=reused or 0,
             generated_tokens=int(usage.get("completion_tokens") or generated),
             model_ms=(time.perf_counter() - started) * 1000,
             first_token_ms=first_token_ms,
         )
+        self.last_reused_tokens = reused
+        for key, value in (("requests", 1), ("prompt_tokens", result.prompt_tokens),
+                           ("reused_tokens", result.reused_tokens), ("generated_tokens", result.generated_tokens)):
+            self.totals[key] += value
+        return result
 
     def count_tokens(self, text: str) -> int:
         """Exact via the server's tokenizer (`/extras/tokenize` of llama_cpp.server, `/tokenize` of
@@ -292,8 +394,14 @@ class OpenAIBackend:
             "loaded": self._loaded,
             "fim_template": template.name if template else None,
             "last_error": self.last_error,
+            "server_state": self.server_state,
+            "api_key_env": self.config.api_key_env or None,
             "next_retry_at": self.next_retry_at,
             "retry_in_s": max(0.0, self.next_retry_at - time.time()) if self.next_retry_at else None,
+            # The engine's KV/prefix cache: prompt tokens it did not evaluate again (None where the
+            # engine does not report it).
+            "last_reused_tokens": self.last_reused_tokens,
+            "server_totals": dict(self.totals),
         }
 
     def close(self) -> None:
@@ -301,6 +409,80 @@ class OpenAIBackend:
             self._client.close()
             self._client = None
         self._loaded = False
+
+
+def reused_prompt_tokens(usage: dict[str, Any], timings: dict[str, Any]) -> int | None:
+    """Prompt tokens the engine took from its KV/prefix cache, where it says: llama-server's
+    `timings.cache_n`, or the OpenAI field vLLM fills (`usage.prompt_tokens_details.cached_tokens`,
+    with --enable-prompt-tokens-details). None when the engine does not report it."""
+    if "cache_n" in timings:
+        return int(timings.get("cache_n") or 0)
+    details = usage.get("prompt_tokens_details") or {}
+    if isinstance(details, dict) and details.get("cached_tokens") is not None:
+        return int(details["cached_tokens"])
+    return None
+
+
+@dataclass
+class ServerProbe:
+    """What `probe_server` found: reachable, key accepted, the model, and how fast."""
+
+    url: str
+    state: str = UNREACHABLE  # OK or the kind of failure (the constants above)
+    reachable: bool = False
+    key_accepted: bool | None = None  # None: nothing answered that could say
+    models: list[str] = field(default_factory=list)
+    model: str | None = None  # the model kura will ask for
+    model_found: bool | None = None  # None: model.modelName is empty (kura takes the server's first)
+    list_ms: float | None = None  # GET /v1/models, round trip
+    first_token_ms: float | None = None  # a one-token completion
+    completion_ms: float | None = None
+    reused_tokens: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == OK and self.model_found is not False
+
+
+def probe_server(config: ModelConfig, *, transport: httpx.BaseTransport | None = None,
+                 generate: bool = True) -> ServerProbe:
+    """Check the configured server the way kura will use it: GET /v1/models with the key from
+    model.apiKeyEnv, then (with generate) a one-token completion. Never raises; a failure is in
+    `state` and `error`, worded as the editor would show it."""
+    backend = OpenAIBackend(config, transport=transport)
+    probe = ServerProbe(url=backend.base_url)
+    try:
+        started = time.perf_counter()
+        try:
+            backend.load()
+        except ModelError as exc:
+            probe.state, probe.error = backend.server_state, str(exc)
+            probe.reachable = backend.server_state not in (UNREACHABLE, NOT_CONFIGURED, KEY_MISSING)
+            probe.key_accepted = False if backend.server_state == KEY_REJECTED else None
+            return probe
+        probe.list_ms = round((time.perf_counter() - started) * 1000, 1)
+        probe.reachable, probe.key_accepted = True, True
+        probe.models = list(backend.served_models)
+        probe.model = backend.model_name or None
+        if config.model_name:
+            probe.model_found = config.model_name in probe.models
+            if not probe.model_found:
+                probe.error = (f"model.modelName {config.model_name!r} is not served at {backend.base_url}; "
+                               f"it serves: {', '.join(probe.models) or 'nothing'}")
+        if generate:
+            try:
+                result = backend.generate(GenerationRequest(prompt="def ", max_tokens=1, temperature=0.0))
+            except ModelError as exc:
+                probe.state, probe.error = backend.server_state, str(exc)
+                return probe
+            probe.first_token_ms = round(result.first_token_ms, 1) if result.first_token_ms is not None else None
+            probe.completion_ms = round(result.model_ms, 1)
+            probe.reused_tokens = backend.last_reused_tokens
+        probe.state = OK
+        return probe
+    finally:
+        backend.close()
 
 
 class _StreamReader:
@@ -356,7 +538,7 @@ class _StreamReader:
                     return
                 if response.status_code >= 400:
                     response.read()
-                    self.events.put(("status", (response.status_code, response.text)))
+                    self.events.put(("status", (response.status_code, response.text, response.headers)))
                     return
                 self.events.put(("connected", None))
                 for event in _sse_events(response.iter_lines()):

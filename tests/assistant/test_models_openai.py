@@ -122,13 +122,15 @@ def test_after_a_failure_calls_skip_the_network_until_the_backoff_passes():
     from fixtures.model_server import free_port
 
     backend = OpenAIBackend(ModelConfig(backend="openai", server_url=f"http://127.0.0.1:{free_port()}"))
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError) as failure:
         backend.load()
     first_retry_at = backend.next_retry_at
 
-    with pytest.raises(ModelError, match="next retry in"):
+    with pytest.raises(ModelError) as skipped:
         backend.generate(GenerationRequest(prompt="x"))
     assert backend.next_retry_at == first_retry_at  # no new attempt was made
+    assert str(skipped.value) == str(failure.value)  # the same words: the editor reports it once
+    assert backend.info()["retry_in_s"] > 0
 
     backend.next_retry_at = time.time() - 1  # the backoff has passed
     with pytest.raises(ModelError):
@@ -167,3 +169,169 @@ def test_missing_server_url_is_a_clear_error():
     with pytest.raises(ModelError, match="model.serverUrl is empty"):
         backend.load()
     assert "serverUrl" in backend.info()["last_error"]
+
+
+# -- behind a gateway: refusals, Retry-After, the engine's cache -----------------------------------
+
+
+class _Gateway:
+    """A loopback HTTP server answering every request with one canned response, counting them."""
+
+    def __init__(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                outer.requests += 1
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                data = body.encode()
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canned():
+    servers: list[_Gateway] = []
+
+    def start(status: int, body: str = "{}", headers: dict[str, str] | None = None) -> _Gateway:
+        servers.append(_Gateway(status, body, headers))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_a_rejected_key_names_the_variable_and_waits_a_minute(canned, monkeypatch):
+    from assistant.models.openai_backend import KEY_REJECTED, ServerRefused
+
+    server = canned(401, '{"error": {"message": "unknown key", "type": "invalid_api_key"}}')
+    monkeypatch.setenv("TEAM_KEY", "kura-revoked")
+    backend = OpenAIBackend(ModelConfig(backend="openai", server_url=server.url, api_key_env="TEAM_KEY"))
+
+    with pytest.raises(ServerRefused) as refused:
+        backend.generate(GenerationRequest(prompt="x"))
+    with pytest.raises(ServerRefused) as again:
+        backend.generate(GenerationRequest(prompt="x"))
+
+    assert refused.value.state == KEY_REJECTED and "$TEAM_KEY" in str(refused.value) and "unknown key" in str(refused.value)
+    assert str(again.value) == str(refused.value) and server.requests == 1
+    assert backend.info()["server_state"] == KEY_REJECTED and backend.info()["retry_in_s"] > 55
+
+
+@pytest.mark.parametrize("retry_after, expected_s", [("7", 7), (None, 1)])
+def test_a_rate_limit_pauses_for_retry_after_or_backs_off(canned, retry_after, expected_s):
+    from assistant.models.openai_backend import RATE_LIMITED, ServerRefused
+
+    server = canned(429, '{"error": {"message": "slow down"}}', {"retry-after": retry_after} if retry_after else {})
+    backend = OpenAIBackend(ModelConfig(backend="openai", server_url=server.url))
+
+    with pytest.raises(ServerRefused) as limited:
+        backend.load()
+
+    assert limited.value.state == RATE_LIMITED and limited.value.status == 429
+    assert backend.next_retry_at - time.time() == pytest.approx(expected_s, abs=0.5)
+
+
+def test_a_gateway_without_a_live_engine_is_engine_down_with_backoff(canned):
+    from assistant.models.openai_backend import ENGINE_DOWN, ServerRefused
+
+    server = canned(503, '{"error": {"message": "no healthy upstream"}}')
+    backend = OpenAIBackend(ModelConfig(backend="openai", server_url=server.url))
+
+    with pytest.raises(ServerRefused) as down:
+        backend.generate(GenerationRequest(prompt="x"))
+
+    assert down.value.state == ENGINE_DOWN and "no healthy upstream" in str(down.value)
+    assert backend.next_retry_at > time.time()
+
+
+def test_a_bad_request_is_reported_without_a_backoff(canned):
+    server = canned(404, '{"error": {"message": "model nope not found"}}')
+    backend = OpenAIBackend(ModelConfig(backend="openai", server_url=server.url, model_name="nope"))
+
+    with pytest.raises(ModelError, match="model nope not found.*model.modelName"):
+        backend.generate(GenerationRequest(prompt="x"))
+    assert backend.next_retry_at is None
+
+
+@pytest.mark.parametrize("value, expected", [("120", 120.0), ("0", 0.0), ("soon", None), (None, None), ("99999", 600.0)])
+def test_retry_after_is_read_as_seconds(value, expected):
+    from assistant.models.openai_backend import retry_after_seconds
+
+    assert retry_after_seconds(value) == expected
+
+
+def test_retry_after_may_be_an_http_date():
+    from email.utils import formatdate
+
+    from assistant.models.openai_backend import retry_after_seconds
+
+    now = time.time()
+    assert retry_after_seconds(formatdate(now + 30, usegmt=True), now) == pytest.approx(30, abs=1)
+
+
+def test_reused_tokens_come_from_llama_server_timings_or_the_openai_usage_field():
+    from assistant.models.openai_backend import reused_prompt_tokens
+
+    assert reused_prompt_tokens({}, {"cache_n": 41, "prompt_n": 3}) == 41  # llama-server
+    assert reused_prompt_tokens({"prompt_tokens_details": {"cached_tokens": 96}}, {}) == 96  # vLLM
+    assert reused_prompt_tokens({"prompt_tokens": 12}, {}) is None  # llama_cpp.server does not say
+
+
+def test_probe_of_a_server_that_is_not_there_says_unreachable():
+    from fixtures.model_server import free_port
+
+    from assistant.models.openai_backend import UNREACHABLE, probe_server
+
+    probe = probe_server(ModelConfig(backend="openai", server_url=f"http://127.0.0.1:{free_port()}"))
+
+    assert not probe.ok and probe.state == UNREACHABLE and not probe.reachable and "unreachable" in probe.error
+
+
+def test_probe_without_the_key_variable_says_so_before_any_request(monkeypatch):
+    from assistant.models.openai_backend import KEY_MISSING, probe_server
+
+    monkeypatch.delenv("KURA_ABSENT_KEY", raising=False)
+    probe = probe_server(ModelConfig(backend="openai", server_url="http://127.0.0.1:9", api_key_env="KURA_ABSENT_KEY"))
+
+    assert probe.state == KEY_MISSING and "KURA_ABSENT_KEY" in probe.error
+
+
+def test_probe_of_a_live_server_reports_its_model_and_latency(llama_server):
+    from assistant.models.openai_backend import probe_server
+
+    probe = probe_server(ModelConfig(backend="openai", server_url=llama_server))
+
+    assert probe.ok and probe.models and probe.model_found is None
+    assert probe.list_ms > 0 and probe.first_token_ms is not None
+
+
+def test_status_shows_the_totals_of_prompt_and_reused_tokens(backend):
+    backend.generate(GenerationRequest(prompt=PROMPT, max_tokens=2))
+
+    info = backend.info()
+
+    assert info["server_totals"]["requests"] == 1 and info["server_totals"]["generated_tokens"] == 2
+    assert info["last_reused_tokens"] is None  # llama_cpp.server does not report its cache use
