@@ -97,11 +97,14 @@ require('kura').setup(opts)
 class Editor:
     """A headless Neovim with the plugin loaded, driven over its RPC socket."""
 
-    def __init__(self, workdir: Path, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, cwd: Path, env: dict[str, str], args: list[str] | None = None) -> None:
+        """`args`: Neovim's arguments after `--headless --listen`; by default a clean Neovim with the
+        plugin on its runtimepath."""
         self.socket = workdir / "nvim.sock"
         self.log = (workdir / "nvim.log").open("wb")
-        args = [NVIM, "--headless", "--clean", "--listen", str(self.socket),
-                "--cmd", f"set runtimepath^={PLUGIN}", "--cmd", "set noswapfile shortmess+=I"]
+        if args is None:
+            args = ["--clean", "--cmd", f"set runtimepath^={PLUGIN}", "--cmd", "set noswapfile shortmess+=I"]
+        args = [NVIM, "--headless", "--listen", str(self.socket), *args]
         self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         # The socket file appears at bind(), a moment before Neovim listens: retry until it accepts.
@@ -202,8 +205,7 @@ def editor(tmp_path: Path, repo: Path, tiny_gguf):
     home = tmp_path / "home"
 
     def start(**options: Any) -> Editor:
-        env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
-                   XDG_STATE_HOME=str(home / "state"), PYTHONPATH=str(REPO_ROOT))
+        env = editor_env(home)
         settings = {"model": {"path": str(tiny_gguf("qwen"))}, "index": {"path": str(tmp_path / "index.db"), "watch": False}}
         opts = {"cmd": SERVER, "settings": settings, "inline": {"native": False, "debounce_ms": 30}}
         opts = _merge(opts, options)
@@ -215,6 +217,13 @@ def editor(tmp_path: Path, repo: Path, tiny_gguf):
     yield start
     for ed in started:
         ed.close()
+
+
+def editor_env(home: Path) -> dict[str, str]:
+    """A private home for Neovim and the server; `kura` on PATH is this checkout's, as after `pip install -e .`."""
+    return dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+                XDG_STATE_HOME=str(home / "state"), PYTHONPATH=str(REPO_ROOT),
+                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -424,6 +433,110 @@ def test_status_line_names_the_model_and_the_index(editor, repo):
 
     assert line.startswith("kura: ")
     assert "index" in line
+
+
+# --- setup as the READMEs document it -------------------------------------------------------------
+
+# Records what is said through vim.notify (the test's only addition to a user's init.lua).
+RECORD_MESSAGES = """\
+_G.kura_messages = {}
+vim.notify = function(msg, level)
+  table.insert(_G.kura_messages, { msg = tostring(msg), level = level or vim.log.levels.INFO })
+end
+"""
+
+# README.md ("Editors") and editors/neovim/README.md ("Install"), line for line.
+README_INIT = {
+    "runtimepath + setup({})": f"""\
+vim.opt.runtimepath:append(vim.fn.expand('{PLUGIN}'))
+require('kura').setup({{}})
+""",
+    "runtimepath + setup()": f"""\
+vim.opt.runtimepath:append(vim.fn.expand('{PLUGIN}'))
+require('kura').setup()
+""",
+    # lazy.nvim itself cannot be downloaded here, so this does what its loader does for the README's
+    # spec: on the first of the spec's events it puts `dir` on the runtimepath, sources the plugin's
+    # plugin/ files, then calls require(main).setup(opts) with a copy of `opts` (main = 'kura').
+    "lazy.nvim opts = {}": f"""\
+local spec = {{ dir = '{PLUGIN}', name = 'kura', event = {{ 'BufReadPost', 'BufNewFile' }}, opts = {{}} }}
+vim.api.nvim_create_autocmd(spec.event, {{ once = true, callback = function()
+  vim.opt.runtimepath:append(spec.dir)
+  for _, file in ipairs(vim.fn.glob(spec.dir .. '/plugin/**/*.lua', false, true)) do
+    vim.cmd.source(file)
+  end
+  require(spec.name).setup(vim.deepcopy(spec.opts))
+end }})
+""",
+}
+
+LUA_ERROR = re.compile(r"attempt to|stack traceback|E5108|Error executing|Failed to run healthcheck")
+
+
+def checkhealth(ed: Editor) -> str:
+    ed.nvim.command("checkhealth kura")
+    return "\n".join(ed.nvim.current.buffer[:])
+
+
+@needs_nvim
+@pytest.mark.parametrize("how", list(README_INIT))
+def test_the_readme_setup_starts_the_server_with_the_defaults_and_checkhealth_passes(tmp_path, repo, how):
+    home = tmp_path / "home"
+    init = home / "config" / "nvim" / "init.lua"
+    init.parent.mkdir(parents=True)
+    init.write_text(RECORD_MESSAGES + README_INIT[how])
+    ed = Editor(tmp_path, repo, editor_env(home), args=[str(repo / "app.py")])  # `nvim app.py`, the user's init.lua
+    try:
+        ed.wait_for_server(timeout=120)
+
+        report = checkhealth(ed)
+
+        assert not LUA_ERROR.search(report), report
+        assert "ERROR" not in report, report
+        assert f"server command: {Path(sys.executable).parent / 'kura'} serve" in report, report
+        assert ed.lua("local c = require('kura.config') return vim.deep_equal(c.options, c.defaults)")
+        tab = ed.lua("return vim.api.nvim_buf_call(vim.fn.bufnr(...), function()\n"
+                     "  return vim.fn.maparg('<Tab>', 'i', false, true).desc end)", str(repo / "app.py"))
+        assert tab == "kura: accept the suggestion"  # the default keymaps, mapped on attach
+        assert ed.messages() == []
+        assert not LUA_ERROR.search(ed.lua("return vim.fn.execute('messages')"))
+    finally:
+        ed.close()
+
+
+@needs_nvim
+def test_setup_merges_maps_key_by_key_and_replaces_lists_whole(editor):
+    ed = editor(cmd=["/opt/kura", "serve"], exclude_filetypes=[], inline={"keymaps": {"accept": False}},
+                explain={"layout": "split"}, settings={"completion": {"maxLines": 2}})
+
+    options = ed.lua("return require('kura.config').options")
+    defaults = ed.lua("return require('kura.config').defaults")
+
+    assert options["cmd"] == ["/opt/kura", "serve"]
+    assert options["exclude_filetypes"] == []  # an empty list is a list: nothing excluded
+    assert options["inline"]["keymaps"] == {**defaults["inline"]["keymaps"], "accept": False}
+    assert options["explain"] == {**defaults["explain"], "layout": "split"}
+    assert options["settings"]["completion"] == {"maxLines": 2}
+    assert options["restart"] == defaults["restart"] and options["root_markers"] == [".git"]
+    assert ed.messages() == []
+
+
+@needs_nvim
+def test_a_bad_option_is_named_once_and_its_default_used(editor, repo):
+    ed = editor(inline={"debounce_ms": "fast"}, explain={"layout": "sideways"}, restrat={"max_attempts": 1})
+
+    options = ed.lua("return require('kura.config').options")
+    messages = ed.messages()
+
+    assert len(messages) == 1, messages
+    text = messages[0]["msg"]
+    assert messages[0]["level"] == 3  # WARN
+    assert "inline.debounce_ms" in text and "explain.layout" in text and "restrat" in text
+    assert options["inline"]["debounce_ms"] == 75 and options["explain"]["layout"] == "float"
+    assert options["inline"]["native"] is False  # the good options around them are kept
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    assert not LUA_ERROR.search(checkhealth(ed))
 
 
 # --- bad input ------------------------------------------------------------------------------------
