@@ -297,8 +297,7 @@ def envoy_bootstrap(engines: list[str], *, listen: str = "0.0.0.0:8080", metrics
         "common_lb_config": {"healthy_panic_threshold": {"value": 0}},
     }
     if dns:
-        engine_cluster["dns_lookup_family"] = "V4_ONLY"
-        engine_cluster["dns_refresh_rate"] = "10s"
+        engine_cluster["dns_lookup_family"] = "V4_ONLY"  # Compose's DNS answers A records; refreshed every 5 s
     admin_addr = _address(admin)
     api_chain: dict[str, Any] = {"filters": [
         {"name": "envoy.filters.network.http_connection_manager", "typed_config": api_hcm}]}

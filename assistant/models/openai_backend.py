@@ -17,6 +17,7 @@ import logging
 import os
 import queue
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -144,7 +145,8 @@ class OpenAIBackend:
                 self.config.timeout_s, connect=self.config.connect_timeout_s, pool=self.config.connect_timeout_s
             )
             self._client = httpx.Client(
-                base_url=self.base_url, timeout=timeout, headers=headers, transport=self._transport, trust_env=False
+                base_url=self.base_url, timeout=timeout, headers=headers, transport=self._transport, trust_env=False,
+                verify=tls_context(),
             )
         return self._client
 
@@ -195,6 +197,9 @@ class OpenAIBackend:
         self.server_state = UNREACHABLE
         if isinstance(exc, httpx.TimeoutException):
             reason = "timed out"
+        elif "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            reason = (f"is unreachable: its TLS certificate is not trusted ({exc}); install the company CA in the "
+                      "system's trust store or point SSL_CERT_FILE at it")
         elif isinstance(exc, httpx.TransportError):
             reason = f"is unreachable ({type(exc).__name__}: {exc})"
         else:
@@ -409,6 +414,18 @@ class OpenAIBackend:
             self._client.close()
             self._client = None
         self._loaded = False
+
+
+def tls_context() -> ssl.SSLContext:
+    """Server certificates are checked against the system's trust store, where a company installs
+    its own CA (SSL_CERT_FILE / SSL_CERT_DIR replace it, as for OpenSSL); Python builds without one
+    (macOS) fall back to certifi's public CAs."""
+    context = ssl.create_default_context()
+    if not context.cert_store_stats().get("x509_ca"):
+        import certifi
+
+        context.load_verify_locations(certifi.where())
+    return context
 
 
 def reused_prompt_tokens(usage: dict[str, Any], timings: dict[str, Any]) -> int | None:
