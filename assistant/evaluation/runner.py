@@ -5,6 +5,10 @@ and explain path (`gather_context`, `plan_explanation`, `run_explanation`).
 Each model runs with repository context (the index, less the held-out answer and confidential
 files) and without, unless told otherwise. A model that cannot load, or fails every task, is recorded
 as failed with its error and the run goes on with the next one.
+
+A model on a server (backend "openai") gets several requests in flight: each lane has its own
+client, completion service and held-out view of the index, so a GPU server batching them turns
+hours into minutes. A local model runs one task at a time (one copy in memory).
 """
 
 from __future__ import annotations
@@ -39,10 +43,27 @@ Progress = Callable[[str, str, int, int], None]  # (model label, mode, done, tot
 MAX_STORED_ANSWER = 4000
 
 
+# Requests in flight to a model server when not told: enough to fill llama-server's default 4 slots
+# twice over (or two replicas), small enough not to swamp a shared server with one person's run.
+DEFAULT_SERVER_CONCURRENCY = 8
+
+
 @dataclass(frozen=True)
 class RunOptions:
     modes: tuple[str, ...] = (CONTEXT, NO_CONTEXT)
     limit: int | None = None
+    concurrency: int | None = None  # requests in flight to a model server; None: DEFAULT_SERVER_CONCURRENCY
+
+
+def lanes_for(model: EvalModel, requested: int | None) -> int:
+    """How many tasks of this model run at once: 1 for a local model, else `requested` or the default."""
+    from assistant.models.registry import backend_class
+
+    try:
+        remote = backend_class(model.settings.model.backend).name == "openai"
+    except ModelError:
+        remote = False  # the load reports the bad backend name
+    return max(1, requested or DEFAULT_SERVER_CONCURRENCY) if remote else 1
 
 
 class HeldOutIndex:
@@ -187,50 +208,86 @@ async def _run_models(models, tasks, explains, root, index, confidentiality, opt
 async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: list[ExplainTask], root: Path,
                      index: Any, confidentiality: Confidentiality, options: RunOptions,
                      progress: Progress | None) -> dict[str, Any]:
-    from assistant.completion.service import CompletionService
     from assistant.model_host import ModelHost
 
     entry: dict[str, Any] = {"label": model.label, "source": model.source, "config": model.describe(),
                              "status": "ok", "error": None, "load_ms": None, "file_bytes": None,
                              "peak_rss_delta_bytes": None, "info": {}, "modes": {}, "results": []}
-    host = ModelHost(model.settings.model)
-    view = HeldOutIndex(index, confidentiality) if index is not None else None
+    lanes = lanes_for(model, options.concurrency)
+    hosts = [ModelHost(model.settings.model) for _ in range(lanes)]  # a server's lanes load nothing
+    views = [HeldOutIndex(index, confidentiality) if index is not None else None for _ in range(lanes)]
     total = len(tasks) + len(explains)
+    entry["concurrency"] = lanes
     with RssSampler() as rss:
         try:
             try:
-                worker = await host.worker()
+                worker = await hosts[0].worker()
             except ModelError as exc:
                 entry.update(status="failed", error=str(exc))
                 return entry
-            entry["load_ms"] = round(host.load_ms or 0.0, 1)
+            entry["load_ms"] = round(hosts[0].load_ms or 0.0, 1)
             info = await worker.call(worker.backend.info)
             entry["info"] = {k: info.get(k) for k in ("backend", "model_name", "model_path", "architecture",
                                                       "fim_template", "context_tokens", "threads")}
             entry["file_bytes"] = _file_size(info.get("model_path"))
             for mode in options.modes:
-                errors: list[str] = []
-                context_view = view if mode == CONTEXT else None
-                service = CompletionService(model.settings, index=lambda v=context_view: v, root=lambda: root,
-                                            model=host, on_error=errors.append)
-                results = []
-                for done, task in enumerate(tasks, 1):
-                    results.append(await _complete(service, context_view, task, mode, errors))
-                    if progress:
-                        progress(model.label, mode, done, total)
-                for done, task in enumerate(explains, len(tasks) + 1):
-                    results.append(await _explain(worker, task, mode, context_view, root, model, info))
-                    if progress:
-                        progress(model.label, mode, done, total)
+                mode_started = time.perf_counter()
+                results = await _run_mode(model, mode, tasks, explains, hosts, views, root, info, progress, total)
+                seconds = time.perf_counter() - mode_started
                 entry["results"].extend(results)
                 entry["modes"][mode] = summarize(results)
+                entry.setdefault("throughput", {})[mode] = {
+                    "seconds": round(seconds, 2), "tasks": len(results),
+                    "tasks_per_s": round(len(results) / seconds, 2) if seconds > 0 else None,
+                    "generated_tokens_per_s": round(sum(r.get("generated_tokens") or 0 for r in results) / seconds, 1)
+                    if seconds > 0 else None,
+                }
         finally:
-            host.close()
+            for host in hosts:
+                host.close()
     entry["peak_rss_delta_bytes"] = rss.delta
     answered = [r for r in entry["results"] if r.get("error") is None]
     if entry["results"] and not answered:
         entry.update(status="failed", error=entry["results"][0]["error"])
     return entry
+
+
+async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], explains: list[ExplainTask],
+                    hosts: list[Any], views: list[HeldOutIndex | None], root: Path, info: dict[str, Any],
+                    progress: Progress | None, total: int) -> list[dict[str, Any]]:
+    """Every task of one mode, spread over the lanes (one host, service and view each); results
+    in task order."""
+    from assistant.completion.service import CompletionService
+
+    jobs = iter(enumerate([*tasks, *explains]))
+    results: list[dict[str, Any]] = [{} for _ in range(len(tasks) + len(explains))]
+    done = 0
+
+    async def lane(i: int) -> None:
+        nonlocal done
+        view = views[i] if mode == CONTEXT else None
+        errors: list[str] = []
+        service = CompletionService(model.settings, index=lambda v=view: v, root=lambda: root, model=hosts[i],
+                                    on_error=errors.append)
+        for position, task in jobs:  # one shared iterator: each lane takes the next task when free
+            if isinstance(task, CompletionTask):
+                results[position] = await _complete(service, view, task, mode, errors)
+            else:
+                try:
+                    worker = await hosts[i].worker()
+                except ModelError as exc:
+                    results[position] = {"id": task.id, "kind": "explain", "name": task.name,
+                                         "language": task.language, "path": task.path, "mode": mode,
+                                         "answer": None, "error": str(exc), "coverage": 0.0,
+                                         "missing": list(task.must_mention)}
+                else:
+                    results[position] = await _explain(worker, task, mode, view, root, model, info)
+            done += 1
+            if progress:
+                progress(model.label, mode, done, total)
+
+    await asyncio.gather(*(lane(i) for i in range(len(hosts))))
+    return results
 
 
 async def _complete(service: Any, view: HeldOutIndex | None, task: CompletionTask, mode: str,

@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--set", dest="set_version", metavar="VERSION", help="set version, e.g. v3 (default: the latest)")
     r.add_argument("--limit", type=int, help="run only the first N completion tasks (and N explanation prompts)")
     r.add_argument("--index", help="index file (default: the user cache, keyed by repository)")
+    r.add_argument("--concurrency", type=int, metavar="N",
+                   help="requests in flight to a model server (backend openai; default 8); local models run one "
+                        "at a time")
     r.set_defaults(func=run)
 
     rp = sub.add_parser("report", help="compare runs in the terminal and as an HTML page, with the checklist verdict",
@@ -127,13 +130,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.limit is not None and args.limit < 1:
         return _fail("run", "--limit must be 1 or more")
+    if args.concurrency is not None and args.concurrency < 1:
+        return _fail("run", "--concurrency must be 1 or more")
     try:
         models = unique_labels([parse_model_arg(m) for m in args.model])
         eval_set = store.load_set(args.set_version)
         if not eval_set.size:
             raise EvalError(f"set {eval_set.version} is empty; build a new one with `kura eval build`")
         thresholds = load_checklist(store.checklist_path)
-        options = RunOptions(modes=(NO_CONTEXT,) if args.no_context else (CONTEXT, NO_CONTEXT), limit=args.limit)
+        options = RunOptions(modes=(NO_CONTEXT,) if args.no_context else (CONTEXT, NO_CONTEXT), limit=args.limit,
+                             concurrency=args.concurrency)
         with _ProgressBars() as progress:
             record = run_evaluation(root, eval_set, models, options=options, index_path=args.index, progress=progress)
     except EvalError as exc:

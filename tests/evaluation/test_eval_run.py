@@ -143,3 +143,62 @@ def test_the_embedded_model_runs_a_small_set(repo, store, index_path, embedded_g
     assert summary["tasks"] == 3 and summary["errors"] == 0
     assert 0.0 <= summary["edit_similarity"] <= 1.0 and summary["tokens_per_s"] > 0
     assert all(r["completion"] is not None for r in model["results"])
+
+
+# -- a model server: several requests in flight -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_server(tiny_gguf):
+    """llama_cpp.server as a team would run it: each request finishes even when others wait (its
+    default, interrupt_requests, cuts a stream short whenever another request arrives; its settings
+    are read from the environment too)."""
+    import os
+
+    from fixtures.model_server import llama_cpp_server
+
+    before = os.environ.get("INTERRUPT_REQUESTS")
+    os.environ["INTERRUPT_REQUESTS"] = "false"
+    try:
+        server = llama_cpp_server(tiny_gguf("qwen"))
+        url = server.__enter__()
+    finally:
+        if before is None:
+            os.environ.pop("INTERRUPT_REQUESTS", None)
+        else:
+            os.environ["INTERRUPT_REQUESTS"] = before
+    yield url
+    server.__exit__(None, None, None)
+
+
+def server_model(tmp_path, url: str):
+    config = tmp_path / "server.toml"
+    config.write_text(f'label = "team-server"\nbackend = "openai"\nserver_url = "{url}"\n')
+    return parse_model_arg(str(config))
+
+
+@pytest.mark.slow
+def test_a_model_server_gets_concurrent_requests_and_gives_the_same_results(repo, built, index_path, shared_server,
+                                                                           tmp_path):
+    model = server_model(tmp_path, shared_server)
+
+    one = run_evaluation(repo, built, [model], options=RunOptions(concurrency=1), index_path=index_path)
+    four = run_evaluation(repo, built, [model], options=RunOptions(concurrency=4), index_path=index_path)
+
+    [sequential], [concurrent] = one["models"], four["models"]
+    assert sequential["concurrency"] == 1 and concurrent["concurrency"] == 4
+    assert concurrent["status"] == "ok" and all(r["error"] is None for r in concurrent["results"])
+    # Same tasks in the same order with the same answers: lanes share nothing but the server.
+    assert [(r["id"], r["mode"], r.get("completion")) for r in concurrent["results"]] == \
+        [(r["id"], r["mode"], r.get("completion")) for r in sequential["results"]]
+    for mode in ("context", "no_context"):
+        assert concurrent["throughput"][mode]["tasks"] == 6 + 1 and concurrent["throughput"][mode]["tasks_per_s"] > 0
+
+
+def test_a_local_model_runs_one_task_at_a_time_and_a_server_eight_unless_told(tmp_path, tiny_gguf):
+    from assistant.evaluation.runner import DEFAULT_SERVER_CONCURRENCY, lanes_for
+
+    local, server = parse_model_arg(str(tiny_gguf("qwen"))), server_model(tmp_path, "http://127.0.0.1:9")
+
+    assert lanes_for(local, None) == 1 and lanes_for(local, 16) == 1
+    assert lanes_for(server, None) == DEFAULT_SERVER_CONCURRENCY == 8 and lanes_for(server, 3) == 3
