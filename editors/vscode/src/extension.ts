@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { ServerManager } from './client';
 import { Command, registerCommands } from './commands';
+import { registerDoctorCommand } from './doctor';
 import { ExplainPanel } from './explainPanel';
 import { registerInlineCompletionCommands } from './inlineCompletions';
 import { disposeServerCommands } from './serverCommands';
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
     panel,
     status,
     ...registerCommands({ server: manager, panel, status, output }),
+    registerDoctorCommand(output),
     ...registerInlineCompletionCommands(tracker, async (args) => {
       try {
         await manager.execute(ServerCommand.didAcceptCompletion, args);

@@ -1,5 +1,5 @@
---- `:checkhealth kura`: Neovim version, the server found for this buffer, and what the running
---- server says about its model, index and escalation policy.
+--- `:checkhealth kura`: Neovim version, the server found for this buffer, what the running server
+--- says about its model, index and escalation policy, and `kura doctor`'s checks of the same setup.
 local M = {}
 
 local health = vim.health
@@ -55,6 +55,77 @@ local function check_policy(root, status)
     health.ok('policy files: ' .. table.concat(found, ', ') .. ' (`kura policy check` validates them)')
   else
     health.info('no escalation policy (.kura/policy.toml or ' .. org .. '): cloud commands stay off')
+  end
+end
+
+-- `kura doctor --json` through the command the plugin starts the server with: `<kura> serve ...` becomes
+-- `<kura> doctor`, `python -m lsp_server ...` becomes `python -m lsp_server.cli doctor`.
+function M.doctor_cmd(cmd, settings)
+  local out = {}
+  for i, part in ipairs(cmd) do
+    if part == 'serve' then
+      break
+    end
+    if part == 'lsp_server' and cmd[i - 1] == '-m' then
+      table.insert(out, 'lsp_server.cli')
+      break
+    end
+    table.insert(out, part)
+  end
+  vim.list_extend(out, { 'doctor', '--json' })
+  -- The doctor checks the configuration this editor gives the server.
+  local function opt(flag, value)
+    if type(value) == 'string' and value ~= '' then
+      vim.list_extend(out, { flag, value })
+    end
+  end
+  local s = type(settings) == 'table' and settings or {}
+  local model = type(s.model) == 'table' and s.model or {}
+  opt('--model', model.path)
+  opt('--backend', model.backend)
+  opt('--server-url', model.serverUrl)
+  opt('--model-name', model.name)
+  opt('--index', type(s.index) == 'table' and s.index.path or nil)
+  opt('--usage-log', type(s.usage) == 'table' and s.usage.path or nil)
+  return out
+end
+
+local DOCTOR_TIMEOUT_MS = 180000
+-- This plugin's folder (lua/kura/health.lua is three levels down), so the doctor can name it.
+local PLUGIN_ROOT = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h:h')
+
+local function check_doctor(cmd, root)
+  health.start('kura: doctor')
+  if not cmd then
+    health.warn('`kura doctor` not run: no server command (see above)')
+    return
+  end
+  local opts = require('kura.config').options
+  local doctor = M.doctor_cmd(cmd, opts.settings)
+  local env = vim.tbl_extend('force', opts.cmd_env or {}, { KURA_NEOVIM_PLUGIN = PLUGIN_ROOT })
+  local ok, proc = pcall(vim.system, doctor, { cwd = root, env = env, text = true })
+  if not ok then
+    health.error('could not run ' .. table.concat(doctor, ' ') .. ': ' .. tostring(proc))
+    return
+  end
+  local done = proc:wait(DOCTOR_TIMEOUT_MS)
+  local decoded, checks = pcall(vim.json.decode, done.stdout or '')
+  if not decoded or type(checks) ~= 'table' then
+    local why = (done.stderr or ''):gsub('%s+$', '')
+    health.warn(('`%s` gave no report (exit %s)%s'):format(table.concat(doctor, ' '), v(done.code), why ~= '' and (': ' .. why) or ''),
+      { 'run `kura doctor` in a terminal; an older kura has no doctor command (update it)' })
+    return
+  end
+  for _, c in ipairs(checks) do
+    local text = ('%s: %s'):format(v(c.name), v(c.detail))
+    local fix = (type(c.fix) == 'string' and c.fix ~= '') and { c.fix } or nil
+    if c.status == 'ok' then
+      health.ok(text)
+    elseif c.status == 'warn' then
+      health.warn(text, fix)
+    else
+      health.error(text, fix)
+    end
   end
 end
 
@@ -144,6 +215,8 @@ function M.check()
 
   health.start('kura: policy')
   check_policy(root, status)
+
+  check_doctor(cmd, root or vim.fn.getcwd())
 end
 
 return M
