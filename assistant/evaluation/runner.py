@@ -268,7 +268,7 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
         view = views[i] if mode == CONTEXT else None
         errors: list[str] = []
         service = CompletionService(model.settings, index=lambda v=view: v, root=lambda: root, model=hosts[i],
-                                    on_error=errors.append)
+                                    on_error=lambda message, show=False: errors.append(message))
         for position, task in jobs:  # one shared iterator: each lane takes the next task when free
             if isinstance(task, CompletionTask):
                 results[position] = await _complete(service, view, task, mode, errors)

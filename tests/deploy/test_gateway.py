@@ -129,6 +129,9 @@ def test_an_over_limit_key_gets_429_and_kura_waits_for_retry_after(gateway, monk
     assert "rate limiting this key" in str(limited.value) and str(again.value) == str(limited.value)
     assert 55 < backend.next_retry_at - time.time() <= 60  # the gateway's Retry-After: 60 s for 1/min
     assert gateway.metric("envoy_http_local_rate_limit_rate_limited", envoy_local_http_ratelimit_prefix="key_bob") == 1
+    tokenized = httpx.post(f"{gateway.url}/extras/tokenize", json={"input": "def f"},
+                           headers={"Authorization": f"Bearer {gateway.keys['bob']}"}, timeout=10)
+    assert tokenized.status_code == 200  # counting tokens needs the key but spends no rate
 
 
 def test_a_stopped_engine_and_then_a_dead_gateway_each_give_their_own_message(tiny_gguf, tmp_path, monkeypatch):
