@@ -113,6 +113,7 @@ class ProcessBackend:
         self.crashes = 0  # in a row; a generation that completes resets it
         self.total_crashes = 0
         self.last_crash: WorkerCrashed | None = None
+        self.last_error: str | None = None  # the last load failure, as the in-process backends keep it
         self._restart_at = 0.0
         self._restart_timer: threading.Timer | None = None
 
@@ -120,10 +121,16 @@ class ProcessBackend:
 
     def load(self) -> None:
         with self._conversation:
-            if self._alive():
+            if self._alive() and self._info:
                 return
             self._start()
-            self._info = self._call("load")
+            try:
+                self._info = self._call("load")
+            except ModelError as exc:
+                self.last_error = str(exc)
+                self._stop_process()  # a retry starts afresh
+                raise
+            self.last_error = None
 
     def generate(
         self,
@@ -170,6 +177,7 @@ class ProcessBackend:
         info = dict(self._info) or {"backend": self.name, "model_path": self.config.path or "(embedded)",
                                     "loaded": False}
         state = "ready" if self._alive() else "restarting" if self.last_crash is not None else "not started"
+        info.setdefault("last_error", self.last_error)
         info.update(process_state=state, process_pid=self._proc.pid if self._alive() else None,
                     crashes=self.total_crashes,
                     last_crash=str(self.last_crash) if self.last_crash is not None else None)
@@ -343,6 +351,7 @@ class ProcessBackend:
     def _stop_process(self) -> None:
         proc, sock, reader = self._proc, self._sock, self._reader
         self._proc = self._sock = self._reader = None
+        self._info = {}
         for closable in (reader, sock):
             if closable is not None:
                 try:

@@ -37,9 +37,14 @@ def test_loads_and_generates_from_gguf_versions_and_tensor_types(tiny_gguf, dtyp
 
 
 def test_registry_creates_the_ctransformers_backend(tiny_gguf):
-    backend = create_backend(ModelConfig(backend="ctransformers", path=str(tiny_gguf("none")), context_tokens=256))
+    from assistant.models.process import ProcessBackend
 
-    assert isinstance(backend, CTransformersBackend)
+    config = ModelConfig(backend="ctransformers", path=str(tiny_gguf("none")), context_tokens=256)
+    backend = create_backend(config)
+
+    # In its own model process by default (a native crash must not take the server down), else here.
+    assert isinstance(backend, ProcessBackend) and backend.name == "ctransformers"
+    assert isinstance(create_backend(config, isolated=False), CTransformersBackend)
 
 
 def test_greedy_output_matches_llama_cpp_on_the_same_file(backend, tiny_gguf):
