@@ -1,4 +1,6 @@
-"""Secret detectors: built-in formats, detect-secrets' regex plugins, and the policy's own regexes.
+"""Secret detectors: known formats first (kura's own, gitleaks' vendored rules, detect-secrets' regex
+plugins, the policy's regexes), then the structural net (credential-named assignments, random-looking
+values: structural.py).
 
 `SecretScanner(redaction).scan(text, path) -> list[Hit]` is pure; a hit carries the rule id and
 span, never a copy of the matched value beyond the caller's own text.
@@ -6,13 +8,16 @@ span, never a copy of the matched value beyond the caller's own text.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from assistant.policy.model import Action, Redaction
+from assistant.policy.structural import password_hits, random_value_hits
 
 PLACEHOLDER = re.compile(r"KURA_[A-Z]+_\d+")
 
@@ -38,7 +43,8 @@ class Detector:
     regex: re.Pattern
     group: int | str = 0
     check: Check | None = None
-    needles: tuple[str, ...] = ()  # lowercase substrings one of which must occur (a cheap prefilter)
+    needles: tuple[str, ...] = ()  # substrings one of which must occur (a cheap prefilter); lowercase ones
+    # are looked up in the lowercased text, any with a capital letter in the text as written
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,7 +122,7 @@ def _credential_key(text: str, match: re.Match) -> str | None:
         return "token" if stem.endswith(_KEY_PREFIXES) else None
     if low not in _CRED_WORDS:
         return None
-    if before and before[-1].isalnum():
+    if before and before[-1].isalnum() and low in ("pass", "pw", "secret", "token"):
         if not (before[-1].islower() and word[0].isupper()) and not before.isupper():
             return None  # inside a word: "bypass", "compass"
     return "password" if low.startswith("pass") or low in ("pwd", "pw", "passwd") else "token"
@@ -157,12 +163,17 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
                 continue
             if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
                 continue
-        elif kind == "token" and not _secret_like(value):
+        elif kind == "token" and (not _secret_like(value) or _dotted_name(value)):
             continue
         elif kind == "password" and re.search(r"\s\S+\s\S+\s", value) and value[:1].isupper():
             continue  # a sentence: a label or help text
         group = "qv" if quoted else "uv"
         yield match.start(group), match.end(group)
+
+
+def _dotted_name(value: str) -> bool:
+    """`pkg.module.name`, `Items[0].Name`, `~mod.Class`: a reference, not a secret."""
+    return bool(re.fullmatch(r"~?[A-Za-z_][\w$]*(?:\[\d+\]|\.[A-Za-z_][\w$]*)+", value))
 
 
 def _sentinel_assignment(text: str, path: str | None) -> Iterator[tuple[int, int]]:
@@ -186,7 +197,8 @@ _QUOTED_BLOB = re.compile(r"""(["'`])([A-Za-z0-9+/=_\-.~]{16,})\1""")
 def _entropy_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     for match in _QUOTED_BLOB.finditer(text):
         value = match.group(2)
-        if is_placeholder_value(value) or re.fullmatch(r"[a-z_.\-]+|[A-Z_.\-]+", value) or not re.search(r"\d", value):
+        if (is_placeholder_value(value) or re.fullmatch(r"[a-z_.\-]+|[A-Z_.\-]+|\d+", value) or not re.search(r"\d", value)
+                or _dotted_name(value)):
             continue
         hexish = re.fullmatch(r"[0-9a-fA-F\-]+", value)
         if shannon_entropy(value) <= (3.0 if hexish else 3.7):
@@ -214,7 +226,8 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("putty-private-key", "PuTTY private key",
              re.compile(r"PuTTY-User-Key-File-\d:.*?(?:Private-MAC:[^\n]*|\Z)", re.S), needles=("putty",)),
     Detector("aws-access-key-id", "AWS access key id",
-             re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])")),
+             re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])"),
+             needles=("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T")),
     Detector("aws-secret-access-key", "AWS secret access key",
              re.compile(r"(?i)aws.{0,24}?(?:secret|sk|key).{0,24}?[=:>,(]\s*[\"'`]?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"), 1, needles=("aws",)),
     Detector("gcp-api-key", "Google API key", re.compile(_B + r"AIza[0-9A-Za-z_\-]{35}" + r"(?![A-Za-z0-9_\-])"), needles=("aiza",)),
@@ -228,9 +241,9 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("azure-client-secret", "Azure AD client secret",
              re.compile(r"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])"), needles=("q~",)),
     Detector("github-token", "GitHub token",
-             re.compile(_B + r"(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})" + _E), needles=("gh", "github_pat")),
+             re.compile(_B + r"(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})" + _E), needles=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
     Detector("gitlab-token", "GitLab token",
-             re.compile(_B + r"(?:(?:glpat|gldt|glrt|glptt|glcbt|glimt|glsoat|glffct|glagent|gloas)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})"), needles=("gl", "gr1348941")),
+             re.compile(_B + r"(?:(?:glpat|gldt|glrt|glptt|glcbt|glimt|glsoat|glffct|glagent|gloas)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})"), needles=("gl", "GR1348941")),
     Detector("slack-token", "Slack token", re.compile(_B + r"(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{20,})"), needles=("xox", "xapp")),
     Detector("slack-webhook", "Slack webhook URL",
              re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]{20,}"), needles=("hooks.slack",)),
@@ -275,12 +288,12 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
 
 
 _DS_NEEDLES = {
-    "ds.ibmcloudiam": ("ibm", "iam"), "ds.ibmcoshmac": ("ibm", "cos", "hmac"), "ds.cloudant": ("cloudant", "cl"),
-    "ds.softlayer": ("softlayer", "sl"), "ds.slack": ("xox", "slack"), "ds.artifactory": ("akc", "ap"),
-    "ds.npm": ("npm",), "ds.discordbottoken": (".",), "ds.githubtoken": ("gh",), "ds.gitlabtoken": ("gl", "gr1348941"),
+    "ds.ibmcloudiam": ("ibm", "iam"), "ds.ibmcoshmac": ("ibm", "cos", "hmac"), "ds.cloudant": ("cloudant", "clou", "cl_", "cl-", "clkey", "clpw", "clpass", "cltoken", "clapi"),
+    "ds.softlayer": ("softlayer", "sl"), "ds.slack": ("xox", "slack"), "ds.artifactory": ("AKC", "AP"),
+    "ds.npm": ("npm",), "ds.discordbottoken": (".",), "ds.githubtoken": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), "ds.gitlabtoken": ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "GR1348941", "glcbt-", "glimt-", "glptt-", "glagent-", "gloas-"),
     "ds.jwttoken": ("eyj",), "ds.mailchimp": ("-us",), "ds.openai": ("sk-",), "ds.pypitoken": ("pypi",),
     "ds.sendgrid": ("sg.",), "ds.squareoauth": ("sq0",), "ds.stripe": ("_live_",), "ds.telegrambottoken": (":",),
-    "ds.twiliokey": ("sk", "ac"), "ds.awskey": ("a",), "ds.azurestoragekey": ("accountkey",), "ds.basicauth": ("://",),
+    "ds.twiliokey": ("SK", "AC"), "ds.awskey": ("AKIA", "ASIA", "A3T", "aws"), "ds.azurestoragekey": ("accountkey",), "ds.basicauth": ("://",),
 }
 
 
@@ -310,9 +323,67 @@ def detect_secrets_detectors() -> tuple[Detector, ...]:
     return tuple(out)
 
 
+GITLEAKS_RULES = Path(__file__).with_name("gitleaks_rules.json")
+
+
+def _gitleaks_check(entropy_min: float, allowlists: tuple[tuple[str, tuple[re.Pattern, ...], frozenset[str]], ...],
+                    global_regexes: tuple[re.Pattern, ...], global_stopwords: frozenset[str]) -> Check:
+    def check(value: str, match: re.Match, path: str | None) -> bool:
+        if entropy_min and shannon_entropy(value) < entropy_min:
+            return False
+        low = value.lower()
+        if any(r.search(value) for r in global_regexes) or any(w in low for w in global_stopwords):
+            return False
+        for target, regexes, stopwords in allowlists:
+            subject = match.group(0) if target == "match" else value
+            if any(r.search(subject) for r in regexes) or any(w in low for w in stopwords):
+                return False
+        return not is_placeholder_value(value)
+    return check
+
+
+@lru_cache(maxsize=1)
+def gitleaks_detectors() -> tuple[Detector, ...]:
+    """gitleaks' rules (MIT), vendored in gitleaks_rules.json by benchmarks/secrets_gitleaks_rules.py."""
+    data = json.loads(GITLEAKS_RULES.read_text(encoding="utf-8"))
+    glob = data.get("global_allowlist", {})
+    global_regexes = tuple(re.compile(r) for r in glob.get("regexes", []))
+    global_stopwords = frozenset(glob.get("stopwords", []))
+    out = []
+    for rule in data["rules"]:
+        regex = re.compile(rule["regex"])
+        group = rule["secret_group"] or (1 if regex.groups else 0)
+        lists = tuple((a["target"], tuple(re.compile(r) for r in a["regexes"]), frozenset(a["stopwords"]))
+                      for a in rule["allowlists"] if not a["paths"] and a["target"] != "line")
+        out.append(Detector("gitleaks." + rule["id"], rule["description"], regex, group,
+                            _gitleaks_check(rule["entropy"], lists, global_regexes, global_stopwords),
+                            tuple(rule["keywords"])))
+    return tuple(out)
+
+
+STRUCTURAL_RULES = (
+    ("random-credential", "random-looking value on a line that names a credential"),
+    ("random-token", "random-looking token (letters and digits mixed like a generated key)"),
+    ("password-value", "letters-and-digits value right after a password word"),
+)
+
 BUILTIN_RULE_IDS = frozenset(
     [d.id for d in BUILTIN] + [i for i, _, _ in FUNCTION_DETECTORS] + [d.id for d in detect_secrets_detectors()]
+    + [d.id for d in gitleaks_detectors()] + [i for i, _ in STRUCTURAL_RULES]
 )
+
+
+@lru_cache(maxsize=1)
+def _descriptions() -> dict[str, str]:
+    out = {d.id: d.description for d in BUILTIN + gitleaks_detectors() + detect_secrets_detectors()}
+    out.update({i: text for i, text, _ in FUNCTION_DETECTORS})
+    out.update(dict(STRUCTURAL_RULES))
+    return out
+
+
+def describe(rule_id: str) -> str:
+    """What a built-in rule looks for, for `kura sanitize` to explain a redaction."""
+    return _descriptions().get(rule_id, "policy rule" if not rule_id.startswith(("internal-", "identifier-")) else rule_id)
 
 
 class SecretScanner:
@@ -320,10 +391,13 @@ class SecretScanner:
 
     def __init__(self, redaction: Redaction) -> None:
         self.redaction = redaction
-        self.regex_detectors: tuple[Detector, ...] = BUILTIN + detect_secrets_detectors() + tuple(
+        self.regex_detectors: tuple[Detector, ...] = BUILTIN + gitleaks_detectors() + detect_secrets_detectors() + tuple(
             _policy_detector(r.id, r.pattern, r.description) for r in redaction.rules
         )
         self._custom_actions = {r.id: r.action for r in redaction.rules}
+        needles = {n for d in self.regex_detectors for n in d.needles}
+        self._lower_needles = tuple(sorted(n for n in needles if n == n.lower()))
+        self._case_needles = tuple(sorted(n for n in needles if n != n.lower()))
 
     def action_for(self, rule_id: str) -> Action:
         overrides = dict(self.redaction.actions)
@@ -334,8 +408,9 @@ class SecretScanner:
     def scan(self, text: str, path: str | None = None) -> list[Hit]:
         hits: list[Hit] = []
         lower = text.lower()
+        present = {n for n in self._lower_needles if n in lower} | {n for n in self._case_needles if n in text}
         for detector in self.regex_detectors:
-            if detector.needles and not any(n in lower for n in detector.needles):
+            if detector.needles and present.isdisjoint(detector.needles):
                 continue
             for match in detector.regex.finditer(text):
                 start, end = match.span(detector.group)
@@ -348,6 +423,11 @@ class SecretScanner:
             for start, end in function(text, path):
                 if end > start:
                     hits.append(Hit(rule_id, "secret", start, end, self.action_for(rule_id)))
+        for start, end in password_hits(text):
+            if not is_placeholder_value(text[start:end]):
+                hits.append(Hit("password-value", "secret", start, end, self.action_for("password-value")))
+        for rule_id, start, end in random_value_hits(text, path):
+            hits.append(Hit(rule_id, "secret", start, end, self.action_for(rule_id)))
         return [h for h in hits if not _inside_placeholder(text, h)]
 
 

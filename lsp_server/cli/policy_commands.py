@@ -145,6 +145,7 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
 def _sanitize_jsonl(policy: Policy, task: str) -> int:
     from assistant.escalation import build_preview
     from assistant.policy.decide import ContextPiece, EscalationRequest
+    from assistant.policy.secrets import describe
     exit_code = EXIT_OK
     for raw in sys.stdin:
         if not raw.strip():
@@ -160,8 +161,8 @@ def _sanitize_jsonl(policy: Policy, task: str) -> int:
                 "decision": "block" if preview.blocked else "send",
                 "payload": preview.sanitized[0] if preview.sanitized else None,
                 "hits": [
-                    {"rule": rule, "kind": f.finding.kind, "action": f.finding.action, "line": f.finding.line,
-                     "placeholder": f.finding.placeholder}
+                    {"rule": rule, "why": describe(rule), "kind": f.finding.kind, "action": f.finding.action,
+                     "line": f.finding.line, "placeholder": f.finding.placeholder}
                     for f in preview.findings for rule in f.finding.rule_ids
                 ],
                 "reasons": list(preview.decision.reasons),

@@ -1,0 +1,249 @@
+"""The second net: a value that looks like a credential is redacted even when no known format matches.
+
+Known formats (secrets.py) catch what a vendor documents; this module catches the rest by shape.
+Every token of 16+ characters from the credential alphabet (letters, digits, + / = _ - . ~) is a
+candidate, wherever it stands (string literal, assignment, URL query, header, XML/JSON/YAML value,
+env line, comment); it is redacted when it looks random and is clearly none of the things real code
+is full of (identifiers, words, paths, versions, hashes in lockfiles, UUIDs, encoded data blobs).
+A credential word on the same line (key, token, secret, password, auth, ...) lowers the bar. The
+thresholds were tuned on the tuning half of benchmarks/secrets_corpus.py and ~5 500 real files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import math
+import re
+from collections.abc import Iterator
+
+# Boundaries exclude the alphabet itself, so a candidate is a maximal run.
+_CANDIDATE = re.compile(r"(?<![A-Za-z0-9+/_\-.~=])[A-Za-z0-9+/_\-.~][A-Za-z0-9+/_\-.~=]{15,}")
+_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{24,}")  # long runs are values, not names: no context inside them
+_NAME_EQ = re.compile(r"[A-Za-z_][\w.\-]{0,63}=(?=[^=])")
+# A vendor token: a short prefix, maybe an environment word, then a long body ("shippo_live_...",
+# "pgar_...", "BBDC-..."); the body may be a test dummy ("1111...", "aaaa...") and still counts.
+_PREFIXED = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}[_\-](?:(?:live|test|prod|dev|sk|pk|pat|api|key|secret|token|rk|sandbox)[_\-])?([A-Za-z0-9]{20,})")
+# A credential word names the line: then hex, UUID-shaped and shorter values count too.
+_CONTEXT = re.compile(
+    r"(?i)(?:passw|passwd|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential"
+    r"|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key(?![a-z])|[a-z]Key|KEY|sas(?![a-z])|sig=|session|cookie"
+    r"|client[_.\-]?id|account[_.\-]?key|license|webhook|dsn|connection[_.\-]?string|api\W{0,2}\s*[=:])"
+)
+# Lines that name a digest: a hex/base64 value there is a checksum, not a credential.
+_DIGEST = re.compile(r"(?i)sha-?(?:1|224|256|384|512)|md5|checksum|digest|integrity|hash|fingerprint|etag|commit|revision|\brev\b|crc|nonce|sri|blake|xxh|murmur|git[_-]?sha|oid|object[_-]?id|boundary")
+_DIGIT = re.compile(r"\d")
+# Names of encoded data: a random-looking value after one of these (and no credential word) is data.
+_DATA_WORDS = re.compile(r"(?i)png|jpe?g|gif|webp|image|icon|font|woff|fixture|b64|base64|blob|payload|sample|vector|bitmap|thumbnail")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_SEGMENTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_VOWELS = set("aeiouAEIOU")
+_NOT_SECRET_PREFIX = ("data:", "sha256-", "sha384-", "sha512-", "sha1-", "md5-", "urn:", "xmlns", "http", "www.")
+
+
+def entropy(value: str) -> float:
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+# The letter pairs that make up 97 % of the pairs inside identifier words of the Python standard
+# library (camelCase and snake_case split into words, lowercased). Identifiers and words score ~0.9+
+# on `wordiness`; generated keys ~0.4, since their letter pairs are uniform over all 676.
+_COMMON_PAIRS = frozenset((
+    "ab ac ad af ag ai ak al am an ap ar as at au av aw ax ay ba bc bd be bi bj bl bo br bs bu by ca cc "
+    "ce ch ci ck cl co cr cs ct cu cy da dd de dg di dl do dr ds dt du ea eb ec ed ee ef eg ei el em en "
+    "ep eq er es et ev ew ex ey fa fe ff fi fl fo fr ft fu ga ge gh gi gl gn go gr gs gu ha he hi ho ht "
+    "ia ib ic id ie if ig il im in io ip ir is it iv ix iz je ke ki ks la ld le lf li ll lo ls lt lu ly "
+    "ma mb me mi mm mo mp ms mu na nc nd ne nf ng ni nk nl nn no np ns nt nu nv ny oa ob oc od of og oi "
+    "ok ol om on oo op or os ot ou ov ow pa pd pe ph pi pl po pp pr ps pt pu py qu ra rc rd re rg ri rk "
+    "rl rm rn ro rr rs rt ru rv ry sa sc se sh si sk sl sm so sp sq ss st su sy ta tc te th ti tl to tp "
+    "tr ts tt tu tw ty ua ub uc ud ue ui uk ul um un up ur us ut va ve vi wa we wh wi wo wr ws xa xc xe "
+    "xi xp xt ym yn yp ys yt ze "
+).split())
+
+
+def wordiness(value: str) -> tuple[float, int]:
+    """(share of letter pairs that are common in identifier words, number of pairs)."""
+    pairs = common = 0
+    for segment in _SEGMENTS.findall(value):
+        if segment.isdigit():
+            continue
+        low = segment.lower()
+        for i in range(len(low) - 1):
+            pairs += 1
+            common += low[i:i + 2] in _COMMON_PAIRS
+    return (common / pairs if pairs else 1.0), pairs
+
+
+def _hexlike(value: str) -> bool:
+    core = value.replace("-", "")
+    return sum(c in "0123456789abcdefABCDEF" for c in core) >= 0.85 * len(core)
+
+
+def _random_score(value: str) -> bool:
+    """Random-looking on its own: letter pairs unlike words, or digits scattered through letters."""
+    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    letters = sum(c.isalpha() for c in core)
+    if len(core) < 14 or letters < 4 or entropy(core) < (3.0 if len(core) < 24 else 3.3):
+        return False
+    parts = [p for p in re.split(r"[._\-/~+=]+", value) if p]
+    if len(parts) >= 3 and max(map(len, parts)) <= 10:
+        return False  # snake/kebab/dotted names and paths of short words
+    w, pairs = wordiness(value)
+    digit_runs = len(re.findall(r"\d+", core))
+    if pairs < 6:
+        return digit_runs >= 4
+    if digit_runs == 0:
+        return w < 0.45 and len(core) >= 20
+    return w < 0.6 or (w < 0.75 and digit_runs >= 3)
+
+
+def _clearly_not_secret(value: str, text: str, start: int) -> bool:
+    low = value.lower()
+    if low.startswith(_NOT_SECRET_PREFIX) or value.startswith(("/", "./", "../", "-", ".")):
+        return True
+    if re.fullmatch(r"[\d.\-_:/+]+", value) or re.fullmatch(r"v?\d+(?:\.\d+){1,3}(?:[-+.][\w.]+)?", value):
+        return True  # numbers, dates, versions
+    if re.fullmatch(r"P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?|-{2,}\w+", value):
+        return True  # an ISO-8601 duration, a multipart boundary
+    if _base64_of_prose(value) or _sequential(value) or low.startswith("xn--"):
+        return True
+    before = text[max(0, start - 1):start]
+    if before == "\\" or text[max(0, start - 2):start] in ("\\x", "\\u", "0x", "&#"):
+        return True  # an escape sequence run
+    return False
+
+
+def _base64_of_prose(value: str) -> bool:
+    """Base64 that decodes to a sentence ("VGhpcyBpcyBh..." = "This is a...") is test data, not a key."""
+    if len(value) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    prose = decoded.count(" ") >= 1 and sum(c.isalpha() or c in " .,'!?" for c in decoded) >= 0.9 * len(decoded)
+    return prose or _sequential(decoded)
+
+
+def _sequential(value: str) -> bool:
+    """An alphabet or counting table ("abcdef...", "0123456789"), not a key."""
+    steps = sum(ord(b) - ord(a) == 1 for a, b in zip(value, value[1:]))
+    return steps >= 0.6 * (len(value) - 1)
+
+
+def _candidates(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, token) for each run of the credential alphabet; `name=value` yields the value, and a URL
+    or path yields its segments (a key in a webhook path; the host and words are never random)."""
+    for match in _CANDIDATE.finditer(text):
+        start, value = match.start(), match.group(0)
+        name = _NAME_EQ.match(value)
+        if name:
+            start, value = start + name.end(), value[name.end():]
+        if "/" in value and (value.startswith("/") or re.match(r"[\w\-]+(?:\.[\w\-]+)+/", value)):
+            offset = 0
+            for segment in value.split("/"):
+                stripped = segment.strip(".-~")
+                if len(stripped) >= 16:
+                    yield start + offset + segment.find(stripped), stripped
+                offset += len(segment) + 1
+            continue
+        stripped = value.strip(".-~")
+        if len(stripped) >= 16:
+            yield start + value.find(stripped), stripped
+
+
+def _prefixed_token(value: str) -> bool:
+    match = _PREFIXED.fullmatch(value)
+    if not match:
+        return False
+    body = match.group(1)
+    if len(set(body)) <= 2 or body.isdigit():
+        return True  # a vendor prefix with a dummy body is still a credential's shape
+    w, pairs = wordiness(body)
+    return w < 0.6 or len(re.findall(r"\d+", body)) >= 3
+
+
+def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str, int, int]]:
+    """(rule id, start, end) for each random-looking token; rule id says whether context helped."""
+    lockfile = bool(path) and bool(re.search(r"(?i)(?:^|/)(?:[\w.-]*lock[\w.-]*|go\.sum|[\w.-]*\.lock|integrity[\w.-]*)$", path or ""))
+
+    def line_flags(start: int, end: int) -> tuple[bool, bool]:
+        """(credential word on this or the previous line, digest word on this line); the value itself
+        does not count (a base64 run can spell "key")."""
+        begin = text.rfind("\n", 0, start) + 1
+        stop = text.find("\n", end)
+        stop = len(text) if stop < 0 else stop
+        previous = text.rfind("\n", 0, max(0, begin - 1)) + 1 if begin else begin
+        around = _RUN.sub(" ", text[previous:start] + " " + text[end:stop])
+        return bool(_CONTEXT.search(around)), bool(_DIGEST.search(_RUN.sub(" ", text[begin:start] + " " + text[end:stop])))
+
+    for start, value in _candidates(text):
+        if len(value) < 20 and not _DIGIT.search(value):
+            continue
+        if _clearly_not_secret(value, text, start):
+            continue
+        hexish = _hexlike(value)
+        context, digest = line_flags(start, start + len(value))
+        if hexish or (len(value) in (40, 44, 64, 88, 128) and digest):
+            if lockfile or digest or not context:
+                continue  # a hash: commit ids, checksums, test vectors
+            if _UUID.fullmatch(value) and not context:
+                continue
+            if len(value.replace("-", "")) >= 16 and entropy(value) >= 2.8:
+                yield "random-credential", start, start + len(value)
+            continue
+        if not context and (len(value) > 300 or _DATA_WORDS.search(text, text.rfind("\n", 0, start) + 1, start)):
+            continue  # an encoded data blob (image, font, fixture, test vector), not a credential
+        if _random_score(value) or _prefixed_token(value):
+            yield ("random-credential" if context else "random-token"), start, start + len(value)
+        elif context and _context_score(value):
+            yield "random-credential", start, start + len(value)
+
+
+_PASSWORD_WORD = re.compile(r"(?:passw(?:or)?s?d|passwd|passphrase|pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z]))")
+_PASSWORD_WORD_I = re.compile(_PASSWORD_WORD.pattern, re.I)
+_SHORT_VALUE = re.compile(r"[^\s'\"`,;()\[\]{}<>=:|]{6,64}")
+
+
+def password_hits(text: str) -> Iterator[tuple[int, int]]:
+    """Short passwords (6+ characters, letters and digits, not a word) in the two tokens after a password word."""
+    lower = text.lower()
+    if "pass" not in lower and "pw" not in lower and "pswd" not in lower:
+        return
+    # Offsets in `lower` are offsets in `text` unless lowercasing changed a length (rare non-ASCII).
+    for match in (_PASSWORD_WORD.finditer(lower) if len(lower) == len(text) else _PASSWORD_WORD_I.finditer(text)):
+        word_start = match.start()
+        while word_start > 0 and (text[word_start - 1].isalnum() or text[word_start - 1] in "_-.+/="):
+            word_start -= 1
+        if match.end() - word_start > 40 or "+" in text[word_start:match.start()] or "/" in text[word_start:match.start()]:
+            continue  # "pw" inside a base64 or hash run, not a name
+        end = text.find("\n", match.end())
+        end = len(text) if end < 0 else end
+        for n, token in enumerate(_SHORT_VALUE.finditer(text, match.end(), min(end, match.end() + 120))):
+            if n >= 2:
+                break
+            value = token.group(0).strip(".")
+            if (len(value) < 6 or not re.search(r"\d", value) or not re.search(r"[A-Za-z]", value)
+                    or re.fullmatch(r"[\w]+(?:[._\-/][\w]+)*", value) and max(map(len, re.split(r"[._\-/]", value))) <= 10
+                    and "_" in value or value.startswith(("$", "%", "@", "{", "#", "&", "*", "!", "\\", "/", ".", "-"))):
+                continue
+            w, pairs = wordiness(value)
+            digit_runs = len(re.findall(r"\d+", value))
+            if (w < 0.85 or digit_runs >= 2) and not re.fullmatch(r"[A-Za-z_]\w*\(?", value) or re.search(r"[!#%^&*@$]", value[1:]):
+                if not re.fullmatch(r"[a-z]+\d{1,3}|v?\d+(?:\.\d+)+\w*|\d+[a-z]{1,3}", value):
+                    yield token.start() + token.group(0).find(value), token.start() + token.group(0).find(value) + len(value)
+
+
+def _context_score(value: str) -> bool:
+    """With a credential word on the line, a shorter or less random value still counts."""
+    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    if len(core) < 14 or entropy(core) < 3.0:
+        return False
+    w, pairs = wordiness(value)
+    digit_runs = len(re.findall(r"\d+", core))
+    return w < 0.7 or (w < 0.85 and digit_runs >= 2) or (pairs < 6 and digit_runs >= 2)
