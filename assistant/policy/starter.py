@@ -27,11 +27,24 @@ fix = "prompt"
 [paths]
 # gitignore-style globs. Content of these files never leaves: not as the selection, not as
 # context, not as a symbol's definition or doc. `!` negations are ignored here (stricter).
+# The second block names credential files as they leak from real repositories (after shhgit's and
+# gitleaks' path signatures): cloud CLI configs, database password files, FTP/SFTP client
+# configs, web-server password files, framework secrets files, shell rc and history files.
 confidential = [
     ".env*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
     "id_rsa*", "id_ed25519*", "id_ecdsa*", "*.tfstate", "*.tfstate.*", "*.tfvars",
     "secrets/**", "**/secrets/**", "credentials*", ".aws/**", ".ssh/**", ".gnupg/**",
     ".netrc", ".npmrc", ".pypirc", ".kura/**",
+    ".credentials*", "*.credentials", ".git-credentials", ".s3cfg", ".boto", ".tugboat", ".dockercfg",
+    ".docker/config.json", ".kube/config", ".azure/**", ".config/gcloud/**", "doctl/config.yaml",
+    ".gem/credentials", "config/hub", ".pgpass", ".my.cnf", ".mylogin.cnf", "*.sqlite", "*.sqlite3",
+    ".htpasswd", "*.htpasswd", "shadow", "gshadow", "passwd", "proftpdpasswd",
+    "secrets.yml", "secrets.yaml", "secret_token.rb", "master.key", "credentials.yml.enc", "database.yml",
+    "sftp-config.json", ".vscode/sftp.json", "filezilla.xml", "recentservers.xml", "sitemanager.xml",
+    ".idea/WebServers.xml", ".idea/dataSources.xml", "credentials.xml", "*.ovpn", "*.ppk", "*.pkcs12",
+    "*.keychain", "*.kwallet", "*.psafe3", "*_rsa", "*_dsa", "*_ed25519", "*_ecdsa", "id_dsa*",
+    ".bashrc", ".zshrc", ".bash_profile", ".zprofile", ".profile", ".bash_aliases", "*_history",
+    ".muttrc", ".irssi/config", ".purple/accounts.xml", "*.keytab",
 ]
 # Paths allowed to escalate (empty = nothing). "**" = every non-confidential path.
 allow = ["**"]
