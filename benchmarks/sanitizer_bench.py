@@ -1,7 +1,9 @@
 """Sanitizer speed and accuracy: throughput (MB/s of code), added latency of a typical 200-line
-request (target ≤ 20 ms p50/p95), and recall / false-positive rate on tests/policy/corpus.
+request (target ≤ 20 ms p50/p95), recall / false-positive rate on tests/policy/corpus, and, when
+the held-out corpus exists (benchmarks/secrets_corpus.py), recall on its tuning and held-out halves
+and the share of ~5 500 real code files a secret detector changes (benchmarks/secrets_eval.py).
 
-Usage: python benchmarks/sanitizer_bench.py [--stdlib N]  (N: also report FP on N stdlib files)
+Usage: python benchmarks/sanitizer_bench.py [--stdlib N] [--corpus DIR] [--clean-step K]
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "policy")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "policy"), str(ROOT / "benchmarks")]
 
 from assistant.escalation import build_preview  # noqa: E402
 from assistant.policy.decide import ContextPiece, EscalationRequest  # noqa: E402
@@ -39,6 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stdlib", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--corpus", type=Path, default=Path.home() / ".cache" / "kura-eval")
+    parser.add_argument("--clean-step", type=int, default=1, help="score every Kth clean file of the corpus")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # Large limits: whole stdlib modules are measured; the request limits are not under test here.
@@ -78,6 +82,20 @@ def main() -> None:
             if preview.blocked or not preview.sanitized or preview.sanitized[0] != text:
                 changed.append(path.rsplit("/", 1)[-1])
         print(f"stdlib files changed (real code, not labelled): {len(changed)}/{args.stdlib} {changed}")
+
+    if (args.corpus / "cases.jsonl").exists():
+        import secrets_eval
+
+        starter = secrets_eval.starter_policy()
+        cases, clean = secrets_eval.load(args.corpus)
+        for half in ("tuning", "heldout"):
+            part = secrets_eval.score_cases([c for c in cases if c["half"] == half], starter)
+            print(f"{half} half: recall {part.recall:.1%} ({part.caught}/{part.planted} planted, {part.blocked} by blocking)")
+        fps, names = secrets_eval.score_clean(clean[:: args.clean_step])
+        n = len(clean[:: args.clean_step])
+        print(f"real code files changed by secret detectors: {len(fps) / n:.2%} ({len(fps)}/{n}); by names only: {len(names)}")
+    else:
+        print(f"(no held-out corpus in {args.corpus}: run benchmarks/secrets_corpus.py for recall on unseen formats)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,380 @@
+"""Build the sanitizer's evaluation corpus from other projects' test data; nothing of it enters the repo.
+
+Planted secrets come from the positive test cases of secret scanners that kura's detectors were NOT
+written from (measurement sources), turned into realistic code in several languages:
+
+  trufflesecurity/trufflehog  pkg/detectors/*/*_test.go  (AGPL-3.0: measured, never vendored)
+  Samsung/CredSweeper         tests/samples + tests/data/output.json  (MIT)
+  secretlint/secretlint       packages/@secretlint/secretlint-rule-*/test/snapshots/ng.*  (MIT)
+
+gitleaks (config/gitleaks.toml, MIT) is a RULE source for kura (assistant/policy/gitleaks_rules.json)
+and detect-secrets is a dependency, so neither is used for measurement here.
+
+Clean files (false positives) are real code in the eleven indexed languages: the installed packages
+in .venv/lib/python3.11/site-packages plus public repositories (gin, cobra, gson, commons-lang,
+ripgrep, serde, hiredis, fmt, nlohmann/json, Newtonsoft.Json, AutoMapper, sinatra, rack, guzzle,
+symfony/console, zod, ky, express, lua, jq, tree-sitter, libuv, client_golang, echo, urfave/cli).
+
+Each case is split into the tuning or the held-out half by a hash of source + format family, fixed
+before anything was looked at, so held-out formats are unseen while tuning.
+
+Get the data: `git clone https://github.com/<owner>/<name> $SRC/<owner>+<name>/repo` for each
+repository above (bare or not; HEAD is read), or point --sources at such a directory (the default
+is /work/.mirror, then ~/.cache/kura-eval/src). Output: ~/.cache/kura-eval/{cases,clean}.jsonl.
+
+Usage: python benchmarks/secrets_corpus.py [--sources DIR] [--out DIR] [--clean-per-lang N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
+MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint")
+CLEAN_REPOS = (
+    "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
+    "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
+    "sinatra+sinatra", "rack+rack", "guzzle+guzzle", "symfony+console", "colinhacks+zod", "sindresorhus+ky",
+    "expressjs+express", "lua+lua", "jqlang+jq", "tree-sitter+tree-sitter", "libuv+libuv", "prometheus+client_golang",
+    "labstack+echo", "urfave+cli",
+)
+LANG_SUFFIX = {
+    ".py": "python", ".js": "javascript", ".mjs": "javascript", ".ts": "typescript", ".tsx": "typescript",
+    ".go": "go", ".java": "java", ".rs": "rust", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp",
+    ".cxx": "cpp", ".cs": "csharp", ".rb": "ruby", ".php": "php",
+}
+
+
+def half_of(source: str, family: str) -> str:
+    """Deterministic split by format family: the same family always lands in the same half."""
+    return "heldout" if int(hashlib.sha256(f"{source}:{family}".encode()).hexdigest(), 16) % 2 else "tuning"
+
+
+class Repo:
+    """HEAD of a clone or bare mirror, read with git (no work tree needed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def files(self) -> list[str]:
+        out = subprocess.run(["git", "-C", str(self.path), "ls-tree", "-r", "--name-only", "HEAD"],
+                             capture_output=True, text=True, check=True).stdout
+        return out.splitlines()
+
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        if not paths:
+            return {}
+        proc = subprocess.run(["git", "-C", str(self.path), "cat-file", "--batch"],
+                              input="".join(f"HEAD:{p}\n" for p in paths).encode(), capture_output=True, check=True)
+        data, out, pos = proc.stdout, {}, 0
+        for p in paths:
+            nl = data.index(b"\n", pos)
+            header = data[pos:nl].split()
+            pos = nl + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            out[p] = data[pos:pos + size]
+            pos += size + 1
+        return out
+
+
+def find_repo(sources: list[Path], name: str) -> Repo | None:
+    for base in sources:
+        for candidate in (base / name / "repo", base / name):
+            if (candidate / "HEAD").exists() or (candidate / ".git").exists():
+                return Repo(candidate)
+    return None
+
+
+def entropy(value: str) -> float:
+    counts = {c: value.count(c) for c in set(value)}
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values()) if value else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# trufflehog: a tiny evaluator for the Go expressions used as test inputs
+
+_GO_STR = r'`[^`]*`|"(?:\\.|[^"\\\n])*"'
+
+
+def _go_unquote(lit: str) -> str:
+    if lit.startswith("`"):
+        return lit[1:-1]
+    body = lit[1:-1]
+    return re.sub(r'\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)', lambda m: {
+        "n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}.get(m.group(1), m.group(1) if len(m.group(1)) == 1
+                                                                            else chr(int(m.group(1)[1:], 16))), body)
+
+
+def _go_consts(src: str) -> dict[str, str]:
+    consts: dict[str, str] = {}
+    for m in re.finditer(r"(?m)^\s*(?:(?:var|const)\s+)?([A-Za-z_]\w*)\s*(?:string\s*)?=\s*((?:" + _GO_STR + r")(?:\s*\+\s*(?:" + _GO_STR + r"))*)\s*$", src):
+        consts[m.group(1)] = "".join(_go_unquote(x) for x in re.findall(_GO_STR, m.group(2)))
+    return consts
+
+
+def _go_eval(expr: str, consts: dict[str, str]) -> str | None:
+    expr = expr.strip().rstrip(",").strip()
+    m = re.fullmatch(r"fmt\.Sprintf\((.*)\)", expr, re.S)
+    if m:
+        args = _split_args(m.group(1))
+        values = [_go_eval(a, consts) for a in args]
+        if any(v is None for v in values):
+            return None
+        fmt, rest = values[0], values[1:]
+        try:
+            return re.sub(r"%[sdvq]", lambda _m: rest.pop(0) if rest else "", fmt)
+        except IndexError:
+            return None
+    parts = _split_args(expr, "+")
+    out = []
+    for part in parts:
+        part = part.strip()
+        if re.fullmatch(_GO_STR, part, re.S):
+            out.append(_go_unquote(part))
+        elif part in consts:
+            out.append(consts[part])
+        else:
+            return None
+    return "".join(out)
+
+
+def _split_args(text: str, sep: str = ",") -> list[str]:
+    out, depth, cur, i = [], 0, "", 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "`\"":
+            m = re.compile(_GO_STR, re.S).match(text, i)
+            if m:
+                cur += m.group(0)
+                i = m.end()
+                continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+        i += 1
+    if cur.strip():
+        out.append(cur)
+    return out
+
+
+def _secret_parts(want: str, text: str) -> list[str]:
+    """The secret(s) of a trufflehog `want`: the string itself when it is in the input, otherwise its most
+    random-looking component (RawV2 is often id+secret or a JSON of both)."""
+    if want in text:
+        return [want]
+    parts = [p for p in re.split(r"[\s{}\"',;|]+|(?<!:):(?!//)", want) if len(p) >= 6 and p in text]
+    parts = [p for p in parts if not re.fullmatch(r"https?://\S+|[\w.-]+@[\w.-]+|[\w-]+(\.[\w-]+)+", p)] or parts
+    if not parts:
+        return []
+    return [max(parts, key=lambda p: (entropy(p), len(p)))]
+
+
+def trufflehog_cases(repo: Repo) -> list[dict]:
+    paths = [p for p in repo.files() if re.fullmatch(r"pkg/detectors/[^/]+/(?:[^/]+/)?[^/]+_test\.go", p) and "integration" not in p]
+    cases = []
+    for path, raw in sorted(repo.read_many(paths).items()):
+        src = raw.decode("utf-8", "replace")
+        family = path.split("/")[2]
+        consts = _go_consts(src)
+        for m in re.finditer(r"input:\s*(.*?),?\s*\n\s*want:\s*(?:\[\]string\{(.*?)\}|nil)", src, re.S):
+            text = _go_eval(m.group(1), consts)
+            if not text or m.group(2) is None:
+                continue
+            wants = [_go_eval(w, consts) for w in _split_args(m.group(2))]
+            secrets = sorted({s for w in wants if w for s in _secret_parts(w, text)})
+            if secrets:
+                cases.append({"source": "trufflehog", "family": family, "input": text, "secrets": secrets})
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
+# CredSweeper and secretlint
+
+
+def credsweeper_cases(repo: Repo) -> list[dict]:
+    report = json.loads(repo.read_many(["tests/data/output.json"])["tests/data/output.json"])
+    by_file: dict[tuple[str, str], set[str]] = {}
+    for item in report:
+        for line in item["line_data_list"]:
+            value = line.get("value") or ""
+            if len(value) >= 4:
+                by_file.setdefault((line["path"].removeprefix("./"), item["rule"]), set()).add(value)
+    texts = repo.read_many(sorted({p for p, _ in by_file}))
+    cases = []
+    for (path, rule), values in sorted(by_file.items()):
+        raw = texts.get(path)
+        if raw is None or b"\0" in raw:
+            continue
+        text = raw.decode("utf-8", "replace")
+        secrets = sorted(v for v in values if v in text)
+        if secrets:
+            cases.append({"source": "credsweeper", "family": rule, "path": path.removeprefix("tests/"), "text": text,
+                          "secrets": secrets})
+    return cases
+
+
+def secretlint_cases(repo: Repo) -> list[dict]:
+    skip = ("preset", "pattern", "example", "no-homedir", "no-dotenv", "filter-comments")
+    wanted = [p for p in repo.files() if re.fullmatch(r"packages/@secretlint/secretlint-rule-[^/]+/test/snapshots/ng[^/]*/[^/]+", p)
+              and not any(s in p.split("/")[2] for s in skip)]
+    files = repo.read_many(wanted)
+    cases = []
+    for path, raw in sorted(files.items()):
+        if not path.endswith("output.json"):
+            continue
+        report = json.loads(raw)
+        text = report.get("sourceContent") or ""
+        family = path.split("/")[2].removeprefix("secretlint-rule-")
+        secrets = sorted({text[m["range"][0]:m["range"][1]] for m in report.get("messages", []) if m.get("range")})
+        inputs = [p for p in files if p.startswith(path.rsplit("/", 1)[0] + "/input")]
+        name = inputs[0].rsplit("/", 1)[-1] if inputs else "input.txt"
+        if text and secrets:
+            cases.append({"source": "secretlint", "family": family, "path": f"{family}/{name}", "text": text,
+                          "secrets": [s for s in secrets if s.strip()]})
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
+# Realistic code around a bare token
+
+_WRAPPERS = (
+    ("go", "config.go", 'package config\n\nfunc newClient() *Client {\n\t{camel}Key := "{v}"\n\treturn &Client{key: {camel}Key}\n}\n'),
+    ("python", "settings.py", 'import os\n\n{UPPER}_API_KEY = "{v}"\nTIMEOUT = 30\n'),
+    ("csharp", "Secrets.cs", 'namespace App\n{\n    public static class Secrets\n    {\n        private const string {camel}Key = "{v}";\n    }\n}\n'),
+    ("javascript", "client.js", "const client = createClient({\n  {camel}Token: '{v}',\n  retries: 3,\n});\n"),
+    ("shell", "deploy.sh", "#!/bin/sh\nexport {UPPER}_KEY={v}\n./run.sh --verbose\n"),
+    ("yaml", "config.yaml", "{lower}:\n  enabled: true\n  api_key: {v}\n"),
+    ("xml", "credentials.xml", "<com.cloudbees.plugins.credentials.impl.StringCredentialsImpl>\n  <scope>GLOBAL</scope>\n  <id>{lower}</id>\n  <secret>{v}</secret>\n</com.cloudbees.plugins.credentials.impl.StringCredentialsImpl>\n"),
+    ("shell", "fetch.sh", 'curl -s "https://api.{lower}.com/v1/items?auth_token={v}&limit=10"\n'),
+    ("env", "app.env.example", "APP_ENV=production\n{UPPER}_SECRET={v}\n"),
+    ("java", "Config.java", 'public class Config {\n    static final String {camel}ApiKey = "{v}";\n}\n'),
+    ("php", "config.php", "<?php\n$config['{lower}_key'] = '{v}';\n"),
+    ("ruby", "client.rb", '{UPPER}_TOKEN = ENV.fetch("{UPPER}_TOKEN", "{v}")\n'),
+    ("go", "http.go", 'req.Header.Set("X-{camel}-Key", "{v}")\n'),
+    ("json", "settings.json", '{\n  "{lower}": {\n    "token": "{v}"\n  }\n}\n'),
+)
+
+
+def wrap(case: dict) -> dict:
+    """A bare token becomes code that uses it; inputs that are already code or config are kept."""
+    text, family = case["input"], case["family"]
+    bare = "\n" not in text.strip() and not re.search(r"[=:\"'<>{}(]", text.strip()) and " " not in text.strip()
+    digest = int(hashlib.sha256(text.encode()).hexdigest(), 16)
+    words = re.findall(r"[A-Za-z0-9]+", family) or ["service"]
+    lower = "".join(words).lower()
+    camel = words[0].lower() + "".join(w.capitalize() for w in words[1:])
+    upper = "_".join(w.upper() for w in words)
+    if bare:
+        lang, name, template = _WRAPPERS[digest % len(_WRAPPERS)]
+        body = template.replace("{camel}", camel).replace("{UPPER}", upper).replace("{lower}", lower).replace("{v}", text.strip())
+    else:
+        lang, name, body = "text", "notes.txt", text
+        if re.search(r"(?m)^\s*(?:package|func|import) ", text):
+            name = "main.go"
+        elif re.search(r"(?m)^\s*<", text):
+            name = "config.xml"
+        elif re.search(r"(?m)^\s*(?:export )?[A-Z_]+=", text):
+            name = "app.env.example" if digest % 2 else "setup.sh"
+    return {"source": case["source"], "family": family, "path": f"{lower}/{name}", "text": body, "secrets": case["secrets"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Clean code
+
+
+def clean_files(sources: list[Path], per_lang: int) -> list[dict]:
+    import random
+
+    pools: dict[str, list[tuple[str, Path | Repo, str]]] = {}
+    site = ROOT / ".venv" / "lib" / "python3.11" / "site-packages"
+    for path in sorted(site.rglob("*")) if site.exists() else ():
+        lang = LANG_SUFFIX.get(path.suffix)
+        if lang and path.is_file() and 200 < path.stat().st_size < 100_000:
+            pools.setdefault(lang, []).append((f"site-packages/{path.relative_to(site)}", path, ""))
+    for name in CLEAN_REPOS:
+        repo = find_repo(sources, name)
+        if repo is None:
+            print(f"clean: {name} not found under {sources}", file=sys.stderr)
+            continue
+        for rel in repo.files():
+            lang = LANG_SUFFIX.get(Path(rel).suffix)
+            if lang:
+                pools.setdefault(lang, []).append((f"{name}/{rel}", repo, rel))
+    out = []
+    for lang, pool in sorted(pools.items()):
+        random.Random(lang).shuffle(pool)
+        picked = pool[:per_lang]
+        by_repo: dict[int, list[str]] = {}
+        for _, src, rel in picked:
+            if isinstance(src, Repo):
+                by_repo.setdefault(id(src), []).append(rel)
+        blobs = {}
+        for _, src, rel in picked:
+            if isinstance(src, Repo) and id(src) in by_repo:
+                blobs.update({(id(src), k): v for k, v in src.read_many(by_repo.pop(id(src))).items()})
+        for shown, src, rel in picked:
+            raw = src.read_bytes() if isinstance(src, Path) else blobs.get((id(src), rel))
+            if not raw or b"\0" in raw or len(raw) > 100_000:
+                continue
+            out.append({"lang": lang, "path": shown, "text": raw.decode("utf-8", "replace")})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", action="append", type=Path)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--clean-per-lang", type=int, default=700)
+    args = parser.parse_args()
+    sources = args.sources or [Path("/work/.mirror"), DEFAULT_OUT / "src"]
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    cases = []
+    for name, build in zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases)):
+        repo = find_repo(sources, name)
+        if repo is None:
+            sys.exit(f"{name} not found under {[str(s) for s in sources]}; clone it there (see --help)")
+        found = build(repo)
+        print(f"{name}: {len(found)} cases from {len({c['family'] for c in found})} families", file=sys.stderr)
+        cases += [wrap(c) if "input" in c else c for c in found]
+    for case in cases:
+        case["half"] = half_of(case["source"], case["family"])
+    seen = set()
+    with (args.out / "cases.jsonl").open("w") as out:
+        for case in cases:
+            key = (case["text"], tuple(case["secrets"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            out.write(json.dumps(case, ensure_ascii=False) + "\n")
+    halves = [c["half"] for c in cases]
+    print(f"cases: {len(seen)} ({halves.count('tuning')} tuning, {halves.count('heldout')} held-out before dedup)", file=sys.stderr)
+
+    clean = clean_files(sources, args.clean_per_lang)
+    with (args.out / "clean.jsonl").open("w") as out:
+        for item in clean:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+    langs = {}
+    for item in clean:
+        langs[item["lang"]] = langs.get(item["lang"], 0) + 1
+    print(f"clean files: {len(clean)} {langs}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Secret formats kura's detectors were not written from still never leave; real code stays unchanged.
+
+The planted values below are synthetic strings in the shapes the product owners saw leak, plus a
+few positive samples from secret scanners whose test data is MIT-licensed: CredSweeper
+(Copyright (c) 2021 Samsung, tests/samples) and secretlint (Copyright (c) 2020 azu,
+packages/@secretlint/*/test/snapshots). The full measurement lives in benchmarks/secrets_eval.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.escalation import build_preview
+from assistant.policy.decide import ContextPiece, EscalationRequest
+from assistant.policy.load import load_policy_file
+from assistant.policy.paths import classify
+from assistant.policy.starter import STARTER_POLICY
+
+PLANTED = [
+    # shapes from the issue (synthetic values)
+    ("main.go", 'func client() {\n\tapiKey := "{v}"\n}\n', "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"),
+    ("notify.py", 'SLACK = "{v}"\n', "xoxe-1-My0xLTEyMzQ1Njc4OTAxMjMtNDU2Nzg5MDEyMzQ1Ng-9f8e7d6c5b4a"),
+    ("jira.js", "const jira = { token: '{v}' };\n", "ATATT3xFfGF0aB9cD8eF7gH6iJ5kL4mN3oP2qR1sT0uV9wX8yZ7"),
+    ("Storage.cs", 'private const string storageAccountKey = "{v}";\n',
+     "q8Zk3Vd7Rm2Lp9Xw4Tb6Nc1Hy5Gf0Js8Ke3Ua7Qo2Wi9Ev4Rt6Yb1Mn5Lp8Zx3Cv7Bn2Mq9Wd4Fg6Hj1Kl5Az0Sx8Dc3=="),
+    ("solar.go", 'solarwindsKey := "{v}"\n', "k3n9x2p7q4w8m1v6b5c0z7t2r9y4u8i3"),
+    ("credentials.xml", "<com.cloudbees.plugins.credentials.impl.StringCredentialsImpl>\n  <id>deploy</id>\n"
+     "  <secret>{v}</secret>\n</com.cloudbees.plugins.credentials.impl.StringCredentialsImpl>\n",
+     "{AQAAABAAAAAQ9zKx3Lw7Vb2Nq8Rt5Ym1Pc4Hd6Gf0Ja=}"),
+    ("fetch.sh", 'curl "https://api.example.net/v1/items?auth_token={v}&limit=5"\n', "Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1"),
+    ("deploy.sh", "export TUGBOAT_ACCESS_KEY={v}\n", "m7Qp2Xz9Lk4Vb8Nc3Rt6Yh1Gd5Fs0Ja"),
+    ("notes.txt", "[DEBUG] Using Key={v}\n", "aB1cD2eF3gH4iJ5kL6mN7oP8"),
+    ("vendor.py", 'ONEPASSWORD_KEY = "{v}"\n', "A3-K7P2QX-ZT4M9RB6W1C-8N3VJ-5L2HD-9QK4F"),
+    ("billing.env.example", "SM_TOKEN={v}\n", "sm_aat_Xq7Lm3Vb9Nk2Pz8Wd4Tc6Rf1Yh5Gs0Ja"),
+    ("config.php", "<?php\n$dbpasswd = '{v}';\n", "Tr0ub4dor&3"),
+    # CredSweeper tests/samples (MIT)
+    ("password_TRUE", "password={v}\n", "2bkJgtJDiLcq1t"),
+    ("api.toml", 'gi_reo_gi_api = "{v}";\n', "DvMB_glvwjlEQ_uqIyn8k"),
+    # secretlint snapshots (MIT)
+    ("input.txt", "bot-token={v}\n", "xoxb-23984754863-2348975623000-AAAAANzjawSSE9krECohd"),
+]
+
+CLEAN = [
+    ("handler.go", "return toMiddlewareOrPanic(config)\n"),
+    ("Reflection.java", "public boolean isEmptyTokenAsNull() {\n    return emptyTokenAsNull;\n}\n"),
+    ("build.py", "from distutils.msvc9compiler import MSVCCompiler\n"),
+    ("links.py", "# https://github.com/pypa/pip/issues/3383#issuecomment-173267692\n"),
+    ("chars.c", 'static const char Table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";\n'),
+    ("codec_test.go", 'in := "VGhpcyBpcyBhbiBlbmNvZGVkIHN0cmluZw==" // "This is an encoded string"\n'),
+    ("version.ts", 'export const VERSION = "4.17.21-beta.3+build.20240101";\n'),
+    ("Ids.cs", 'var id = Guid.Parse("3f2504e0-4f89-11d3-9a0c-0305e82c3301");\n'),
+    ("pins.py", 'COMMIT = "98e958c0df498efd7cf44a2078cc71caeb7aed23"  # sha of the release\n'),
+]
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory):
+    text = STARTER_POLICY.replace("# [provider]", "[provider]").replace('# base_url = "https', 'base_url = "https')
+    text = text.replace('# model = "gpt-4o"', 'model = "gpt-4o"').replace("# api_key_env =", "api_key_env =")
+    path = tmp_path_factory.mktemp("starter") / "policy.toml"
+    path.write_text(text)
+    policy = load_policy_file(path)
+    assert not policy.errors
+    return policy
+
+
+def _sent(policy, path: str, text: str) -> str:
+    preview = build_preview(EscalationRequest("explain", ContextPiece(f"src/{path}", text, "selection")), policy)
+    return "" if preview.blocked else preview.messages[1]["content"]
+
+
+@pytest.mark.parametrize("path, template, value", PLANTED, ids=[p for p, _, _ in PLANTED])
+def test_secret_of_a_format_kura_was_not_written_for_never_leaves(starter, path, template, value):
+    assert value not in _sent(starter, path, template.replace("{v}", value))
+
+
+@pytest.mark.parametrize("path, text", CLEAN, ids=[p for p, _ in CLEAN])
+def test_real_code_that_only_looks_random_is_sent_unchanged(starter, path, text):
+    sent = _sent(starter, path, text)
+    assert text in sent and "KURA_" not in sent
+
+
+@pytest.mark.parametrize("path", ["home/u/.s3cfg", ".pgpass", "etc/shadow", "www/.htpasswd", "config/secrets.yml",
+                                  ".tugboat", "cloud/.credentials", ".git-credentials", ".idea/WebServers.xml"])
+def test_real_credential_file_names_are_confidential_under_the_starter_policy(starter, path):
+    assert classify(starter, path).confidential
+
+
+def test_an_s3cmd_config_is_redacted_by_content_when_its_path_says_nothing(starter):
+    text = "[default]\naccess_key = AKIAZ7XQ3LMB5NV2KP4W\nsecret_key = p9Xk2Lm7Qv4Rb8Nt3Wz6Yc1Hd5Gf0Js8Ke3Ua7Qo\n"
+    sent = _sent(starter, "notes/s3.txt", text)
+    assert "AKIAZ7XQ3LMB5NV2KP4W" not in sent and "p9Xk2Lm7Qv4Rb8Nt3Wz6Yc1Hd5Gf0Js8Ke3Ua7Qo" not in sent
