@@ -1,4 +1,5 @@
-"""Prompt templates as files: one per task and model style (`explain.chat.md`, `fix.base.md`, ...),
+"""Prompt templates as files: one per task and model style (`explain.chat.md`, `fix.base.md`,
+`explain.cloud.md` for the instruction sent to a cloud model, ...),
 built in under `assistant/prompts/`, overridable from the directory in `settings.prompts_dir`.
 
 A template is text with `{placeholder}`s (`{{`/`}}` for literal braces). A chat template may split
@@ -15,7 +16,9 @@ from pathlib import Path
 
 BUILTIN_DIR = Path(__file__).with_name("prompts")
 TASKS = ("explain", "fix")
-STYLES = ("chat", "base")
+# "cloud": the instruction sent with an escalated excerpt (the cloud model's own system prompt and the
+# sanitized excerpt are the escalation's; this is what the task asks of it).
+STYLES = ("chat", "base", "cloud")
 
 # What each task's templates may use; every value is always provided.
 PLACEHOLDERS: dict[str, frozenset[str]] = {

@@ -1,6 +1,6 @@
 """Run an evaluation set against model configurations, one model at a time, through the product's
 own completion path (`CompletionService`: shape, context, prompt, model worker, stopping, finalize)
-and explain path (`gather_context`, `plan_explanation`, `run_explanation`).
+and the task runner every explanation takes (assistant/tasks/runner.py).
 
 Each model runs with repository context (the index, less the held-out answer and confidential
 files) and without, unless told otherwise. A model that cannot load, or fails every task, is recorded
@@ -281,7 +281,7 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
                                          "answer": None, "error": str(exc), "coverage": 0.0,
                                          "missing": list(task.must_mention)}
                 else:
-                    results[position] = await _explain(worker, task, mode, view, root, model, info)
+                    results[position] = await _explain(worker, task, mode, view, root, model)
             done += 1
             if progress:
                 progress(model.label, mode, done, total)
@@ -327,8 +327,8 @@ async def _complete(service: Any, view: HeldOutIndex | None, task: CompletionTas
 
 
 async def _explain(worker: Any, task: ExplainTask, mode: str, view: HeldOutIndex | None, root: Path,
-                   model: EvalModel, info: dict[str, Any]) -> dict[str, Any]:
-    from assistant.explain import choose_style, file_line_reader, gather_context, plan_explanation, run_explanation
+                   model: EvalModel) -> dict[str, Any]:
+    from assistant.tasks.runner import EXPLAIN, TaskEnv, plan_task, run_task
 
     record: dict[str, Any] = {"id": task.id, "kind": "explain", "name": task.name, "language": task.language,
                               "path": task.path, "mode": mode, "answer": None, "error": None}
@@ -336,11 +336,10 @@ async def _explain(worker: Any, task: ExplainTask, mode: str, view: HeldOutIndex
         view.task = None
     try:
         target = explain_target(task, root)
-        pieces = gather_context(target, view, file_line_reader(root) if view is not None else None)
-        plan = plan_explanation(target, pieces, language="en", style=choose_style(info),
-                                context_tokens=int(info.get("context_tokens") or model.settings.model.context_tokens),
-                                prompts_dir=model.settings.prompts_dir)
-        outcome = await run_explanation(worker, plan)
+        env = TaskEnv(index=view, root=root, prompts_dir=model.settings.prompts_dir,
+                      context_tokens=model.settings.model.context_tokens, language="en")
+        plan = await plan_task(EXPLAIN, target, worker, env)  # exactly what the editor runs
+        outcome = await run_task(EXPLAIN, plan, worker)
     except Exception as exc:  # a model error on one prompt is that prompt's result
         message = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
         record.update(error=message, coverage=0.0, missing=list(task.must_mention))

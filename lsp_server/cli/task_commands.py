@@ -83,10 +83,10 @@ def _prepare(args: argparse.Namespace, command: str):
 def explain(args: argparse.Namespace) -> int:
     import locale as locale_module
 
-    from assistant.explain import (TargetError, answer_language, choose_style, file_line_reader, gather_context,
-                                   plan_explanation, resolve_target, run_explanation)
+    from assistant.explain import TargetError, answer_language, resolve_target
     from assistant.model_host import ModelHost
     from assistant.models.base import ModelError
+    from assistant.tasks.runner import EXPLAIN, TaskEnv, plan_task, run_task
 
     prepared = _prepare(args, "explain")
     if prepared is None:
@@ -99,16 +99,13 @@ def explain(args: argparse.Namespace) -> int:
         return 2
     host = ModelHost(settings.model)
     system_locale = (locale_module.getlocale()[0] or "") if not settings.language else ""
+    env = _task_env(settings, index, root, answer_language(settings.language, system_locale))
 
     async def run():
         started = time.perf_counter()
         worker = await host.worker()
         loaded = time.perf_counter()
-        pieces = gather_context(target, index, file_line_reader(root))
-        info = await worker.call(worker.backend.info)
-        plan = plan_explanation(target, pieces, language=answer_language(settings.language, system_locale),
-                                style=choose_style(info), context_tokens=int(info.get("context_tokens") or settings.model.context_tokens),
-                                prompts_dir=settings.prompts_dir)
+        plan = await plan_task(EXPLAIN, target, worker, env)
         if plan.template_error:
             print(str(plan.template_error), file=sys.stderr)
 
@@ -116,7 +113,7 @@ def explain(args: argparse.Namespace) -> int:
             sys.stdout.write(chunk)
             sys.stdout.flush()
 
-        outcome = await run_explanation(worker, plan, out)
+        outcome = await run_task(EXPLAIN, plan, worker, out)
         sys.stdout.write("\n")
         return outcome, (loaded - started) * 1000, plan
 
@@ -139,10 +136,11 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def fix(args: argparse.Namespace) -> int:
-    from assistant.explain import TargetError, choose_style, file_line_reader, gather_context
-    from assistant.fix import fix_target, plan_fix, run_fix
+    from assistant.explain import TargetError
+    from assistant.fix import fix_target
     from assistant.model_host import ModelHost
     from assistant.models.base import ModelError
+    from assistant.tasks.runner import FIX, plan_task, run_task
 
     prepared = _prepare(args, "fix")
     if prepared is None:
@@ -154,16 +152,14 @@ def fix(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     host = ModelHost(settings.model)
+    env = _task_env(settings, index, root)
 
     async def run():
         worker = await host.worker()
-        info = await worker.call(worker.backend.info)
-        plan = plan_fix(target, gather_context(target, index, file_line_reader(root)), problem=args.diagnostic,
-                        style=choose_style(info), context_tokens=int(info.get("context_tokens") or settings.model.context_tokens),
-                        prompts_dir=settings.prompts_dir)
+        plan = await plan_task(FIX, target, worker, env, problem=args.diagnostic)
         if plan.template_error:
             print(str(plan.template_error), file=sys.stderr)
-        return await run_fix(worker, plan)
+        return await run_task(FIX, plan, worker)
 
     try:
         outcome = asyncio.run(run())
@@ -190,6 +186,13 @@ def fix(args: argparse.Namespace) -> int:
     if args.timings:
         print(f"[fix] total {outcome.total_ms:.0f} ms", file=sys.stderr)
     return 0 if c is not None else 1
+
+
+def _task_env(settings, index, root, language: str = "en"):
+    from assistant.tasks.runner import TaskEnv
+
+    return TaskEnv(index=index, root=root, prompts_dir=settings.prompts_dir,
+                   context_tokens=settings.model.context_tokens, language=language)
 
 
 def _unified(target, change) -> str:

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from assistant.escalation import EscalationResult, Escalator, Preview
-from assistant.explain import Target, TargetError, answer_language, file_line_reader, gather_context
+from assistant.explain import LANGUAGE_NAMES, Target, TargetError, answer_language, file_line_reader, gather_context
 from assistant.explain import ContextPiece as LocalPiece
 from assistant.fix import DEFAULT_PROBLEM, FixOutcome
 from assistant.policy.decide import ContextPiece, EscalationRequest
-from lsp_server.features.explain import (
-    EXPLANATION_NOTIFICATION, _begin_progress, _plain, explain_command, follow_request_cancel, load_target,
-    parse_location_argument,
+from assistant.prompt_templates import load_template
+from lsp_server.features.explain import EXPLANATION_NOTIFICATION, explain_command
+from lsp_server.plumbing import (
+    begin_progress, end_progress, follow_request_cancel, load_target, parse_location_argument, plain,
 )
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ def preview_json(preview: Preview) -> dict:
 
 
 async def preview_command(ls: "KuraServer", arg: Any) -> dict:
-    arg = _plain(arg)
+    arg = plain(arg)
     task = arg.get("task", "explain") if isinstance(arg, dict) else "explain"
     escalator = escalator_for(ls)
     if escalator is None:
@@ -221,11 +222,12 @@ async def preview_command(ls: "KuraServer", arg: Any) -> dict:
 
 
 def _instruction(ls: "KuraServer", task: str, problem: str) -> str:
-    if task == "fix":
-        return (f"Problem: {problem.strip() or DEFAULT_PROBLEM}. Reply with the corrected version of exactly the "
-                "selected lines in one fenced code block, then one sentence saying what changed.")
-    language = answer_language(ls.settings.language, ls.locale)
-    return "Explain what the selected code does and why." + (f" Answer in language '{language}'." if language != "en" else "")
+    """What the cloud model is asked, from the task's `cloud` prompt template (overridable like the others)."""
+    template, error = load_template(task, "cloud", ls.settings.prompts_dir)
+    if error is not None:
+        ls.record_error(str(error))
+    language = LANGUAGE_NAMES.get(answer_language(ls.settings.language, ls.locale), "English")
+    return template.render(answer_language=language, problem=problem.strip() or DEFAULT_PROBLEM).strip()
 
 
 # --- approval, send ----------------------------------------------------------------------------------
@@ -349,14 +351,14 @@ async def explain_cloud_command(ls: "KuraServer", arg: Any) -> dict:
 
     token = None
     if not preview.blocked:
-        token = await _begin_progress(ls, f"kura: asking the cloud model about {target.path}:{target.start_line + 1}-{target.end_line + 1}")
+        token = await begin_progress(ls, f"kura: asking the cloud model about {target.path}:{target.start_line + 1}-{target.end_line + 1}")
     try:
         result = await escalate(ls, escalator, preview, on_text)
     except asyncio.CancelledError:
         _notify(ls, loop, explanation_id, uri, "", True, "cancelled")
-        _end_progress(ls, token, "cancelled")
+        end_progress(ls, token, "cancelled")
         raise
-    _end_progress(ls, token, result.outcome)
+    end_progress(ls, token, result.outcome)
     if result.outcome == "sent":
         _notify(ls, loop, explanation_id, uri, "", True, "done")
         return {"id": explanation_id, "markdown": marker + result.text, "cloud": True}
@@ -376,8 +378,8 @@ async def fix_cloud_command(ls: "KuraServer", arg: Any) -> dict:
     from lsp_server.features.fix import fix_location, workspace_edit
 
     fix_id = f"kura-fix-cloud-{uuid.uuid4().hex[:12]}"
-    plain = _plain(arg)
-    diagnostic = plain.get("diagnostic") if isinstance(plain, dict) else None
+    fields = plain(arg)
+    diagnostic = fields.get("diagnostic") if isinstance(fields, dict) else None
     if isinstance(diagnostic, dict):
         diagnostic = diagnostic.get("message")
     escalator = escalator_for(ls)
@@ -385,7 +387,7 @@ async def fix_cloud_command(ls: "KuraServer", arg: Any) -> dict:
         ls.show_to_user("kura: cloud escalation needs a workspace folder with a .kura/policy.toml")
         return {"id": fix_id, "edit": None, "message": "no workspace folder", "cloud": True}
     try:
-        uri, target, request = await build_request(ls, plain, "fix", _instruction(ls, "fix", diagnostic or ""))
+        uri, target, request = await build_request(ls, fields, "fix", _instruction(ls, "fix", diagnostic or ""))
     except TargetError as exc:
         ls.show_to_user(str(exc), types.MessageType.Warning)
         return {"id": fix_id, "edit": None, "message": str(exc), "cloud": True}
@@ -393,7 +395,7 @@ async def fix_cloud_command(ls: "KuraServer", arg: Any) -> dict:
     result = await escalate(ls, escalator, preview)
     if result.outcome == "failed":
         ls.record_error(f"kura: the cloud model failed: {result.reason}; trying the local model instead", show=True)
-        outcome = await fix_location(ls, plain.get("uri"), plain.get("range"), diagnostic or "")
+        outcome = await fix_location(ls, fields.get("uri"), fields.get("range"), diagnostic or "")
         edit = ls.protocol._converter.unstructure(outcome.edit) if outcome.edit is not None else None
         return {"id": fix_id, "edit": edit, "message": outcome.message, "cloud": False, "cloudError": result.reason}
     if result.outcome != "sent":
@@ -407,12 +409,3 @@ async def fix_cloud_command(ls: "KuraServer", arg: Any) -> dict:
         return {"id": fix_id, "edit": None, "message": message, "cloud": True, "answer": result.text}
     edit = workspace_edit(ls, uri, target.text, FixOutcome(validation.change, message))
     return {"id": fix_id, "edit": ls.protocol._converter.unstructure(edit), "message": message, "cloud": True}
-
-
-def _end_progress(ls: "KuraServer", token: str | None, how: str) -> None:
-    if token is None:
-        return
-    try:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=how))
-    except Exception:
-        log.debug("could not end progress %s", token, exc_info=True)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from assistant.explain import TargetError, choose_style, file_line_reader, gather_context, position_of
-from assistant.fix import FixOutcome, plan_fix, run_fix
+from assistant.explain import TargetError
+from assistant.fix import FixOutcome
 from assistant.models.base import ModelError
-from lsp_server.features.explain import (
-    _context_tokens, _model_info, effective_context_tokens, _plain, _range_json, explain_action, load_target, parse_location_argument,
-)
+from assistant.tasks.runner import FIX, plan_task, run_task
+from lsp_server.features.explain import explain_action
+from lsp_server.plumbing import client_position, load_target, parse_location_argument, plain, range_json, task_env
 
 if TYPE_CHECKING:
     from lsp_server.server import KuraServer
@@ -37,7 +37,7 @@ def register(server: "KuraServer") -> None:
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: "KuraServer", action: types.CodeAction) -> types.CodeAction:
-        data = _plain(action.data) if action.data is not None else None
+        data = plain(action.data) if action.data is not None else None
         if not isinstance(data, dict) or data.get("kura") != "fix":
             return action
         outcome = await fix_location(ls, data.get("uri"), data.get("range"), data.get("diagnostic") or "")
@@ -52,14 +52,14 @@ def register(server: "KuraServer") -> None:
 
     @server.command(FIX_APPLIED_COMMAND)
     def fix_applied(ls, *args):
-        arg = _plain(args[0]) if args else None
+        arg = plain(args[0]) if args else None
         uri = arg.get("uri") if isinstance(arg, dict) else None
         ls.usage.event("fix_applied", task="fix", uri=uri if isinstance(uri, str) else None, outcome="applied")
 
     @server.command(FIX_COMMAND)
     async def fix(ls, *args):  # no annotations: pygls resolves them at call time
         fix_id = f"kura-fix-{uuid.uuid4().hex[:12]}"
-        arg = _plain(args[0]) if args else None
+        arg = plain(args[0]) if args else None
         diagnostic = arg.get("diagnostic") if isinstance(arg, dict) else None
         if isinstance(diagnostic, dict):  # a whole LSP Diagnostic is fine too
             diagnostic = diagnostic.get("message")
@@ -88,13 +88,13 @@ def actions_for(params: types.CodeActionParams) -> list[types.CodeAction]:
             first = d.message.strip().splitlines()[0] if d.message.strip() else "problem"
             actions.append(types.CodeAction(
                 title=f"Fix with kura: {first}"[:100], kind=types.CodeActionKind.QuickFix, diagnostics=[d],
-                data={"kura": "fix", "uri": uri, "range": _range_json(d.range), "diagnostic": f"{source}{d.message}"},
+                data={"kura": "fix", "uri": uri, "range": range_json(d.range), "diagnostic": f"{source}{d.message}"},
             ))
     selection = rng.start != rng.end
     if selection and wanted(types.CodeActionKind.RefactorRewrite):
         actions.append(types.CodeAction(
             title="Fix/improve with kura", kind=types.CodeActionKind.RefactorRewrite,
-            data={"kura": "fix", "uri": uri, "range": _range_json(rng), "diagnostic": ""},
+            data={"kura": "fix", "uri": uri, "range": range_json(rng), "diagnostic": ""},
         ))
     if selection and (not only or types.CodeActionKind.Empty in only):
         actions.append(explain_action(uri, rng))
@@ -119,15 +119,12 @@ async def fix_location(ls: "KuraServer", uri: Any, rng: Any, problem: str) -> _R
     except ModelError as exc:
         ls.record_error(str(exc))
         return _result(FixOutcome(None, str(exc)))
-    pieces = await ls.query(gather_context, target, ls.index, file_line_reader(ls.root))
-    info = await _model_info(worker)
-    plan = plan_fix(target, pieces, problem=problem, style=choose_style(info),
-                    context_tokens=await effective_context_tokens(worker, _context_tokens(ls, info), target.code), prompts_dir=ls.settings.prompts_dir)
+    plan = await plan_task(FIX, target, worker, task_env(ls), problem=problem)
     if plan.template_error is not None:
         ls.record_error(str(plan.template_error), show=True)
     started = time.perf_counter()
     try:
-        outcome = await run_fix(worker, plan)
+        outcome = await run_task(FIX, plan, worker)
     except ModelError as exc:
         ls.record_error(str(exc))
         ls.usage.event("fix_offered", task="fix", uri=uri, outcome="failed", reason=str(exc)[:200], started=started)
@@ -146,9 +143,7 @@ def workspace_edit(ls: "KuraServer", uri: str, text: str, outcome: FixOutcome) -
     """One TextEdit in the selection's file; versioned when the client takes documentChanges."""
     change = outcome.change
     assert change is not None
-    lines = text.splitlines(True)
-    start = _client_position(ls, lines, *position_of(text, change.start))
-    end = _client_position(ls, lines, *position_of(text, change.end))
+    start, end = client_position(ls, text, change.start), client_position(ls, text, change.end)
     edit = types.TextEdit(range=types.Range(start=start, end=end), new_text=change.new_text)
     caps = ls.client_capabilities
     doc = ls.workspace.text_documents.get(uri)
@@ -157,12 +152,6 @@ def workspace_edit(ls: "KuraServer", uri: str, text: str, outcome: FixOutcome) -
         return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version), edits=[edit])])
     return types.WorkspaceEdit(changes={uri: [edit]})
-
-
-def _client_position(ls: "KuraServer", lines: list[str], line: int, col: int) -> types.Position:
-    if line < len(lines) and col and not lines[line].isascii():
-        return types.Position(line=line, character=ls.workspace.position_codec.client_num_units(lines[line][:col]))
-    return types.Position(line=line, character=col)
 
 
 def _result(outcome: FixOutcome) -> _Result:

@@ -13,14 +13,26 @@ VALUES = {
 }
 
 
+MODEL_STYLES = [style for style in STYLES if style != "cloud"]
+
+
 @pytest.mark.parametrize("task", TASKS)
-@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("style", MODEL_STYLES)
 def test_every_builtin_template_renders_with_its_tasks_values(task, style):
     template = builtin_template(task, style)
 
     rendered = template.render(**VALUES[task])
 
     assert VALUES[task]["code"] in rendered and "{" + "path" + "}" not in rendered
+
+
+@pytest.mark.parametrize("task, says", [("explain", "Answer in English"), ("fix", "Problem: E999")])
+def test_the_cloud_instruction_is_a_template_too(task, says, tmp_path):
+    # The escalated excerpt travels separately (sanitized); the template is only what is asked of it.
+    assert says in builtin_template(task, "cloud").render(**VALUES[task])
+    (tmp_path / f"{task}.cloud.md").write_text("Company wording: {answer_language}" if task == "explain" else "Fix: {problem}")
+    template, error = load_template(task, "cloud", str(tmp_path))
+    assert error is None and template.render(**VALUES[task]) in ("Company wording: English", "Fix: E999")
 
 
 def test_chat_templates_split_into_system_and_user_messages():

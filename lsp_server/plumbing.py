@@ -1,0 +1,170 @@
+"""LSP plumbing the features share: command arguments, documents as task targets, positions in the
+client's units, work-done progress, and relaying cancellation to the task that does the work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from assistant.explain import Target, TargetError, decode_source, position_of, resolve_target
+from assistant.tasks.runner import TaskEnv
+
+if TYPE_CHECKING:
+    from lsp_server.server import KuraServer
+
+log = logging.getLogger(__name__)
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """pygls hands command arguments over as nested namedtuples; features want dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def range_json(rng: types.Range) -> dict:
+    return {"start": {"line": rng.start.line, "character": rng.start.character},
+            "end": {"line": rng.end.line, "character": rng.end.character}}
+
+
+def parse_location_argument(arg: Any, command: str) -> tuple[str, types.Range]:
+    """`{uri, range}` from a command's first argument (a dict, or pygls' namedtuple form)."""
+    arg = plain(arg)
+    if not isinstance(arg, dict) or not isinstance(arg.get("uri"), str) or not isinstance(arg.get("range"), dict):
+        raise TargetError(f"kura: {command} expects [{{uri, range}}], got {arg!r}"[:300])
+    r = arg["range"]
+    try:
+        rng = types.Range(start=types.Position(line=int(r["start"]["line"]), character=int(r["start"]["character"])),
+                          end=types.Position(line=int(r["end"]["line"]), character=int(r["end"]["character"])))
+    except (KeyError, TypeError, ValueError):
+        raise TargetError(f"kura: {command} got a malformed range {r!r}"[:300]) from None
+    return arg["uri"], rng
+
+
+# --- documents and positions -------------------------------------------------------------------
+
+
+async def load_target(ls: "KuraServer", uri: str, rng: types.Range, *, whole_lines: bool = False) -> Target:
+    """The document (open in the editor, else from disk) and the range as a Target."""
+    from lsp_server.server import uri_to_path
+
+    doc = ls.workspace.text_documents.get(uri)
+    path = ls.relative_path(uri)
+    if doc is not None:
+        text = doc.source
+        lines = doc.lines
+    else:
+        fs_path = uri_to_path(uri)
+        if fs_path is None:
+            raise TargetError(f"kura: cannot read {uri}: only file: documents can be explained")
+        try:
+            data = await asyncio.get_running_loop().run_in_executor(None, Path(fs_path).read_bytes)
+        except OSError as exc:
+            raise TargetError(f"kura: cannot read {fs_path}: {exc.strerror}") from None
+        text = decode_source(data, path or fs_path.name)
+        lines = text.splitlines(True)
+    path = path or (uri_to_path(uri).name if uri_to_path(uri) else uri)
+    start, end = to_code_points(ls, lines, rng.start), to_code_points(ls, lines, rng.end)
+    if whole_lines:
+        from assistant.fix import fix_target
+
+        return await ls.query(fix_target, path, text, start, end)
+    return await ls.query(lambda: resolve_target(path, text, start, end))
+
+
+def to_code_points(ls: "KuraServer", lines: list[str], pos: types.Position) -> tuple[int, int]:
+    """An LSP position (client units) as (line, code-point column); out-of-range stays out of range."""
+    if 0 <= pos.line < len(lines):
+        line = lines[pos.line].rstrip("\r\n")
+        if not line.isascii():
+            units = 0
+            for i, ch in enumerate(line):
+                if units >= pos.character:
+                    return pos.line, i
+                units += ls.workspace.position_codec.client_num_units(ch)
+            return pos.line, len(line) + max(0, pos.character - units)
+    return pos.line, pos.character
+
+
+def client_position(ls: "KuraServer", text: str, offset: int) -> types.Position:
+    """A str offset of `text` as an LSP position in the client's units."""
+    line, col = position_of(text, offset)
+    lines = text.splitlines(True)
+    if line < len(lines) and col and not lines[line].isascii():
+        return types.Position(line=line, character=ls.workspace.position_codec.client_num_units(lines[line][:col]))
+    return types.Position(line=line, character=col)
+
+
+def task_env(ls: "KuraServer", language: str = "en") -> TaskEnv:
+    """Where the editor's tasks run: its index (read on the query pool), root and settings."""
+    return TaskEnv(index=ls.index, root=ls.root, prompts_dir=ls.settings.prompts_dir,
+                   context_tokens=ls.settings.model.context_tokens, language=language, query=ls.query)
+
+
+# --- progress and cancellation -----------------------------------------------------------------
+
+
+async def begin_progress(ls: "KuraServer", title: str) -> str | None:
+    """A cancellable work-done progress in the editor, when it supports one; its token."""
+    caps = ls.client_capabilities
+    if not (caps and caps.window and caps.window.work_done_progress):
+        return None
+    token = f"kura-progress-{uuid.uuid4().hex[:12]}"
+    try:
+        await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
+        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="thinking…"))
+        return token
+    except Exception:
+        log.debug("work-done progress unavailable", exc_info=True)
+        return None
+
+
+def end_progress(ls: "KuraServer", token: str | None, how: str) -> None:
+    if token is None:
+        return
+    try:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=how))
+    except Exception:
+        log.debug("could not end progress %s", token, exc_info=True)
+
+
+def cancel_on_progress_cancel(ls: "KuraServer", token: str | None, task: asyncio.Task | None):
+    """Cancelling the progress in the editor (window/workDoneProgress/cancel) cancels the task.
+    Returns a function that stops watching."""
+    if token is None or task is None:
+        return None
+    future = ls.work_done_progress.tokens.get(token)
+    if future is None:
+        return None
+    future.add_done_callback(_cancel_when_cancelled(task))
+    return lambda: ls.work_done_progress.tokens.pop(token, None)
+
+
+def follow_request_cancel(ls: "KuraServer", task: asyncio.Task | None) -> None:
+    """`$/cancelRequest` cancels pygls' future for the executeCommand request, not the command's own
+    task (pygls runs commands inside a generator handler); relay it so the model really stops."""
+    request_id = getattr(ls.protocol, "msg_id", None)
+    future = getattr(ls.protocol, "_request_futures", {}).get(request_id)
+    if task is None or future is None or future is task:
+        return
+    future.add_done_callback(_cancel_when_cancelled(task))
+
+
+def _cancel_when_cancelled(task: asyncio.Task):
+    def on_done(future) -> None:
+        if future.cancelled() and not task.done():
+            task.get_loop().call_soon_threadsafe(task.cancel)
+
+    return on_done
