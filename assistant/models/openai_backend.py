@@ -48,7 +48,7 @@ BACKOFF_MAX_S = 60.0
 KEY_REJECTED_BACKOFF_S = 60.0  # a key is not fixed by retrying; check again each minute
 MAX_RETRY_AFTER_S = 600.0
 
-# What a failed request means for the user, by HTTP status: (server_state, message, backoff?).
+# The server's state as info()["server_state"] and kura/status show it.
 OK, UNREACHABLE, KEY_REJECTED, RATE_LIMITED, ENGINE_DOWN, BAD_REQUEST = (
     "ok", "unreachable", "key rejected", "rate limited", "engine down", "bad request")
 NOT_CONFIGURED, KEY_MISSING = "not configured", "key missing"
