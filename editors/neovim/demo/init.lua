@@ -20,9 +20,14 @@ local function json(name, default)
   return vim.json.decode(raw)
 end
 
+local settings = json('KURA_SETTINGS', {})
+if vim.env.KURA_SMOKE == '1' then
+  -- The smoke check waits for its one suggestion however long a cold model on a small machine takes.
+  settings.completion = vim.tbl_extend('force', settings.completion or {}, { firstSuggestionTimeoutMs = 0 })
+end
 require('kura').setup({
   cmd = json('KURA_CMD', nil),
-  settings = json('KURA_SETTINGS', {}),
+  settings = settings,
 })
 
 local welcome = 'kura: type for ghost text, <Tab> accepts · :KuraExplain · :KuraStatus · :checkhealth kura'
@@ -71,8 +76,41 @@ vim.api.nvim_create_autocmd('VimEnter', {
     end
     local model = require('kura.status').model_info(status)
     local index = status.index or {}
-    out(('smoke check ok: kura %s, model %s (%s), index %s with %s files'):format(
+    out(('smoke check: kura %s, model %s (%s), index %s with %s files'):format(
       tostring(status.version), tostring(model.name), tostring(model.state), tostring(index.state), tostring(index.files)))
-    vim.cmd('qall!')
+    -- Then what a newcomer came for: ghost text, asked for as the editor does at the end of a line
+    -- inside a function (a few lines, in case the model has nothing to add to one).
+    local c = kura.client(0)
+    local lines = vim.api.nvim_buf_get_lines(0, 0, 400, false)
+    local tried = 0
+    for i = #lines, 1, -1 do
+      local text = lines[i]
+      if tried < 4 and text:match('^%s+%S') and #vim.trim(text) > 12 and not text:match('^%s*[#/%*"\']') then
+        tried = tried + 1
+        local params = {
+          textDocument = { uri = vim.uri_from_bufnr(0) },
+          position = { line = i - 1, character = #text },
+          context = { triggerKind = 1 },
+        }
+        local r = kura.call(c, 'request_sync', 'textDocument/inlineCompletion', params, 180000, 0)
+        if not r or r.err then
+          out('smoke check FAILED: the completion request failed: ' .. vim.inspect(r and r.err or 'timeout'))
+          vim.cmd('cquit 1')
+          return
+        end
+        local items = r.result and (r.result.items or r.result) or {}
+        local suggestion = items[1] and items[1].insertText
+        if type(suggestion) == 'table' then
+          suggestion = suggestion.value
+        end
+        if type(suggestion) == 'string' and vim.trim(suggestion) ~= '' then
+          out(('smoke check ok: completion at %s:%d: %s'):format(vim.fn.expand('%:t'), i, vim.trim(text) .. ' ⟨' .. suggestion .. '⟩'))
+          vim.cmd('qall!')
+          return
+        end
+      end
+    end
+    out('smoke check FAILED: the model suggested nothing at ' .. tried .. ' line ends')
+    vim.cmd('cquit 1')
   end,
 })
