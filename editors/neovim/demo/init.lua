@@ -104,7 +104,9 @@ vim.api.nvim_create_autocmd('VimEnter', {
           suggestion = suggestion.value
         end
         if type(suggestion) == 'string' and vim.trim(suggestion) ~= '' then
-          out(('smoke check ok: completion at %s:%d: %s'):format(vim.fn.expand('%:t'), i, vim.trim(text) .. ' ⟨' .. suggestion .. '⟩'))
+          local first = vim.split(suggestion, '\n', { plain = true })
+          local shown = first[1] .. (#first > 1 and (' … (+%d lines)'):format(#first - 1) or '')
+          out(('smoke check ok: completion at %s:%d: %s'):format(vim.fn.expand('%:t'), i, vim.trim(text) .. ' ⟨' .. shown .. '⟩'))
           vim.cmd('qall!')
           return
         end
