@@ -1,7 +1,7 @@
 """Git hooks that re-index what a commit, merge, checkout or rewrite changed — in the background.
 
 Each hook is a small sh script: it runs the hook that was there before (moved aside, never
-overwritten), asks git which files changed, and starts `python -m lsp_server.cli index --changed`
+overwritten), asks git which files changed, and starts the given index command with `index --changed`
 detached, so `git commit` returns at once. `uninstall_hooks` removes ours and restores the originals.
 `core.hooksPath` is respected.
 """
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
-import site
-import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +69,9 @@ if [ -n "$changed" ] || [ -n "$full" ]; then
         unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE GIT_PREFIX
         {pythonpath}
         if [ -n "$full" ]; then
-            $detach {python} -m lsp_server.cli index "$root" {index_args}
+            $detach {command} index "$root" {index_args}
         else
-            printf '%s\\n' "$changed" | $detach {python} -m lsp_server.cli index "$root" --changed {index_args}
+            printf '%s\\n' "$changed" | $detach {command} index "$root" --changed {index_args}
         fi
     ) </dev/null >"$log" 2>&1 &
 fi
@@ -102,22 +101,14 @@ def hooks_dir(repo_root: Path | str) -> Path:
     return Path(repo.common_dir) / "hooks"
 
 
-def _kura_importable_from() -> str | None:
-    """The directory to put on PYTHONPATH so `python -m lsp_server.cli` imports this kura, or None
-    when it is installed where the interpreter finds it anyway."""
-    import lsp_server
-
-    package_parent = str(Path(lsp_server.__file__).resolve().parent.parent)
-    installed = {str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]}
-    return None if package_parent in installed else package_parent
-
-
-def hook_script(name: str, index_path: Path | str | None = None) -> str:
-    parent = _kura_importable_from()
-    pythonpath = f'PYTHONPATH={shlex.quote(parent)}${{PYTHONPATH:+:$PYTHONPATH}}; export PYTHONPATH' if parent else ""
+def hook_script(name: str, index_command: Sequence[str], index_path: Path | str | None = None,
+                pythonpath: str | None = None) -> str:
+    """The hook's text. `index_command` is the argv that runs kura's command line (its `index`
+    subcommand is appended); `pythonpath` is put first on PYTHONPATH when kura is not installed."""
+    path_line = f'PYTHONPATH={shlex.quote(pythonpath)}${{PYTHONPATH:+:$PYTHONPATH}}; export PYTHONPATH' if pythonpath else ""
     index_args = f"--index {shlex.quote(str(Path(index_path).resolve()))}" if index_path else ""
-    return _TEMPLATE.format(marker=MARKER, hook=name, chained=CHAINED_SUFFIX, log=LOG_NAME, pythonpath=pythonpath,
-                            python=shlex.quote(sys.executable), index_args=index_args)
+    return _TEMPLATE.format(marker=MARKER, hook=name, chained=CHAINED_SUFFIX, log=LOG_NAME, pythonpath=path_line,
+                            command=shlex.join(index_command), index_args=index_args)
 
 
 def _is_ours(path: Path) -> bool:
@@ -127,7 +118,8 @@ def _is_ours(path: Path) -> bool:
         return False
 
 
-def install_hooks(repo_root: Path | str, index_path: Path | str | None = None) -> list[HookChange]:
+def install_hooks(repo_root: Path | str, index_command: Sequence[str], index_path: Path | str | None = None,
+                  *, pythonpath: str | None = None) -> list[HookChange]:
     """Install kura's hooks; an existing hook is moved to `<name>.kura-chained` and run first."""
     directory = hooks_dir(repo_root)
     directory.mkdir(parents=True, exist_ok=True)
@@ -145,7 +137,7 @@ def install_hooks(repo_root: Path | str, index_path: Path | str | None = None) -
                 os.replace(path, chained)
                 action = "installed (chained the existing hook)"
         tmp = path.with_name(f".{name}.kura-tmp")
-        tmp.write_text(hook_script(name, index_path), "utf-8")
+        tmp.write_text(hook_script(name, index_command, index_path, pythonpath), "utf-8")
         tmp.chmod(0o755)
         os.replace(tmp, path)  # atomic: git never runs a half-written hook
         changes.append(HookChange(name, path, action))

@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.completion.lexer import (  # noqa: F401  (re-exported for context.py)
+    TAB_WIDTH, bracket_balance, code_only, has_end_keyword, indent_width, line_comment, open_brackets,
+)
 from indexer.languages import language_for_path, parser_for
 
 log = logging.getLogger(__name__)
@@ -20,12 +23,6 @@ SINGLE_LINE = "single_line"
 BLOCK = "block"
 
 DEFAULT_MAX_LINES = 8
-TAB_WIDTH = 4
-
-# Languages whose line comments start with "#"; the rest of those tree-sitter parses use "//".
-_HASH_COMMENT_LANGUAGES = {"python", "ruby", "bash", "shell", "sh", "toml", "yaml", "perl", "r"}
-_END_KEYWORD_LANGUAGES = {"ruby", "lua", "elixir"}
-
 
 @dataclass(frozen=True, slots=True)
 class CompletionShape:
@@ -48,32 +45,6 @@ class CompletionShape:
     @property
     def single_line(self) -> bool:
         return self.mode == SINGLE_LINE
-
-
-def line_comment(language: str) -> str:
-    """The line-comment marker of a language ("#" or "//", "--" for Lua and SQL)."""
-    language = language.lower()
-    if language in _HASH_COMMENT_LANGUAGES:
-        return "#"
-    if language in {"lua", "sql", "haskell"}:
-        return "--"
-    return "//"
-
-
-def has_end_keyword(language: str) -> bool:
-    return language.lower() in _END_KEYWORD_LANGUAGES
-
-
-def indent_width(line: str) -> int:
-    width = 0
-    for ch in line:
-        if ch == " ":
-            width += 1
-        elif ch == "\t":
-            width += TAB_WIDTH - width % TAB_WIDTH
-        else:
-            break
-    return width
 
 
 def decide_shape(
@@ -135,7 +106,6 @@ _CASE_LABEL = re.compile(r"^\s*(?:case\b.*|default\s*):$")
 
 def _opens_block(line: str, language: str) -> bool:
     """Whether `line` ends with a block opener: `:` (Python), `{`, `=>`, `do`."""
-    from assistant.completion.stopping import code_only
 
     code = code_only(line, language).rstrip()
     if not code:
@@ -146,8 +116,7 @@ def _opens_block(line: str, language: str) -> bool:
         return True
     if code.endswith(":"):
         if language == "python":
-            from assistant.completion.stopping import open_brackets
-
+        
             return not open_brackets(code, language)  # `{"a":` is a dict in progress
         return bool(_CASE_LABEL.match(code))
     return False
@@ -166,7 +135,6 @@ def _lines_before(text: str, line_start: int, limit: int):
 
 def _previous_code_line(text: str, line_start: int, language: str) -> tuple[int, str] | None:
     """The nearest earlier line with code on it (comment-only lines are skipped)."""
-    from assistant.completion.stopping import code_only
 
     for start, line in _lines_before(text, line_start, 50):
         if code_only(line, language).strip():
@@ -177,7 +145,6 @@ def _previous_code_line(text: str, line_start: int, language: str) -> tuple[int,
 def _statement_indent(text: str, line_start: int, language: str) -> int:
     """Indentation of the statement that ends on the line at `line_start`: `def f(a,\\n b):` is
     indented as its `def` line."""
-    from assistant.completion.stopping import bracket_balance
 
     line_end = text.find("\n", line_start)
     chunk = text[line_start : line_end if line_end >= 0 else len(text)]
@@ -194,7 +161,6 @@ def _statement_indent(text: str, line_start: int, language: str) -> int:
 
 def _inside_open_bracket(text: str, line_start: int, language: str) -> bool:
     """Whether a `(` or `[` opened on recent lines is still open at the start of the cursor's line."""
-    from assistant.completion.stopping import open_brackets
 
     window_start = line_start
     for start, line in _lines_before(text, line_start, 40):

@@ -1,148 +1,16 @@
 """Where a completion ends: `should_stop` between tokens, and `finalize` to trim what came out.
 
-Pure functions of text. Brackets inside strings and comments are ignored by a small lexer that knows
-the quote and comment syntax of the languages kura parses.
+Pure functions of text. Brackets inside strings and comments are ignored (lexer.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
-from assistant.completion.shape import CompletionShape, has_end_keyword, indent_width, line_comment
-
-OPENERS = "([{"
-CLOSERS = ")]}"
-_MATCH = {")": "(", "]": "[", "}": "{"}
-
-# What a character is, as `Lexer.scan` reports it.
-CODE, STRING, COMMENT = 0, 1, 2
-# The lexer's states.
-_CODE, _STRING, _LINE_COMMENT, _BLOCK_COMMENT = range(4)
-
-
-class Lexer:
-    """Classifies characters as code, string or comment; its state carries over between `scan`
-    calls, so the cursor's line and then the completion can be scanned as one text."""
-
-    def __init__(self, language: str) -> None:
-        language = language.lower()
-        marker = line_comment(language)
-        self.hash_comments = marker == "#" or language == "php"
-        self.slash_comments = marker == "//" or language == "php"
-        self.triple_quotes = language == "python"
-        self.backtick_strings = language not in {"python", "c", "cpp", "c_sharp", "csharp", "java"}
-        self.raw_backticks = language == "go"
-        self.rust = language == "rust"
-        self.state = _CODE
-        self.delimiter = ""
-
-    def scan(self, text: str) -> Iterator[tuple[int, str, int]]:
-        """Yield (index, char, kind) for every character of `text`; kind is CODE, STRING or
-        COMMENT."""
-        i, n = 0, len(text)
-        while i < n:
-            ch = text[i]
-            state = self.state
-            if state == _CODE:
-                if self.slash_comments and text.startswith("/*", i):
-                    self.state = _BLOCK_COMMENT
-                    yield i, ch, COMMENT
-                    yield i + 1, "*", COMMENT
-                    i += 2
-                    continue
-                if (self.slash_comments and text.startswith("//", i)) or (
-                    self.hash_comments and ch == "#"
-                ):
-                    self.state = _LINE_COMMENT
-                    yield i, ch, COMMENT
-                elif ch in "\"'`" and self._opens_string(text, i):
-                    if self.triple_quotes and text.startswith(ch * 3, i):
-                        self.delimiter = ch * 3
-                    else:
-                        self.delimiter = ch
-                    self.state = _STRING
-                    for k in range(len(self.delimiter)):
-                        yield i + k, text[i + k], STRING
-                    i += len(self.delimiter)
-                    continue
-                else:
-                    yield i, ch, CODE
-                i += 1
-            elif state == _STRING:
-                delimiter = self.delimiter
-                if ch == "\\" and not (delimiter == "`" and self.raw_backticks):
-                    yield i, ch, STRING
-                    if i + 1 < n:
-                        yield i + 1, text[i + 1], STRING
-                    i += 2
-                    continue
-                if text.startswith(delimiter, i):
-                    for k in range(len(delimiter)):
-                        yield i + k, text[i + k], STRING
-                    self.state = _CODE
-                    i += len(delimiter)
-                    continue
-                if ch == "\n" and delimiter in {'"', "'"}:
-                    self.state = _CODE  # an unterminated one-line string ends with its line
-                    yield i, ch, CODE
-                else:
-                    yield i, ch, STRING
-                i += 1
-            elif state == _LINE_COMMENT:
-                if ch == "\n":
-                    self.state = _CODE
-                    yield i, ch, CODE
-                else:
-                    yield i, ch, COMMENT
-                i += 1
-            else:  # block comment
-                if text.startswith("*/", i):
-                    yield i, ch, COMMENT
-                    yield i + 1, "/", COMMENT
-                    self.state = _CODE
-                    i += 2
-                    continue
-                yield i, ch, COMMENT
-                i += 1
-
-    def _opens_string(self, text: str, i: int) -> bool:
-        ch = text[i]
-        if ch == "`":
-            return self.backtick_strings
-        if ch == "'" and self.rust:  # 'a' and '\n' are chars; 'a alone is a lifetime
-            return text[i + 1 : i + 2] == "\\" or text[i + 2 : i + 3] == "'"
-        return True
-
-    def brackets(self, text: str) -> Iterator[tuple[int, str]]:
-        for i, ch, kind in self.scan(text):
-            if kind == CODE and (ch in OPENERS or ch in CLOSERS):
-                yield i, ch
-
-
-def code_only(text: str, language: str) -> str:
-    """`text` without its comments (strings are kept)."""
-    return "".join(ch for _i, ch, kind in Lexer(language).scan(text) if kind != COMMENT)
-
-
-def bracket_balance(text: str, language: str) -> tuple[int, list[str]]:
-    """(closers that close nothing opened in `text`, openers still open at its end)."""
-    stack: list[str] = []
-    excess = 0
-    for _i, ch in Lexer(language).brackets(text):
-        if ch in OPENERS:
-            stack.append(ch)
-        elif stack:
-            stack.pop()
-        else:
-            excess += 1
-    return excess, stack
-
-
-def open_brackets(text: str, language: str) -> list[str]:
-    """The openers still open at the end of `text`, outermost first."""
-    return bracket_balance(text, language)[1]
-
+from assistant.completion.lexer import (  # noqa: F401  (Lexer and its constants re-exported)
+    CLOSERS, CODE, COMMENT, MATCHING, OPENERS, STRING, Lexer, bracket_balance, code_only, has_end_keyword, indent_width,
+    line_comment, open_brackets,
+)
+from assistant.completion.shape import CompletionShape
 
 # --- between tokens -------------------------------------------------------------------------------
 
@@ -284,7 +152,7 @@ def _balance(text: str, line_prefix: str, suffix_line: str, language: str) -> tu
     for _i, ch in lexer.brackets(line_prefix):
         if ch in OPENERS:
             line_open.append(ch)
-        elif line_open and line_open[-1] == _MATCH[ch]:
+        elif line_open and line_open[-1] == MATCHING[ch]:
             line_open.pop()
     closed_by_suffix = bracket_balance(suffix_line, language)[0]
     # The rest of the line closes the outermost openers; the completion may close the inner ones.
@@ -299,10 +167,10 @@ def _balance(text: str, line_prefix: str, suffix_line: str, language: str) -> tu
             local.append(ch)
             continue
         if local:
-            if local[-1] != _MATCH[ch]:
+            if local[-1] != MATCHING[ch]:
                 return text[:opened_at], True, len(closable)
             local.pop()
-        elif closable and closable[-1] == _MATCH[ch]:
+        elif closable and closable[-1] == MATCHING[ch]:
             closable.pop()
         else:
             return text[:i], True, len(closable)

@@ -27,7 +27,7 @@ from assistant.models.base import (
 )
 from assistant.models.fim import AUTO, FimTemplate, ModelFacts, detect_fim, read_gguf_header
 from assistant.models.llama_cpp_backend import render_chat, resolve_model_path
-from assistant.models.registry import ModelConfig
+from assistant.models.config import ModelConfig
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from assistant.models.base import (
     stream_tokens,
 )
 from assistant.models.fim import AUTO, FimTemplate, ModelFacts, detect_fim, read_gguf_header
-from assistant.models.registry import ModelConfig
+from assistant.models.config import ModelConfig
 
 log = logging.getLogger(__name__)
 native_log = logging.getLogger("llama_cpp.native")

@@ -42,7 +42,7 @@ from assistant.models.process_protocol import (
     result_from_wire,
     template_from_wire,
 )
-from assistant.models.registry import ModelConfig
+from assistant.models.config import ModelConfig
 
 log = logging.getLogger(__name__)
 

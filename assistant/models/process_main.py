@@ -25,7 +25,8 @@ from assistant.models.process_protocol import (
     result_to_wire,
     template_to_wire,
 )
-from assistant.models.registry import ModelConfig, backend_class
+from assistant.models.config import ModelConfig
+from assistant.models.registry import backend_class
 
 
 @dataclass

@@ -166,6 +166,18 @@ def _print_found(idx, report) -> None:
 # --- hooks and watch -----------------------------------------------------------------------------
 
 
+def _kura_importable_from() -> str | None:
+    """The directory to put on PYTHONPATH so that `python -m lsp_server.cli` imports this kura, or
+    None when it is installed where the interpreter finds it anyway."""
+    import site
+
+    import lsp_server
+
+    package_parent = str(Path(lsp_server.__file__).resolve().parent.parent)
+    installed = {str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    return None if package_parent in installed else package_parent
+
+
 def hook_command(args: argparse.Namespace) -> int:
     import git
 
@@ -173,7 +185,8 @@ def hook_command(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "install":
-            changes = install_hooks(args.path, args.index)
+            changes = install_hooks(args.path, [sys.executable, "-m", "lsp_server.cli"], args.index,
+                                    pythonpath=_kura_importable_from())
         else:
             changes = uninstall_hooks(args.path)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):

@@ -19,6 +19,9 @@ def repo(tmp_path):
     return make_repo(tmp_path / "repo", {"app.py": "def start():\n    pass\n"})
 
 
+KURA = [sys.executable, "-m", "lsp_server.cli"]  # what `kura hook install` writes into the hooks
+
+
 @pytest.fixture
 def index_path(tmp_path):
     return tmp_path / "index.sqlite3"
@@ -45,7 +48,7 @@ def definitions(repo, index_path, name):
 
 
 def test_install_writes_the_four_hooks_executable(repo, index_path):
-    changes = install_hooks(repo, index_path)
+    changes = install_hooks(repo, KURA, index_path)
     assert [c.name for c in changes] == list(HOOK_NAMES)
     for name in HOOK_NAMES:
         hook = repo / ".git" / "hooks" / name
@@ -56,7 +59,7 @@ def test_install_writes_the_four_hooks_executable(repo, index_path):
 def test_a_commit_reindexes_the_changed_files_in_the_background(repo, index_path):
     with Index.open(repo, index_path) as idx:
         idx.update()
-    install_hooks(repo, index_path)
+    install_hooks(repo, KURA, index_path)
     write(repo, {"app.py": "def start():\n    pass\n\ndef added_by_commit():\n    pass\n", "lib/new.py": "class Fresh:\n    pass\n"})
     commit(repo)
     wait_for(lambda: definitions(repo, index_path, "added_by_commit") and definitions(repo, index_path, "Fresh"))
@@ -72,7 +75,7 @@ def test_the_hook_returns_before_the_reindex_finishes(repo, index_path, tmp_path
     slow = tmp_path / "slowpython"
     slow.write_text(f"#!/bin/sh\nsleep 3\nexec {sys.executable} \"$@\"\n")
     slow.chmod(0o755)
-    install_hooks(repo, index_path)
+    install_hooks(repo, KURA, index_path)
     hook = repo / ".git" / "hooks" / "post-commit"
     hook.write_text(hook.read_text().replace(sys.executable, str(slow)))
     write(repo, {"later.py": "def later():\n    pass\n"})
@@ -86,7 +89,7 @@ def test_deleted_and_renamed_files_leave_the_index(repo, index_path):
     commit(repo)
     with Index.open(repo, index_path) as idx:
         idx.update()
-    install_hooks(repo, index_path)
+    install_hooks(repo, KURA, index_path)
     git(repo, "mv", "old_name.py", "new_name.py")
     (repo / "doomed.py").unlink()
     commit(repo)
@@ -100,7 +103,7 @@ def test_switching_branches_reindexes_the_difference(repo, index_path):
     commit(repo)
     with Index.open(repo, index_path) as idx:
         idx.update()
-    install_hooks(repo, index_path)
+    install_hooks(repo, KURA, index_path)
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True, env=cli_env())
     wait_for(lambda: not definitions(repo, index_path, "feature_only"))
 
@@ -111,9 +114,9 @@ def test_an_existing_hook_is_chained_and_restored_on_uninstall(repo, index_path,
     hook = repo / ".git" / "hooks" / "post-commit"
     hook.write_text(original)
     hook.chmod(0o755)
-    changes = {c.name: c.action for c in install_hooks(repo, index_path)}
+    changes = {c.name: c.action for c in install_hooks(repo, KURA, index_path)}
     assert "chained" in changes["post-commit"] and changes["post-merge"] == "installed"
-    assert install_hooks(repo, index_path)[0].action == "updated"  # idempotent: never chains itself
+    assert install_hooks(repo, KURA, index_path)[0].action == "updated"  # idempotent: never chains itself
     write(repo, {"chained.py": "def chained():\n    pass\n"})
     commit(repo)
     wait_for(lambda: definitions(repo, index_path, "chained"))
@@ -127,7 +130,7 @@ def test_an_existing_hook_is_chained_and_restored_on_uninstall(repo, index_path,
 def test_core_hooks_path_is_respected(repo, index_path):
     git(repo, "config", "core.hooksPath", ".githooks")
     assert hooks_dir(repo) == repo / ".githooks"
-    install_hooks(repo, index_path)
+    install_hooks(repo, KURA, index_path)
     assert (repo / ".githooks" / "post-commit").exists()
     assert not (repo / ".git" / "hooks" / "post-commit").exists()
     write(repo, {"via_hooks_path.py": "def via_hooks_path():\n    pass\n"})
