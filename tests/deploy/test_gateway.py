@@ -42,12 +42,15 @@ def wait_for_metric(gateway, name: str, minimum: float = 1, timeout_s: float = 8
 
 async def test_kura_completes_and_explains_through_the_gateway_with_a_developer_key(gateway, monkeypatch):
     from assistant.completion.service import CompletionService, DocumentSnapshot
-    from assistant.explain import Target, gather_context, plan_explanation, run_explanation
+    from assistant.explain import Target
+    from assistant.tasks.runner import EXPLAIN, TaskEnv, plan_task, run_task
     from assistant.model_host import ModelHost
-    from assistant.settings import ModelSettings, Settings
+    from assistant.settings import CompletionSettings, ModelSettings, Settings
 
     monkeypatch.setenv(KEY_ENV, gateway.keys["alice"])
-    settings = Settings(model=ModelSettings(backend="openai", server_url=gateway.url, api_key_env=KEY_ENV))
+    # No first-suggestion cap: a loaded 2-core CI machine must not turn a slow answer into none.
+    settings = Settings(model=ModelSettings(backend="openai", server_url=gateway.url, api_key_env=KEY_ENV),
+                        completion=CompletionSettings(first_suggestion_timeout_ms=0))
     host = ModelHost(settings.model)
     errors: list[str] = []
     service = CompletionService(settings, model=host, on_error=errors.append)
@@ -56,9 +59,9 @@ async def test_kura_completes_and_explains_through_the_gateway_with_a_developer_
         outcome = await service.complete(DocumentSnapshot("file:///w/stats.py", "stats.py", text, len(text)))
         code = "def mean(values):\n    return sum(values) / len(values)\n"
         target = Target("stats.py", code, 0, len(code), "python")
-        plan = plan_explanation(target, gather_context(target, None), language="en", style="chat",
-                                context_tokens=1024, prompts_dir="")
-        explained = await run_explanation(await host.worker(), plan)
+        worker = await host.worker()
+        plan = await plan_task(EXPLAIN, target, worker, TaskEnv(context_tokens=1024))  # what the editor runs
+        explained = await run_task(EXPLAIN, plan, worker)
     finally:
         host.close()
 
