@@ -1,5 +1,5 @@
-"""LSP plumbing the features share: command arguments, documents as task targets, positions in the
-client's units, work-done progress, and relaying cancellation to the task that does the work."""
+"""LSP plumbing the features share: command arguments, documents as task targets, work-done
+progress, and relaying cancellation to the task that does the work (positions: positions.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from assistant.explain import Target, TargetError, decode_source, position_of, resolve_target
+from assistant.explain import Target, TargetError, decode_source, resolve_target
 from assistant.tasks.runner import TaskEnv
+from lsp_server.positions import client_position, to_code_points  # noqa: F401  (features take them from here)
 
 if TYPE_CHECKING:
     from lsp_server.server import KuraServer
@@ -82,29 +83,6 @@ async def load_target(ls: "KuraServer", uri: str, rng: types.Range, *, whole_lin
 
         return await ls.query(fix_target, path, text, start, end)
     return await ls.query(lambda: resolve_target(path, text, start, end))
-
-
-def to_code_points(ls: "KuraServer", lines: list[str], pos: types.Position) -> tuple[int, int]:
-    """An LSP position (client units) as (line, code-point column); out-of-range stays out of range."""
-    if 0 <= pos.line < len(lines):
-        line = lines[pos.line].rstrip("\r\n")
-        if not line.isascii():
-            units = 0
-            for i, ch in enumerate(line):
-                if units >= pos.character:
-                    return pos.line, i
-                units += ls.workspace.position_codec.client_num_units(ch)
-            return pos.line, len(line) + max(0, pos.character - units)
-    return pos.line, pos.character
-
-
-def client_position(ls: "KuraServer", text: str, offset: int) -> types.Position:
-    """A str offset of `text` as an LSP position in the client's units."""
-    line, col = position_of(text, offset)
-    lines = text.splitlines(True)
-    if line < len(lines) and col and not lines[line].isascii():
-        return types.Position(line=line, character=ls.workspace.position_codec.client_num_units(lines[line][:col]))
-    return types.Position(line=line, character=col)
 
 
 def task_env(ls: "KuraServer", language: str = "en") -> TaskEnv:

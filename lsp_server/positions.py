@@ -37,22 +37,19 @@ def _lines_of(server: "KuraServer", path: str) -> Sequence[str] | None:
         return None
 
 
+def _client_units(server: "KuraServer", line: int, col: int, lines: Sequence[str] | None) -> types.Position:
+    """(line, code-point column) as an LSP position in the client's units."""
+    if col == 0 or lines is None or line >= len(lines) or lines[line].isascii():
+        return types.Position(line=line, character=col)
+    return types.Position(line=line, character=server.workspace.position_codec.client_num_units(lines[line][:col]))
+
+
 def to_lsp_range(server: "KuraServer", path: str, span: Span, lines: Sequence[str] | None = None) -> types.Range:
-    codec = server.workspace.position_codec
-
-    def convert(line: int, col: int, lines_: Sequence[str] | None) -> types.Position:
-        if col == 0 or lines_ is None or line >= len(lines_):
-            return types.Position(line=line, character=col)
-        text = lines_[line]
-        if text.isascii():
-            return types.Position(line=line, character=col)
-        return types.Position(line=line, character=codec.client_num_units(text[:col]))
-
     needs_lines = lines is None and (span.start_col or span.end_col)
     if needs_lines:
         lines = _lines_of(server, path)
-    return types.Range(start=convert(span.start_line, span.start_col, lines),
-                       end=convert(span.end_line, span.end_col, lines))
+    return types.Range(start=_client_units(server, span.start_line, span.start_col, lines),
+                       end=_client_units(server, span.end_line, span.end_col, lines))
 
 
 def to_location(server: "KuraServer", path: str, span: Span) -> types.Location:
@@ -68,3 +65,25 @@ def word_at(lines: Sequence[str], line: int, character: int) -> str | None:
         if match.start() <= character <= match.end():
             return match.group()
     return None
+
+
+def to_code_points(ls: "KuraServer", lines: list[str], pos: types.Position) -> tuple[int, int]:
+    """An LSP position (client units) as (line, code-point column); out-of-range stays out of range."""
+    if 0 <= pos.line < len(lines):
+        line = lines[pos.line].rstrip("\r\n")
+        if not line.isascii():
+            units = 0
+            for i, ch in enumerate(line):
+                if units >= pos.character:
+                    return pos.line, i
+                units += ls.workspace.position_codec.client_num_units(ch)
+            return pos.line, len(line) + max(0, pos.character - units)
+    return pos.line, pos.character
+
+
+def client_position(ls: "KuraServer", text: str, offset: int) -> types.Position:
+    """A str offset of `text` as an LSP position in the client's units."""
+    from assistant.explain import position_of
+
+    line, col = position_of(text, offset)
+    return _client_units(ls, line, col, text.splitlines(True))
