@@ -39,7 +39,9 @@ ENGINE_CLUSTER = "engine"
 DEFAULT_RPM = 240  # completion-as-you-type sends a request every pause in typing
 DEFAULT_BURST = 40
 CLIENT_HEADER = "x-kura-client"
-TOKENIZE_PATHS = r"^/(extras/)?(de)?tokenize$"  # llama_cpp.server, llama-server and vLLM spell it so
+# Calls that cost the engine next to nothing: counting tokens (llama_cpp.server, llama-server and
+# vLLM spell it so) and listing the models (what a client does when it connects).
+FREE_PATHS = r"^/((extras/)?(de)?tokenize|v1/models)$"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # also a Prometheus label value and stat name
 MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -136,8 +138,8 @@ def _error_body(status: int) -> str:
 
 
 def route_config(keys: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The RouteConfiguration: per key, its tokenizer calls and then everything else (with its token
-    bucket); then a 401 for every other request."""
+    """The RouteConfiguration: per key, its free calls (token counts, model list) and then everything
+    else (with its token bucket); then a 401 for every other request."""
     routes: list[dict[str, Any]] = [{
         "name": "healthz",
         "match": {"path": "/healthz"},
@@ -148,12 +150,13 @@ def route_config(keys: dict[str, dict[str, Any]]) -> dict[str, Any]:
         rpm, burst = int(entry.get("rpm", DEFAULT_RPM)), int(entry.get("burst", DEFAULT_BURST))
         fill_ms = max(50, round(60_000 / rpm))  # Envoy's smallest fill interval is 50 ms
         bearer = {"name": "authorization", "string_match": {"exact": f"Bearer {entry['key']}"}}
-        # Counting tokens costs the engine next to nothing, and kura asks ~15 times per completion
-        # while it fits context to the budget: these calls need the key but do not spend its rate.
+        # Counting tokens and listing models cost the engine next to nothing, and kura counts ~15
+        # times per completion while it fits context to the budget: these calls need the key but
+        # do not spend its rate (a client that cannot even connect under a burst would be worse).
         routes.append({
-            "name": f"tokenize_{name}",
-            "stat_prefix": f"tokenize_{name}",
-            "match": {"safe_regex": {"regex": TOKENIZE_PATHS}, "headers": [bearer]},
+            "name": f"free_{name}",
+            "stat_prefix": f"free_{name}",
+            "match": {"safe_regex": {"regex": FREE_PATHS}, "headers": [bearer]},
             "route": {"cluster": ENGINE_CLUSTER, "timeout": "10s"},
             "request_headers_to_remove": ["authorization"],
             "request_headers_to_add": [{"header": {"key": CLIENT_HEADER, "value": name},

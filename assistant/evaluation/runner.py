@@ -55,6 +55,19 @@ class RunOptions:
     concurrency: int | None = None  # requests in flight to a model server; None: DEFAULT_SERVER_CONCURRENCY
 
 
+RATE_LIMIT_RETRIES = 5
+
+
+def _rate_limit_wait(host: Any) -> float | None:
+    """Seconds the server asked this lane to wait (429 Retry-After), or None if it is not rate limited."""
+    from assistant.models.openai_backend import RATE_LIMITED
+
+    status = host.status()
+    if status.get("server_state") != RATE_LIMITED:
+        return None
+    return min(60.0, float(status.get("retry_in_s") or 1.0)) + 0.05
+
+
 def lanes_for(model: EvalModel, requested: int | None) -> int:
     """How many tasks of this model run at once: 1 for a local model, else `requested` or the default."""
     from assistant.models.registry import backend_class
@@ -269,19 +282,27 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
         errors: list[str] = []
         service = CompletionService(model.settings, index=lambda v=view: v, root=lambda: root, model=hosts[i],
                                     on_error=lambda message, show=False: errors.append(message))
-        for position, task in jobs:  # one shared iterator: each lane takes the next task when free
+        async def run(task: CompletionTask | ExplainTask) -> dict[str, Any]:
             if isinstance(task, CompletionTask):
-                results[position] = await _complete(service, view, task, mode, errors)
-            else:
-                try:
-                    worker = await hosts[i].worker()
-                except ModelError as exc:
-                    results[position] = {"id": task.id, "kind": "explain", "name": task.name,
-                                         "language": task.language, "path": task.path, "mode": mode,
-                                         "answer": None, "error": str(exc), "coverage": 0.0,
-                                         "missing": list(task.must_mention)}
-                else:
-                    results[position] = await _explain(worker, task, mode, view, root, model)
+                return await _complete(service, view, task, mode, errors)
+            try:
+                worker = await hosts[i].worker()
+            except ModelError as exc:
+                return {"id": task.id, "kind": "explain", "name": task.name, "language": task.language,
+                        "path": task.path, "mode": mode, "answer": None, "error": str(exc), "coverage": 0.0,
+                        "missing": list(task.must_mention)}
+            return await _explain(worker, task, mode, view, root, model)
+
+        for position, task in jobs:  # one shared iterator: each lane takes the next task when free
+            result = await run(task)
+            # A server's rate limit is a pause, not the task's failure: wait as long as it asks, retry.
+            for _ in range(RATE_LIMIT_RETRIES):
+                wait = _rate_limit_wait(hosts[i]) if result.get("error") else None
+                if wait is None:
+                    break
+                await asyncio.sleep(wait)
+                result = await run(task)
+            results[position] = result
             done += 1
             if progress:
                 progress(model.label, mode, done, total)

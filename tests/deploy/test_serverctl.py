@@ -44,7 +44,7 @@ def test_each_key_is_a_route_with_its_own_bucket_and_everything_else_is_401(tmp_
     assert bucket["token_bucket"] == {"max_tokens": 5, "tokens_per_fill": 1, "fill_interval": "2.000s"}
     assert bucket["response_headers_to_add"][0]["header"] == {"key": "retry-after", "value": "2"}
     assert routes[-1]["name"] == "unknown_key" and routes[-1]["direct_response"]["status"] == 401
-    tokenize = by_name["tokenize_alice"]  # counting tokens needs the key but spends no rate
+    tokenize = by_name["free_alice"]  # counting tokens or listing models needs the key but spends no rate
     assert tokenize["match"]["headers"] == route["match"]["headers"]
     assert "typed_per_filter_config" not in tokenize and routes.index(tokenize) < routes.index(route)
 

@@ -202,3 +202,28 @@ def test_a_local_model_runs_one_task_at_a_time_and_a_server_eight_unless_told(tm
 
     assert lanes_for(local, None) == 1 and lanes_for(local, 16) == 1
     assert lanes_for(server, None) == DEFAULT_SERVER_CONCURRENCY == 8 and lanes_for(server, 3) == 3
+
+
+@pytest.mark.slow
+def test_a_rate_limited_key_pauses_the_lanes_instead_of_failing_tasks(repo, built, index_path, shared_server,
+                                                                     tmp_path, monkeypatch):
+    """Through the team server's real gateway (deploy/), with a key allowed 60 requests a minute
+    in bursts of 2: the 429s make lanes wait for Retry-After, and every task still gets its answer."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
+    from gateway_fixtures import envoy_gateway, serverctl
+
+    state = tmp_path / "gateway"
+    monkeypatch.setenv("KURA_EVAL_KEY", serverctl.add_key(state, "eval", rpm=60, burst=2))
+    with envoy_gateway([shared_server], state) as gateway:
+        config = tmp_path / "gateway.toml"
+        config.write_text(f'backend = "openai"\nserver_url = "{gateway.url}"\napi_key_env = "KURA_EVAL_KEY"\n')
+        run = run_evaluation(repo, built, [parse_model_arg(str(config))],
+                             options=RunOptions(modes=("no_context",), concurrency=4), index_path=index_path)
+        limited = gateway.metric("envoy_http_local_rate_limit_rate_limited", envoy_local_http_ratelimit_prefix="key_eval")
+
+    [model] = run["models"]
+    assert limited >= 1  # the gateway did refuse some
+    assert model["status"] == "ok" and [r["error"] for r in model["results"]] == [None] * (6 + 1)
