@@ -108,7 +108,7 @@ def _clearly_not_secret(value: str, text: str, start: int) -> bool:
         return True
     if re.fullmatch(r"[\d.\-_:/+]+", value) or re.fullmatch(r"v?\d+(?:\.\d+){1,3}(?:[-+.][\w.]+)?", value):
         return True  # numbers, dates, versions
-    if re.fullmatch(r"P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?|-{2,}\w+", value):
+    if re.fullmatch(r"P(?:\d+[YMWD])*(?:T(?:\d+(?:\.\d+)?[HMS])+)?|-{2,}\w+", value):
         return True  # an ISO-8601 duration, a multipart boundary
     if _base64_of_prose(value) or _sequential(value) or low.startswith("xn--"):
         return True
@@ -205,7 +205,7 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
             yield "random-credential", start, start + len(value)
 
 
-_PASSWORD_WORD = re.compile(r"(?:passw(?:or)?s?d|passwd|passphrase|pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z]))")
+_PASSWORD_WORD = re.compile(r"(?:passw(?:or)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z]))")
 _PASSWORD_WORD_I = re.compile(_PASSWORD_WORD.pattern, re.I)
 _SHORT_VALUE = re.compile(r"[^\s'\"`,;()\[\]{}<>=:|]{6,64}")
 
@@ -244,6 +244,9 @@ def _context_score(value: str) -> bool:
     core = re.sub(r"[^A-Za-z0-9]", "", value)
     if len(core) < 14 or entropy(core) < 3.0:
         return False
+    parts = [p for p in re.split(r"[._\-/~+=]+", value) if p]
     w, pairs = wordiness(value)
+    if len(parts) >= 3 and max(map(len, parts)) <= 10 and w >= 0.65:
+        return False  # snake/kebab/dotted names of short words ("uv__convert_utf16_to_utf8")
     digit_runs = len(re.findall(r"\d+", core))
     return w < 0.7 or (w < 0.85 and digit_runs >= 2) or (pairs < 6 and digit_runs >= 2)
