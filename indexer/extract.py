@@ -138,7 +138,7 @@ def extract_file(path: str, source: bytes, spec: LanguageSpec) -> FileExtract:
         reference_names={name.decode("utf-8", "replace") for name in spelled},
         imports=scan.imports,
         chunks=build_chunks(path, spec.name, lines, root, outline),
-        syntax_errors=_count_errors(queries.errors, root),
+        syntax_errors=_count_errors(root),
     )
 
 
@@ -545,8 +545,17 @@ def _split_last(written: str) -> tuple[str, str]:
     return written[: match.start()], written[match.end() :]
 
 
-def _count_errors(query: tree_sitter.Query, root: tree_sitter.Node) -> int:
+def _count_errors(root: tree_sitter.Node) -> int:
+    """ERROR and MISSING nodes. A query for them would walk the whole tree; this
+    descends only where `has_error` says an error lies below, which is a few paths through a large
+    file. An ERROR node can itself read has_error False (a zero-cost recovery), so error and
+    missing children are visited too."""
     if not root.has_error:
         return 0
-    captures = tree_sitter.QueryCursor(query).captures(root)
-    return len(captures.get("error", ())) + len(captures.get("missing", ()))
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+        stack.extend(child for child in node.children if child.has_error or child.is_error or child.is_missing)
+    return count

@@ -216,7 +216,6 @@ class CompiledQueries:
     # tags.scm's definition patterns, our queries/<name>.scm, and every identifier as @identifier:
     # one query, so one walk of the tree collects everything (walking dominates the cost).
     tags: tree_sitter.Query
-    errors: tree_sitter.Query  # ERROR and MISSING nodes, run only on trees that have them
 
 
 @functools.lru_cache(maxsize=None)
@@ -238,5 +237,4 @@ def queries_for(spec: LanguageSpec) -> CompiledQueries:
             tags.disable_pattern(index)
     for unused in ("doc", "ignore"):
         tags.disable_capture(unused)
-    errors = tree_sitter.Query(grammar, "(ERROR) @error (MISSING) @missing")
-    return CompiledQueries(tags, errors)
+    return CompiledQueries(tags)

@@ -19,6 +19,10 @@ WORDS_VERSION = 1
 # underscores — whole, and at most 64 characters: longer ones are data (hashes, base64), not names.
 _MAX_IDENTIFIER = 64
 _IDENTIFIER = re.compile(r"(?<!\w)[^\W\d]\w{0,%d}(?!\w)" % (_MAX_IDENTIFIER - 1))
+# The same tokens found faster: every run of word characters, then those runs kept that start with a
+# non-digit (\d is Unicode Nd, as str.isdecimal) and fit the length limit. A plain \w+ scan is about
+# twice as fast as the look-around pattern, and the filter runs once per distinct run.
+_WORD_RUN = re.compile(r"\w+")
 # The parts of one identifier. "Lower" means any letter that is not an ASCII capital, so non-ASCII words
 # (größe, имя) stay whole instead of being cut at every accented letter.
 _PART = re.compile(
@@ -56,12 +60,14 @@ def text_words(text: str, unique: bool = False) -> str:
     """The space-separated words to index for a text (code, comments, a symbol name): the union of
     `identifier_words` over its identifiers. With `unique`, each word once: retrieval ranks chunks by
     which words they hold, and the index stays small."""
-    found = _IDENTIFIER.findall(text)
+    runs = _WORD_RUN.findall(text)
     if not unique:
+        found = [r for r in runs if len(r) <= _MAX_IDENTIFIER and not r[0].isdecimal()]
         return " ".join(chain.from_iterable(map(identifier_words, found)))
     # This runs over every indexed character: map/chain/fromkeys keep the per-identifier work in C,
     # and identifier_words' cache splits each distinct identifier once per process.
-    return " ".join(dict.fromkeys(chain.from_iterable(map(identifier_words, dict.fromkeys(found)))))
+    found = [r for r in dict.fromkeys(runs) if len(r) <= _MAX_IDENTIFIER and not r[0].isdecimal()]
+    return " ".join(dict.fromkeys(chain.from_iterable(map(identifier_words, found))))
 
 
 def _quote(word: str) -> str:
