@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 
@@ -33,10 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.evaluation.build import build_set
     from assistant.evaluation.checklist import NO_CONTEXT
-    from assistant.evaluation.configs import EvalModel, _eval_settings
+    from assistant.evaluation.configs import parse_model_arg
     from assistant.evaluation.runner import RunOptions, run_evaluation
     from assistant.evaluation.store import EvalStore
-    from assistant.settings import ModelSettings, Settings
 
     root = Path(args.repo).resolve()
     store = EvalStore.for_repo(root)
@@ -44,9 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         eval_set = store.load_set(None)
     except Exception:  # no set yet: build one
         eval_set = build_set(root, store, n=args.build, seed=1).set
-    settings = _eval_settings(replace(Settings(), model=ModelSettings(
-        backend="openai", server_url=args.server, name=args.model_name, api_key_env=args.key_env)))
-    model = EvalModel("server", settings, args.server)
+    with tempfile.TemporaryDirectory() as tmp:  # the same model configuration `kura eval run --model` reads
+        config = Path(tmp) / "server.json"
+        config.write_text(json.dumps({"label": "server", "backend": "openai", "server_url": args.server,
+                                      "name": args.model_name, "api_key_env": args.key_env}))
+        model = parse_model_arg(str(config))
 
     rows = []
     for level in [int(x) for x in args.concurrency.split(",")]:
