@@ -9,10 +9,9 @@ REPO   ?= .
 .PHONY: setup run test bench vsix clean eval
 
 # Re-installs only when pyproject.toml or the llama.cpp build recipe changes. llama-cpp-python is
-# built portably (LLAMA_CPU, default x86-64-v3: no -march=native, no AVX-512/AMX) by
+# built portably (LLAMA_CPU, default x86-64-v3, x86-64 on CPUs without AVX2: no -march=native, no AVX-512/AMX) by
 # scripts/build-llama.sh, once per machine (~6-9 min on 2 cores): its wheel is cached under a key made
 # of the version and the build flags, so a build made with other flags is never reused.
-LLAMA_CPU ?= x86-64-v3
 export LLAMA_CPU
 
 $(STAMP): pyproject.toml scripts/build-llama.sh

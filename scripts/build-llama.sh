@@ -8,7 +8,8 @@
 # neither pip's wheel cache nor ours can bring back a build made with other flags.
 #
 #   LLAMA_CPU=x86-64-v3  (default) AVX, AVX2, FMA, F16C, BMI2: every x86-64 CPU since 2013-2015
-#                        (Intel Haswell, AMD Excavator/Zen); no AVX-512, no AMX.
+#                        (Intel Haswell, AMD Excavator/Zen); no AVX-512, no AMX. Unset on a CPU
+#                        without these, the build falls back to x86-64.
 #   LLAMA_CPU=x86-64     SSE2 only: any x86-64 CPU, several times slower.
 #   LLAMA_CPU=native     this machine only (never for a shared build or a VDI image).
 #
@@ -20,7 +21,20 @@ PRINT_ONLY=0
 if [[ "${1:-}" == "--print" ]]; then PRINT_ONLY=1; shift; fi
 PY=${1:?usage: build-llama.sh [--print] PYTHON}
 VERSION=${LLAMA_CPP_VERSION:-0.3.36}
-CPU=${LLAMA_CPU:-x86-64-v3}
+CPU=${LLAMA_CPU:-}
+if [[ -z "$CPU" ]]; then
+  # Not asked for a level: x86-64-v3, unless this CPU lacks it (then the build could not even run
+  # here; such a build runs on any x86-64 CPU).
+  CPU=x86-64-v3
+  flags_here=$(grep -m1 '^flags' "${KURA_CPUINFO:-/proc/cpuinfo}" 2>/dev/null || true)
+  for feature in avx avx2 fma f16c bmi2; do
+    if [[ " $flags_here " != *" $feature "* ]]; then
+      echo "build-llama: this CPU has no $feature: building for x86-64 (SSE2 only, slower)" >&2
+      CPU=x86-64
+      break
+    fi
+  done
+fi
 
 common="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DGGML_AVX_VNNI=OFF"
 case "$CPU" in
