@@ -39,7 +39,7 @@ from assistant.models.base import (
     early_stop,
 )
 from assistant.models.fim import AUTO, FimTemplate, detect_fim_from_gguf
-from assistant.models.registry import ModelConfig
+from assistant.models.config import ModelConfig
 
 log = logging.getLogger(__name__)
 
