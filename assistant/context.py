@@ -21,6 +21,7 @@ from typing import Protocol
 from assistant.completion.shape import Scope, language_name_for_path, line_comment, local_syntax
 from indexer import kinds
 from indexer.model import Chunk, Definition, Import
+from indexer.words import split_identifier
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class _Session:
     definitions: list[Snippet] = field(default_factory=list)
     considered: set[str] = field(default_factory=set)
     chunks: tuple[Snippet, ...] | None = None
+    signatures: tuple[list[Snippet], int, set] | None = None  # the imports section, chosen once
 
 
 class _Lru(OrderedDict):
@@ -153,7 +155,7 @@ class ContextBuilder:
         self._window_starts: dict[str, int] = {}
         self._sessions: dict[str, _Session] = {}
         self._lookups: _Lru = _Lru(4096)
-        self._imports: _Lru = _Lru(64)
+        self._imports: _Lru = _Lru(512)
 
     def index_changed(self) -> None:
         """Drop what was read from the index (call after an index update)."""
@@ -258,34 +260,16 @@ class ContextBuilder:
         suffix, last_line, suffix_tokens = self._suffix_window(doc, cursor_line, suffix_budget)
         window = (first_line, last_line)
 
+        # What the window leaves unused (a short file, a short suffix) goes to repository context.
+        repo_budget = max(repo_budget, b.max_context_tokens - prefix_tokens - suffix_tokens)
         snippets: list[Snippet] = []
         used_total = 0
-        shown: set[tuple[str, int]] = set()  # definitions an earlier section has shown
         if self.index is not None or recent:
-            local = local_syntax(doc.text, offset, doc.path)
-            scope = local.scope if local else None
-            session = self._session(doc, scope, cursor_line)
-            # In prompt order: what changes least first.
-            sections: list[tuple[float, Callable[[int], tuple[list[Snippet], int]]]] = [
-                (b.imports_share, lambda n: self._import_snippets(doc, n, shown)),
-                (b.recent_share, lambda n: self._recent_snippets(doc, recent, n)),
-                (
-                    b.definitions_share,
-                    lambda n: self._definition_snippets(doc, scope, cursor_line, window, session, n, shown),
-                ),
-                (b.chunks_share, lambda n: self._chunk_snippets(doc, scope, cursor_line, window, session, n)),
-            ]
-            carry = 0
-            for share, make in sections:
-                budget = int(repo_budget * share) + carry
-                try:
-                    chosen, used = make(budget)
-                except Exception as error:  # an index being rebuilt or locked must not fail a completion
-                    log.warning("repository context for %s left out: %s", doc.path, error)
-                    chosen, used = [], 0
-                snippets.extend(chosen)
-                used_total += used
-                carry = max(0, budget - used)
+            try:
+                snippets, used_total = self._repository_context(doc, recent, cursor_line, window, repo_budget)
+            except Exception as error:  # an index being rebuilt or locked must not fail a completion
+                log.warning("repository context for %s left out: %s", doc.path, error)
+                snippets, used_total = [], 0
 
         return CompletionContext(
             path=doc.path,
@@ -299,6 +283,42 @@ class ContextBuilder:
             suffix_tokens=suffix_tokens,
             snippet_tokens=used_total,
         )
+
+    def _repository_context(
+        self, doc: Document, recent: Sequence[RecentEdit], cursor_line: int, window: tuple[int, int], budget: int
+    ) -> tuple[list[Snippet], int]:
+        """Sections filled by value (definitions of what is used, then imported and related
+        signatures, recent edits, similar chunks) and placed stable-first (imports, recent,
+        definitions, chunks)."""
+        b = self.budget
+        local = local_syntax(doc.text, doc.offset, doc.path)
+        scope = local.scope if local else None
+        session = self._session(doc, scope, cursor_line)
+        uses = self._uses(doc, scope, cursor_line)
+        # What the enclosing function uses is worth most: its cost is reserved first.
+        wanted = self._definition_snippets(doc, scope, window, session, uses, budget, set(), dry_run=True)[1]
+        reserve = int(budget * b.recent_share) if recent else 0
+        room = max(int(budget * b.imports_share), budget - wanted - reserve - int(budget * b.chunks_share) // 2)
+        room = min(room, budget)
+        if session.signatures is None:
+            session.signatures = self._choose_signatures(doc, uses, window, room)
+        imports, used, covered = _fit_signatures(session.signatures, room, self._tokens)
+        definitions, d_used = self._definition_snippets(doc, scope, window, session, uses, budget - used, covered)
+        used += d_used
+        recent_snippets, r_used = self._recent_snippets(doc, recent, min(budget - used, int(budget * b.recent_share)))
+        used += r_used
+        shown = imports + recent_snippets + definitions
+        chunks, c_used = self._chunk_snippets(doc, scope, cursor_line, window, session, budget - used, shown)
+        used += c_used
+        return imports + recent_snippets + definitions + chunks, used
+
+    def _uses(self, doc: Document, scope: Scope | None, cursor_line: int) -> list[tuple[str, bool]]:
+        """Names used above the cursor in the enclosing function (its header included), nearest
+        first; at module level, in the `nearby_lines` above."""
+        first = cursor_line - self.budget.nearby_lines
+        if scope is not None:
+            first = max(scope.start_line, cursor_line - 4 * self.budget.nearby_lines)
+        return _uses_near_cursor(doc.text, doc.offset, max(0, first))
 
     def _snippet_tokens(self, snippet: Snippet) -> int:
         # The label line costs tokens too (a comment or a file separator with the path).
@@ -320,53 +340,78 @@ class ContextBuilder:
 
     # --- sections -----------------------------------------------------------------------------
 
-    def _import_snippets(
-        self, doc: Document, budget: int, shown: set[tuple[str, int]]
-    ) -> tuple[list[Snippet], int]:
-        """Signatures of what the file imports from the repository, grouped per file."""
-        if self.index is None or budget <= 0:
-            return [], 0
-        key = ("snippets", doc.path, budget)
-        cached = self._imports.get(key)
-        if cached is None:
-            cached = self._choose_imports(doc, budget)
-            self._imports.put(key, cached)
-        snippets, used, covered = cached
-        shown.update(covered)
-        return snippets, used
-
-    def _choose_imports(self, doc: Document, budget: int):
+    def _choose_signatures(
+        self, doc: Document, uses: list[tuple[str, bool]], window: tuple[int, int], room: int
+    ) -> list[tuple[Definition, str]]:
+        """(definition, rendering) of what the file can reach, ranked by value: what the imports
+        name, the package's neighbours (Go, C), methods of the types used near the cursor; those
+        whose names share words with the identifiers near the cursor first."""
+        if self.index is None or room <= 0:
+            return []
         language = language_name_for_path(doc.path)
-        chosen: dict[str, list[Definition]] = {}
-        used = 0
-        seen: set[tuple[str, int]] = set()
+        test = _is_test_path(doc.path)
+        used_names = {name for name, _attribute in uses}
+        near_words: dict[str, float] = {}
+        for rank, name in enumerate(used_names and [n for n, _a in uses]):
+            for word in split_identifier(name):
+                if len(word) > 2 and word not in _KEYWORDS:
+                    near_words.setdefault(word, 1.0 / (1 + rank / 10))
+        candidates: dict[tuple[str, int], tuple[float, int, Definition, str]] = {}
+
+        def offer(d: Definition, bonus: float, brief_doc: bool) -> None:
+            where = (d.path, d.range.start_line)
+            if d.path == doc.path or (not test and _is_test_path(d.path)) or d.kind not in _API_KINDS:
+                return
+            parts = split_identifier(d.name)
+            overlap = sum(near_words.get(p, 0.0) for p in parts) / max(1, len(parts))
+            score = overlap + bonus + (2.0 if d.name in used_names else 0.0)
+            old = candidates.get(where)
+            if old is None or old[0] < score:
+                text = _render_definition(d, brief=True) if brief_doc else d.signature.rstrip()
+                candidates[where] = (score, old[1] if old else len(candidates), d, text)
+
         for imp in self._file_imports(doc.path):
             for definition in self._imported_definitions(doc.path, imp, language):
-                where = (definition.path, definition.range.start_line)
-                if definition.path == doc.path or where in seen:
-                    continue
-                seen.add(where)
-                cost = self._tokens(_render_definition(definition, brief=True) + "\n")
-                if not chosen.get(definition.path):
-                    cost += self._tokens(f"{definition.path}:{definition.range.start_line + 1}\n")
-                if used + cost > budget:
-                    continue
-                used += cost
-                chosen.setdefault(definition.path, []).append(definition)
-        snippets = []
-        for path in sorted(chosen):
-            defs = sorted(chosen[path], key=lambda d: (d.range.start_line, d.range.start_col))
-            text = "\n".join(_render_definition(d, brief=True) for d in defs)
-            snippets.append(Snippet(IMPORT, path, defs[0].range.start_line, text))
-        covered = {(d.path, d.range.start_line) for defs in chosen.values() for d in defs}
-        return snippets, used, covered
+                offer(definition, 0.5, True)
+        if language in _DIRECTORY_LANGUAGES:
+            for definition in self._neighbour_symbols(doc.path):
+                offer(definition, 0.0, False)
+        for name in list(used_names)[:40]:
+            for owner in self._lookup(name):
+                if owner.kind in _TYPE_KINDS and owner.path != doc.path:
+                    for d in self._symbols_of(owner.path):
+                        if d.qualname.startswith(owner.name + ".") and d.kind in _CALLABLE_KINDS:
+                            offer(d, 0.3, False)
+        ranked = sorted(candidates.values(), key=lambda c: (-c[0], c[1]))
+        return [(d, text) for _score, _order, d, text in ranked[:200]]
+
+    def _symbols_of(self, path: str) -> list[Definition]:
+        key = ("all", path)
+        symbols = self._imports.get(key)
+        if symbols is None:
+            symbols = list(self.index.file_symbols(path)) if self.index is not None else []
+            self._imports.put(key, symbols)
+        return symbols
+
+    def _neighbour_symbols(self, path: str) -> list[Definition]:
+        """Top-level definitions and methods in the other files of the file's directory."""
+        paths = getattr(self.index, "indexed_paths", None)
+        if paths is None:
+            return []
+        directory = posixpath.dirname(path)
+        prefix = directory + "/" if directory else ""
+        out = []
+        siblings = [p for p in paths(prefix) if p != path and posixpath.dirname(p) == directory]
+        for sibling in siblings[:60]:
+            out += [d for d in self._symbols_of(sibling) if d.qualname.count(".") <= 1]
+        return out
 
     def _imported_definitions(self, path: str, imp: Import, language: str) -> list[Definition]:
         stems = _module_stems(imp.module, path, language)
         if not stems:
             return []
         out: list[Definition] = []
-        for name in imp.names[:12]:
+        for name in imp.names[:40]:
             matches = [
                 d
                 for d in self._lookup(name)
@@ -391,7 +436,7 @@ class ContextBuilder:
                 symbols = [d for d in self.index.file_symbols(candidate) if "." not in d.qualname]
                 self._imports.put(key, symbols)
             if symbols:
-                return [d for d in symbols if d.kind in _API_KINDS][:12]
+                return [d for d in symbols if d.kind in _API_KINDS][:80]
         return []
 
     def _recent_snippets(
@@ -440,14 +485,16 @@ class ContextBuilder:
         self,
         doc: Document,
         scope: Scope | None,
-        cursor_line: int,
         window: tuple[int, int],
         session: _Session,
+        uses: list[tuple[str, bool]],
         budget: int,
         shown: set[tuple[str, int]],
+        dry_run: bool = False,
     ) -> tuple[list[Snippet], int]:
         """Definitions of the names used near the cursor: those chosen earlier in this function
-        first, in their order; then new ones, nearest first while they fit, placed by path/line."""
+        first, in their order; then new ones, nearest first while they fit, placed by path/line.
+        A dry run only says what they would cost, remembering nothing."""
         kept, used = [], 0
         for snippet in session.definitions:
             cost = self._snippet_tokens(snippet)
@@ -459,31 +506,35 @@ class ContextBuilder:
         if self.index is None:
             return kept, used
 
-        first = cursor_line - self.budget.nearby_lines
-        if scope is not None:
-            first = max(first, scope.start_line)
-        uses = _uses_near_cursor(doc.text, doc.offset, max(0, first))
         have = {(s.path, s.line) for s in kept} | shown
         imports = self._file_imports(doc.path)
         language = language_name_for_path(doc.path)
         stems = _import_stems(imports, doc.path, language)
         added: list[Snippet] = []
+        considered = set(session.considered)
         for name, attribute in uses:
-            if name in session.considered:
+            if name in considered:
                 continue
-            session.considered.add(name)
+            considered.add(name)
             for definition in self._pick_definitions(name, attribute, doc, scope, window, stems, language):
                 snippet = Snippet(
-                    DEFINITION, definition.path, definition.range.start_line, _render_definition(definition)
+                    DEFINITION, definition.path, definition.range.start_line, _render_definition(definition, brief=True)
                 )
                 if (snippet.path, snippet.line) in have:
                     continue
                 cost = self._snippet_tokens(snippet)
                 if used + cost > budget:
-                    continue
+                    # The doc line is the first thing to go; the signature is what must be there.
+                    snippet = Snippet(DEFINITION, definition.path, definition.range.start_line, definition.signature.rstrip())
+                    cost = self._snippet_tokens(snippet)
+                    if used + cost > budget:
+                        continue
                 have.add((snippet.path, snippet.line))
                 added.append(snippet)
                 used += cost
+        if dry_run:
+            return kept + added, used
+        session.considered = considered
         added.sort(key=lambda s: (s.path, s.line))
         session.definitions.extend(added)
         return kept + added, used
@@ -503,17 +554,25 @@ class ContextBuilder:
             # Defined in this file: that is the one meant, not a namesake elsewhere.
             candidates = [d for d in candidates if d.path == doc.path]
 
-        def known(d: Definition) -> bool:
-            return d.path == doc.path or _path_matches(d.path, import_stems, language)
+        here = posixpath.dirname(doc.path)
 
+        def known(d: Definition) -> bool:
+            if d.path == doc.path or _path_matches(d.path, import_stems, language):
+                return True
+            # A Go package is its directory; C sees its neighbours through headers.
+            return language in _DIRECTORY_LANGUAGES and posixpath.dirname(d.path) == here
+
+        test = _is_test_path(doc.path)
         found = []
         for d in candidates:
+            if not test and _is_test_path(d.path):
+                continue  # test helpers are no context for library code
             if d.path == doc.path and (
                 window[0] <= d.range.start_line <= window[1]
                 or (scope is not None and d.range.start_line == scope.start_line)
             ):
                 continue  # already in the window
-            if attribute and not known(d):
+            if attribute and not known(d) and len(candidates) > 1:
                 continue  # `x.name` could be any class's `name`: trust what the file imports
             found.append(d)
         found.sort(key=lambda d: (d.path != doc.path, not known(d), d.path, d.range.start_line))
@@ -530,8 +589,10 @@ class ContextBuilder:
         window: tuple[int, int],
         session: _Session,
         budget: int,
+        shown: Sequence[Snippet] = (),
     ) -> tuple[list[Snippet], int]:
-        """BM25 chunks like the enclosing function, chosen once per function."""
+        """BM25 chunks like the enclosing function, chosen once per function; none that repeats
+        lines another section shows."""
         if session.chunks is None:
             session.chunks = tuple(self._choose_chunks(doc, scope, cursor_line, window, budget))
         kept, used = [], 0
@@ -539,6 +600,8 @@ class ContextBuilder:
             cost = self._snippet_tokens(snippet)
             if used + cost > budget:
                 break
+            if any(_overlaps(snippet, other) for other in shown):
+                continue
             kept.append(snippet)
             used += cost
         return kept, used
@@ -554,11 +617,17 @@ class ContextBuilder:
             return []
         query = " ".join(names[:40])
         chosen, used = [], 0
+        test = _is_test_path(doc.path)
         for chunk, _score in self.index.search_chunks(query, self.budget.chunk_candidates):
             if chunk.path == doc.path and (
                 chunk.start_line <= window[1] and chunk.end_line >= window[0]
             ):
                 continue  # the window shows it already
+            if not test and _is_test_path(chunk.path):
+                continue
+            if any(c.path == chunk.path and c.line <= chunk.end_line and chunk.start_line <= c.line + c.text.count("\n")
+                   for c in chosen):
+                continue  # overlapping chunks: one is enough
             snippet = _fit_chunk(chunk, budget - used, self._snippet_tokens)
             if snippet is None:
                 continue
@@ -584,6 +653,51 @@ _DEFINITION_KINDS = {
     kinds.TYPE_PARAMETER,
 }
 _API_KINDS = _DEFINITION_KINDS
+_TYPE_KINDS = {kinds.CLASS, kinds.INTERFACE, kinds.STRUCT}
+_CALLABLE_KINDS = {kinds.METHOD, kinds.FUNCTION, kinds.CONSTRUCTOR}
+# Languages whose files see their directory's definitions without an import.
+_DIRECTORY_LANGUAGES = {"go", "c", "cpp"}
+_TEST_DIRS = frozenset({"test", "tests", "testing", "spec", "specs", "__tests__", "fixtures", "examples", "e2e"})
+
+
+_SOURCE_SUFFIXES = {".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".py", ".h", ".hpp"}
+_GENERATED_DIRS = frozenset({"dist", "build", "node_modules", "vendor"})
+
+
+def _is_test_path(path: str) -> bool:
+    """Tests, fixtures and examples (context for tests, never for library code), and bundles or
+    vendored copies (context for nothing: the source they were built from is there)."""
+    *dirs, name = path.split("/")
+    if any(d in _TEST_DIRS or d in _GENERATED_DIRS for d in dirs) or name.endswith(".min.js"):
+        return True
+    stem = name.rsplit(".", 1)[0]
+    return stem.startswith("test_") or stem.endswith(("_test", ".test", ".spec")) or stem == "conftest"
+
+
+def _fit_signatures(
+    chosen: list[tuple[Definition, str]], budget: int, tokens: Callable[[str], int]
+) -> tuple[list[Snippet], int, set[tuple[str, int]]]:
+    """The best-ranked signatures that fit, grouped per file in path order (one label a file)."""
+    picked: dict[str, list[tuple[Definition, str]]] = {}
+    used = 0
+    for d, text in chosen:
+        cost = tokens(text + "\n")
+        if d.path not in picked:
+            cost += tokens(f"{d.path}:{d.range.start_line + 1}\n")
+        if used + cost > budget:
+            continue
+        used += cost
+        picked.setdefault(d.path, []).append((d, text))
+    snippets = []
+    for path in sorted(picked):
+        group = sorted(picked[path], key=lambda p: (p[0].range.start_line, p[0].range.start_col))
+        snippets.append(Snippet(IMPORT, path, group[0][0].range.start_line, "\n".join(t for _d, t in group)))
+    covered = {(d.path, d.range.start_line) for group in picked.values() for d, _t in group}
+    return snippets, used, covered
+
+
+def _overlaps(a: Snippet, b: Snippet) -> bool:
+    return a.path == b.path and a.line <= b.line + b.text.count("\n") and b.line <= a.line + a.text.count("\n")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset(
@@ -679,6 +793,9 @@ def _module_stems(module: str, path: str, language: str) -> list[str]:
         return [rest]
     if module.startswith("."):
         stem = posixpath.normpath(posixpath.join(here, module))
+        root, ext = posixpath.splitext(stem)
+        if ext in _SOURCE_SUFFIXES:  # `./settle.js` names the file settle.js
+            stem = root
         return [] if stem.startswith("..") else [stem]
     # Package paths (Go import paths, crate paths): the repository holds them as a path suffix.
     return [module.replace("::", "/").replace("\\", "/")]

@@ -1,0 +1,216 @@
+"""Context recall, measured like RepoBench: does the completion prompt kura builds carry the definition
+of the cross-file function the next line calls?
+
+For each repository: index it, sample lines inside function bodies (library code, not tests) whose
+first call is to a function defined once in the repository, in another file; blank the line (keep its
+indentation), build the prompt through the same path `kura complete` uses (`ContextBuilder` with the
+default completion budget, then `build_prompt` with a FIM template) and check whether the callee's
+signature line is in the prompt. Sites split into "used above" (the callee is called in the 40 lines
+above) and "not used above" (its name does not appear there).
+
+    .venv/bin/python benchmarks/context_eval.py httpx=~/.cache/kura-eval/httpx gin=~/.cache/kura-eval/gin \
+        --sites 40 --json after.json
+
+Tokens are counted as characters / 3.5 (no model is loaded); prompt sizes are reported in characters.
+Repositories are indexed into `<root>/../<name>.kura-index` so that the checkout stays untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.completion.prompt import build_prompt  # noqa: E402
+from assistant.completion.shape import decide_shape, language_name_for_path  # noqa: E402
+from assistant.context import ContextBudget, ContextBuilder, Document  # noqa: E402
+from assistant.models.fim import template_by_name  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from indexer import kinds  # noqa: E402
+from indexer.index import Index, _is_test_path  # noqa: E402
+
+USED = "used above"
+NEW = "not used above"
+LOOKBACK = 40
+_FUNCTION_KINDS = {kinds.FUNCTION, kinds.METHOD, kinds.CONSTRUCTOR}
+_CALLEE_KINDS = _FUNCTION_KINDS | {kinds.CLASS, kinds.STRUCT}  # `new Foo(` calls a class
+
+
+def _generated(path: str) -> bool:
+    """Bundles and build output: copies of the sources, not code anyone completes."""
+    return any(part in {"dist", "build", "vendor", "node_modules"} for part in path.split("/")[:-1]) or \
+        path.endswith((".min.js", ".cjs", ".bundle.js"))
+
+_CALL = re.compile(r"(?<![\w$])([A-Za-z_]\w*)\s*\(")
+_NOT_CALLS = frozenset(
+    "if for while switch return sizeof catch function func def elif and or not in with typeof new".split()
+)
+# Methods of built-in types: `", ".join(...)` is not the repository's `join`, and the index cannot tell.
+_BUILTIN_METHODS = frozenset(
+    """join get items keys values append extend pop update split strip format encode decode read write close
+    startswith endswith replace lower upper info debug warning error push map filter forEach slice call apply
+    bind then catch toString indexOf send set has add delete""".split()
+)
+
+
+def count_tokens(text: str) -> int:
+    """A model-free stand-in for a code tokenizer (about 3.5 characters a token)."""
+    return (len(text) * 2 + 6) // 7
+
+
+@dataclass
+class Site:
+    repo: str
+    language: str
+    path: str
+    line: int  # 0-based, the blanked line
+    callee: str
+    definition_path: str
+    signature_line: str  # what must appear in the prompt
+    kind: str  # USED or NEW
+
+
+def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[Site]:
+    """Completion sites in `repo`, at most `per_kind` of each kind, chosen at random but repeatably."""
+    found: dict[str, list[Site]] = defaultdict(list)
+    unique: dict[str, object] = {}
+
+    def only_definition(name: str):
+        if name not in unique:
+            defs = [d for d in index.definitions(name) if d.kind in _CALLEE_KINDS and not _generated(d.path)]
+            # One definition, outside tests and examples: `Object.create` is not examples/'s `create`.
+            unique[name] = defs[0] if len(defs) == 1 and not _is_test_path(defs[0].path) else None
+        return unique[name]
+
+    for path in index.indexed_paths():
+        if _is_test_path(path) or _generated(path) or language_name_for_path(path) not in _LANGUAGES:
+            continue
+        try:
+            lines = (index.root / path).read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for fn in index.file_symbols(path):
+            if fn.kind not in _FUNCTION_KINDS:
+                continue
+            body_first = fn.range.start_line + max(1, fn.signature.count("\n") + 1)
+            for line in range(body_first, min(fn.range.end_line, len(lines))):
+                text = lines[line]
+                for match in _CALL.finditer(text):
+                    name = match.group(1)
+                    if name in _NOT_CALLS:
+                        continue
+                    before = text[: match.start()].rstrip()
+                    if before.endswith(".") and (name in _BUILTIN_METHODS or before[:-1].rstrip()[-1:] in "\"')]"):
+                        break  # a method of a literal or a built-in type: ground truth unknown
+                    definition = only_definition(name)
+                    if definition is None or definition.path == path:
+                        break  # the first call decides: the line is about it
+                    above = "\n".join(lines[max(fn.range.start_line, line - LOOKBACK) : line])
+                    if re.search(rf"(?<![\w$]){re.escape(name)}\s*\(", above):
+                        kind = USED
+                    elif re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", above):
+                        break  # mentioned but not called: neither kind
+                    else:
+                        kind = NEW
+                    signature_line = definition.signature.strip().split("\n")[0].strip()
+                    found[kind].append(
+                        Site(repo, language_name_for_path(path), path, line, name, definition.path, signature_line, kind)
+                    )
+                    break
+    rng = random.Random(seed)
+    out = []
+    for kind in (USED, NEW):
+        sites = found[kind]
+        rng.shuffle(sites)
+        out += sites[:per_kind]
+    return out
+
+
+_LANGUAGES = {"python", "go", "javascript", "typescript", "c", "cpp", "java", "rust"}
+
+
+def prompt_for(site: Site, index: Index, budget: ContextBudget, template) -> str:
+    """The prompt `kura complete` would send with the site's line blanked at its indentation."""
+    text = (index.root / site.path).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    original = lines[site.line]
+    indent = original[: len(original) - len(original.lstrip())]
+    lines[site.line] = indent
+    blanked = "\n".join(lines)
+    offset = sum(len(line) + 1 for line in lines[: site.line]) + len(indent)
+    builder = ContextBuilder(index, count_tokens, budget)
+    context = builder.build(Document(site.path, blanked, offset))
+    shape = decide_shape(blanked, offset, site.path)
+    return build_prompt(context, shape, template, repo=index.root.name).text
+
+
+def evaluate(name: str, root: Path, per_kind: int, template) -> dict:
+    index = Index.open(root, root.parent / f"{name}.kura-index")
+    try:
+        index.update()
+        budget = ContextBudget(max_context_tokens=Settings().completion.context_tokens)
+        results = []
+        for site in sample_sites(index, name, per_kind):
+            prompt = prompt_for(site, index, budget, template)
+            hit = site.signature_line in prompt
+            results.append({**site.__dict__, "hit": hit, "prompt_chars": len(prompt)})
+        return {"repo": name, "sites": results}
+    finally:
+        index.close()
+
+
+def summarize(reports: list[dict]) -> list[dict]:
+    rows = []
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for report in reports:
+        for s in report["sites"]:
+            groups[(report["repo"], s["language"], s["kind"])].append(s)
+    for (repo, language, kind), sites in sorted(groups.items()):
+        hits = sum(s["hit"] for s in sites)
+        chars = sorted(s["prompt_chars"] for s in sites)
+        rows.append({
+            "repo": repo, "language": language, "kind": kind, "sites": len(sites), "hits": hits,
+            "recall": hits / len(sites), "prompt_chars_median": chars[len(chars) // 2],
+            "prompt_chars_mean": round(sum(chars) / len(chars)),
+        })
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("repos", nargs="+", help="NAME=PATH of a repository checkout (kept outside kura)")
+    parser.add_argument("--sites", type=int, default=40, help="sites per kind per repository")
+    parser.add_argument("--template", default="qwen2.5-coder", help="FIM template of the prompt ('none': prefix-only)")
+    parser.add_argument("--json", type=Path, help="write every site and the summary here")
+    parser.add_argument("--misses", action="store_true", help="list the sites whose callee is missing")
+    args = parser.parse_args(argv)
+    template = None if args.template == "none" else template_by_name(args.template)
+    reports = []
+    for spec in args.repos:
+        name, _, path = spec.partition("=")
+        reports.append(evaluate(name, Path(path).expanduser().resolve(), args.sites, template))
+    rows = summarize(reports)
+    print(f"{'repo':<10} {'language':<11} {'kind':<15} {'sites':>5} {'recall':>7} {'chars(med)':>10}")
+    for r in rows:
+        print(f"{r['repo']:<10} {r['language']:<11} {r['kind']:<15} {r['sites']:>5} {r['recall']:>7.0%} "
+              f"{r['prompt_chars_median']:>10}")
+    if args.misses:
+        for report in reports:
+            for s in report["sites"]:
+                if not s["hit"]:
+                    print(f"miss {s['repo']} {s['kind']:<15} {s['path']}:{s['line'] + 1} {s['callee']} "
+                          f"-> {s['definition_path']}", file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps({"summary": rows, "reports": reports}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
