@@ -91,7 +91,7 @@ def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console
     quality = Table(title="Quality", title_justify="left")
     speed = Table(title="Speed and memory", title_justify="left")
     for table, headers in ((quality, ("exact", "edit sim", "syntax ok", "explain", "errors")),
-                           (speed, ("p50 ms", "p95 ms", "tok/s", "load ms", "RSS +MB", "file MB"))):
+                           (speed, ("p50 ms", "p95 ms", "tok/s", "tasks/s", "load ms", "RSS +MB", "file MB"))):
         table.add_column("model", overflow="fold")
         table.add_column("mode")
         for header in headers:
@@ -101,7 +101,7 @@ def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console
         memory = (_number(model.get("load_ms")), _mb(model.get("peak_rss_delta_bytes")), _mb(model.get("file_bytes")))
         if not modes:
             quality.add_row(model["label"], f"[red]{model.get('status')}[/red]", *["–"] * 5)
-            speed.add_row(model["label"], f"[red]{model.get('status')}[/red]", "–", "–", "–", *memory)
+            speed.add_row(model["label"], f"[red]{model.get('status')}[/red]", "–", "–", "–", "–", *memory)
             continue
         for mode in modes_of([model]):
             s = modes[mode]
@@ -109,8 +109,10 @@ def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console
             quality.add_row(model["label"], name, _fraction(s.get("exact_match")), _fraction(s.get("edit_similarity")),
                             _fraction(s.get("syntax_validity")), _fraction(s.get("explanation_coverage")),
                             str(s.get("errors", 0)))
+            # Tasks finished per second of the run (concurrent lanes against a server raise it).
+            throughput = (model.get("throughput") or {}).get(mode) or {}
             speed.add_row(model["label"], name, _number(s.get("p50_latency_ms")), _number(s.get("p95_latency_ms")),
-                          _number(s.get("tokens_per_s"), 1), *memory)
+                          _number(s.get("tokens_per_s"), 1), _number(throughput.get("tasks_per_s"), 2), *memory)
     console.print(quality)
     console.print(speed)
 

@@ -129,3 +129,13 @@ def test_runs_with_the_same_label_stay_apart():
     other = {**RUN, "id": "later"}
     labels = [m["label"] for m in merge_models([RUN, other])]
     assert labels[:3] == ["qwen-coder", "tiny<script>", "absent"] and "qwen-coder [later]" in labels
+
+
+def test_the_terminal_report_shows_each_modes_throughput():
+    from rich.console import Console
+
+    model = {**RUN["models"][0], "throughput": {"context": {"seconds": 8.0, "tasks": 20, "tasks_per_s": 2.5}}}
+    out = io.StringIO()
+    print_report([{**RUN, "models": [model]}], Thresholds(), Console(file=out, width=160, color_system=None))
+    text = out.getvalue()
+    assert "tasks/s" in text and "2.50" in text
