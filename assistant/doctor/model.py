@@ -115,28 +115,19 @@ def _speed(result) -> Check:
 
 
 def check_inhouse_server(config: ModelConfig) -> list[Check]:
-    """The in-house OpenAI-compatible server: reachable (GET /v1/models), its model, and the latency of
-    a few tokens."""
-    from assistant.models.openai_backend import OpenAIBackend
+    """The in-house OpenAI-compatible server (or the gateway in front of it), as kura will use it:
+    reachable, the key accepted, the model served, and the latency of a one-token completion."""
+    from assistant.models.openai_backend import probe_server
 
     if not config.server_url:
         return [Check("in-house server", FAIL, "model backend is openai but no server URL is set",
                       "set model.serverUrl (or pass --server-url), e.g. http://models.internal:8080")]
-    backend = OpenAIBackend(config)
-    try:
-        started = time.perf_counter()
-        backend.load()
-        list_ms = (time.perf_counter() - started) * 1000
-        model = backend.model_name or "(the server's default)"
-        result = backend.generate(GenerationRequest(prompt=PROBE_PROMPT, max_tokens=4))
-    except ModelError as exc:
-        what, fix = split_fix(str(exc))
-        return [Check("in-house server", FAIL, what, fix)]
-    finally:
-        backend.close()
-    if result.generated_tokens == 0:
-        return [Check("in-house server", WARN, f"{backend.base_url} answered (GET /v1/models in {_seconds(list_ms)}) but "
-                                               f"model {model} generated nothing", "check model.name and the server's log")]
-    return [Check("in-house server", OK, f"{backend.base_url}: model {model}; GET /v1/models {_seconds(list_ms)}, "
-                                         f"{result.generated_tokens} tokens in {_seconds(result.model_ms)}, first after "
-                                         f"{_seconds(result.first_token_ms)}")]
+    probe = probe_server(config)
+    if probe.state != "ok" or probe.model_found is False:
+        what, fix = split_fix(probe.error or f"{probe.url} does not serve the model")
+        return [Check("in-house server", FAIL, what, fix or "check model.serverUrl, model.apiKeyEnv and model.name")]
+    key = f"the key from ${config.api_key_env} accepted" if config.api_key_env else "no key configured (model.apiKeyEnv)"
+    model = probe.model or "(the server's default)"
+    return [Check("in-house server", OK, f"{probe.url}: model {model}; GET /v1/models {_seconds(probe.list_ms)}, "
+                                         f"1 tokens in {_seconds(probe.completion_ms)}, first after "
+                                         f"{_seconds(probe.first_token_ms)}; {key}")]
