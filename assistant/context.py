@@ -356,6 +356,10 @@ class ContextBuilder:
             for word in split_identifier(name):
                 if len(word) > 2 and word not in _KEYWORDS:
                     near_words.setdefault(word, 1.0 / (1 + rank / 10))
+        # What the file calls elsewhere it is likely to call again here.
+        in_file: dict[str, int] = {}
+        for name in _IDENTIFIER.findall(doc.text):
+            in_file[name] = in_file.get(name, 0) + 1
         candidates: dict[tuple[str, int], tuple[float, int, Definition, str]] = {}
 
         def offer(d: Definition, bonus: float, brief_doc: bool) -> None:
@@ -364,7 +368,7 @@ class ContextBuilder:
                 return
             parts = split_identifier(d.name)
             overlap = sum(near_words.get(p, 0.0) for p in parts) / max(1, len(parts))
-            score = overlap + bonus + (2.0 if d.name in used_names else 0.0)
+            score = overlap + bonus + (2.0 if d.name in used_names else 0.0) + min(in_file.get(d.name, 0), 3) / 3
             old = candidates.get(where)
             if old is None or old[0] < score:
                 text = _render_definition(d, brief=True) if brief_doc else d.signature.rstrip()
@@ -373,6 +377,10 @@ class ContextBuilder:
         for imp in self._file_imports(doc.path):
             for definition in self._imported_definitions(doc.path, imp, language):
                 offer(definition, 0.5, True)
+        for imp in self._file_imports(doc.path):
+            # `import utils from './utils.js'`, `import pkg`: what the module offers, behind its name.
+            for definition in self._module_symbols(_module_stems(imp.module, doc.path, language)):
+                offer(definition, 0.1, False)
         if language in _DIRECTORY_LANGUAGES:
             for definition in self._neighbour_symbols(doc.path):
                 offer(definition, 0.0, False)

@@ -56,7 +56,7 @@ _NOT_CALLS = frozenset(
 _BUILTIN_METHODS = frozenset(
     """join get items keys values append extend pop update split strip format encode decode read write close
     startswith endswith replace lower upper info debug warning error push map filter forEach slice call apply
-    bind then catch toString indexOf send set has add delete""".split()
+    bind then catch toString indexOf send set has add delete test exec match""".split()
 )
 
 
@@ -86,7 +86,13 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
         if name not in unique:
             defs = [d for d in index.definitions(name) if d.kind in _CALLEE_KINDS and not _generated(d.path)]
             # One definition, outside tests and examples: `Object.create` is not examples/'s `create`.
-            unique[name] = defs[0] if len(defs) == 1 and not _is_test_path(defs[0].path) else None
+            one = defs[0] if len(defs) == 1 and not _is_test_path(defs[0].path) else None
+            if one is not None and "." in one.qualname:
+                # A function nested in a function is local to it: a call by that name is a namesake.
+                owner = one.qualname.rsplit(".", 1)[0]
+                if any(d.qualname == owner and d.kind in _FUNCTION_KINDS for d in index.file_symbols(one.path)):
+                    one = None
+            unique[name] = one
         return unique[name]
 
     for path in index.indexed_paths():
@@ -151,11 +157,11 @@ def prompt_for(site: Site, index: Index, budget: ContextBudget, template) -> str
     return build_prompt(context, shape, template, repo=index.root.name).text
 
 
-def evaluate(name: str, root: Path, per_kind: int, template) -> dict:
+def evaluate(name: str, root: Path, per_kind: int, template, context_tokens: int | None = None) -> dict:
     index = Index.open(root, root.parent / f"{name}.kura-index")
     try:
         index.update()
-        budget = ContextBudget(max_context_tokens=Settings().completion.context_tokens)
+        budget = ContextBudget(max_context_tokens=context_tokens or Settings().completion.context_tokens)
         results = []
         for site in sample_sites(index, name, per_kind):
             prompt = prompt_for(site, index, budget, template)
@@ -188,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("repos", nargs="+", help="NAME=PATH of a repository checkout (kept outside kura)")
     parser.add_argument("--sites", type=int, default=40, help="sites per kind per repository")
     parser.add_argument("--template", default="qwen2.5-coder", help="FIM template of the prompt ('none': prefix-only)")
+    parser.add_argument("--context-tokens", type=int, help="the budget (default: completion.contextTokens's default)")
     parser.add_argument("--json", type=Path, help="write every site and the summary here")
     parser.add_argument("--misses", action="store_true", help="list the sites whose callee is missing")
     args = parser.parse_args(argv)
@@ -195,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     reports = []
     for spec in args.repos:
         name, _, path = spec.partition("=")
-        reports.append(evaluate(name, Path(path).expanduser().resolve(), args.sites, template))
+        reports.append(evaluate(name, Path(path).expanduser().resolve(), args.sites, template, args.context_tokens))
     rows = summarize(reports)
     print(f"{'repo':<10} {'language':<11} {'kind':<15} {'sites':>5} {'recall':>7} {'chars(med)':>10}")
     for r in rows:
