@@ -75,7 +75,7 @@ class CompletionService:
         index: Callable[[], Any] = lambda: None,
         recent: Callable[[str | None], list[RecentEdit]] = lambda path: [],
         root: Callable[[], Path | None] = lambda: None,
-        on_error: Callable[..., None] = lambda message, show=False: None,
+        on_error: Callable[..., None] = lambda message, show=False, once_per=None: None,
         model: ModelHost | None = None,
     ) -> None:
         self.settings = settings
@@ -155,10 +155,10 @@ class CompletionService:
         except ModelRestarting:
             return None  # the crash that caused it was reported; the status line shows "restarting"
         except WorkerCrashed as exc:
-            self._report(str(exc), show=True)  # the one message a crash deserves
+            self._report(str(exc), kind="the local model crashed")  # the one message a crash deserves
             return None
-        except ModelError as exc:
-            self._report(str(exc))
+        except ModelError as exc:  # no model to ask (a bad file, a dead server): said once, then logged
+            self._report(str(exc), kind="the model is unavailable")
             return None
 
     async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float) -> CompletionOutcome | None:
@@ -206,11 +206,12 @@ class CompletionService:
             self._builder = ContextBuilder(index, count_tokens, budget)
         return self._builder
 
-    def _report(self, message: str, *, show: bool = False) -> None:
-        """Tell the user about a model problem once, not on every keystroke."""
+    def _report(self, message: str, *, kind: str) -> None:
+        """Tell the user about a model problem once per kind in a session, not on every keystroke;
+        a new message is still logged and kept as the last error."""
         if message != self._reported_error:
             self._reported_error = message
-            self._on_error(message, show=show)
+            self._on_error(message, show=True, once_per=kind)
 
 
 def _fallback_path(snap: DocumentSnapshot) -> str:

@@ -60,3 +60,43 @@ async def test_the_server_outlives_its_model_process(client: LanguageClient, rep
     assert after is not None
     assert (await status(client))["model"]["completion"]["model_calls"] == calls + 1
     assert len(crash_messages(client)) == 1
+
+
+def model_messages(client: LanguageClient) -> list[str]:
+    return [m.message for m in client.messages if "model" in m.message.lower()]
+
+
+@pytest.mark.parametrize("problem", ["truncated-gguf", "memory-limit"])
+async def test_a_model_that_cannot_load_is_said_once_and_fixing_the_setting_brings_it_back(
+        client: LanguageClient, repo, tmp_path, tiny_model, problem):
+    if problem == "truncated-gguf":
+        broken = tmp_path / "truncated.gguf"
+        data = tiny_model.read_bytes()
+        broken.write_bytes(data[: len(data) // 2])
+        model, says = {"path": str(broken)}, str(broken)
+    else:  # the model process may not map even llama.cpp's libraries
+        model, says = {"path": str(tiny_model), "memoryLimitMb": 64}, "model.memoryLimitMb"
+    options = {"model": model, "completion": {"firstSuggestionTimeoutMs": 0, "debounceMs": 0},
+               "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}}
+    await start(client, repo, options)
+    failed = await wait_for_model(client)
+    assert failed["model"]["state"] == "error", failed["model"]
+    uri = open_document(client, repo / "shop/cart.py")
+
+    for _ in range(5):  # keystrokes: nothing suggested, no error replies, one message in all
+        result = await inline(client, uri, 14, 8)
+        assert result is None or not result.items
+    symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Cart"))
+    assert any(s.name == "Cart" for s in symbols)
+    assert len(model_messages(client)) == 1 and says in model_messages(client)[0], model_messages(client)
+
+    client.set_configuration({**options, "model": {"path": str(tiny_model)}}, section="kura")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    deadline = asyncio.get_running_loop().time() + 60
+    while (await status(client))["model"]["state"] != "loaded":
+        await inline(client, uri, 14, 8)  # the next keystroke loads the model with the new setting
+        assert asyncio.get_running_loop().time() < deadline, (await status(client))["model"]
+        await asyncio.sleep(0.2)
+    calls = (await status(client))["model"]["completion"]["model_calls"]
+    assert await inline(client, uri, 14, 4) is not None
+    assert (await status(client))["model"]["completion"]["model_calls"] == calls + 1
