@@ -9,12 +9,20 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import (
+    FeatureNotificationError,
+    FeatureRequestError,
+    JsonRpcException,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+)
 from pygls.lsp.server import LanguageServer
 
 from assistant.settings import Settings
@@ -36,6 +44,10 @@ FEATURES = (
 
 T = TypeVar("T")
 
+# The one kind of error pygls reports that the user may act on: a handler of ours failed on a
+# notification, so kura may be out of step with the editor until it is restarted.
+INTERNAL_ERROR = "internal error"
+
 
 class KuraServer(LanguageServer):
     """The language server and its session state."""
@@ -53,6 +65,7 @@ class KuraServer(LanguageServer):
         self.completions = None  # assistant.completion.service.CompletionService once initialized
         self.last_error: str | None = None
         self.last_error_at: float | None = None
+        self.told_user: set[str] = set()  # the kinds of message shown this session (see tell_user_once)
         # Features that need to act on these events register here (pygls allows one handler per method).
         self.after_initialized: list[Callable[["KuraServer"], Any]] = []
         self.after_save: list[Callable[["KuraServer", str], Any]] = []
@@ -102,13 +115,50 @@ class KuraServer(LanguageServer):
         if self.completions is not None:
             self.completions.index_changed()
 
-    def record_error(self, message: str, *, show: bool = False) -> None:
-        """Remember an error for `kura/status`; warn in the editor's log, pop up only if asked."""
+    def record_error(self, message: str, *, show: bool = False, once_per: str | None = None) -> None:
+        """Remember an error for `kura/status` and warn in the editor's log; with `show`, pop it up
+        too, once per kind (`once_per`, by default the line that calls this) in the session."""
         log.warning("%s", message)
         self.last_error, self.last_error_at = message, time.time()
         self.log_to_editor(message, types.MessageType.Warning)
         if show:
-            self.show_to_user(message, types.MessageType.Error)
+            self.tell_user_once(once_per or _call_site(), message, types.MessageType.Error)
+
+    def report_server_error(self, error: Exception, source: type[Exception]) -> None:
+        """pygls' hook for every error it catches (unreadable messages, params of the wrong shape,
+        handlers that raise). pygls has already logged it with its traceback; here it becomes
+        `lastError`, and only a failing notification handler is told to the user, once.
+
+        pygls' reading loop calls this without a guard, so it must never raise."""
+        try:
+            if isinstance(error, JsonRpcMethodNotFound):  # the request got its error reply; nothing broke
+                log.info("%s", error)
+            elif source is FeatureNotificationError:
+                data = getattr(error, "data", None)
+                if isinstance(data, dict) and data.get("traceback"):  # pygls logs no traceback for these
+                    log.error("a notification handler failed: %s\n%s", error, "".join(data["traceback"]))
+                self.record_error(f"kura: internal error: {error}; kura may be out of step with the editor until "
+                                  "it is restarted (later errors go to the log only)", show=True, once_per=INTERNAL_ERROR)
+            elif source is FeatureRequestError:
+                self.record_error(f"kura: a request failed: {error}")
+            else:  # the message itself could not be read or answered
+                what = error if isinstance(error, JsonRpcException) else JsonRpcInvalidRequest(f"{type(error).__name__}: {error}")
+                self.record_error(f"kura: could not handle a message from the editor: {what}")
+        except Exception:
+            log.exception("could not report an error")
+
+    def tell_user_once(self, kind: str, message: str, level: types.MessageType = types.MessageType.Warning) -> bool:
+        """Pop `message` up unless a message of this kind was shown already this session (then it is
+        only logged): the one way kura shows a message. Returns whether it was shown."""
+        if kind in self.told_user:
+            log.info("not shown again (%s): %s", kind, message)
+            return False
+        self.told_user.add(kind)
+        try:
+            self.window_show_message(types.ShowMessageParams(type=level, message=message))
+        except Exception:
+            log.debug("could not show message", exc_info=True)
+        return True
 
     def log_to_editor(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         try:
@@ -116,11 +166,17 @@ class KuraServer(LanguageServer):
         except Exception:  # no client attached (e.g. during shutdown): the log file still has it
             log.debug("could not forward log message", exc_info=True)
 
-    def show_to_user(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        try:
-            self.window_show_message(types.ShowMessageParams(type=kind, message=message))
-        except Exception:
-            log.debug("could not show message", exc_info=True)
+    def show_to_user(self, message: str, kind: types.MessageType = types.MessageType.Warning, *,
+                     once_per: str | None = None) -> None:
+        """Pop `message` (of MessageType `kind`) up once per kind of message, `once_per`: by default
+        the line that calls this, so a failure repeated, or a stream of bad requests, is one popup."""
+        self.tell_user_once(once_per or _call_site(), message, kind)
+
+
+def _call_site() -> str:
+    """`module:function:line` of the caller of the function that calls this."""
+    frame = sys._getframe(2)
+    return f"{frame.f_globals.get('__name__')}:{frame.f_code.co_name}:{frame.f_lineno}"
 
 
 def uri_to_path(uri: str) -> Path | None:
