@@ -14,16 +14,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import (
     FeatureNotificationError,
     FeatureRequestError,
     JsonRpcException,
+    JsonRpcInvalidParams,
     JsonRpcInvalidRequest,
     JsonRpcMethodNotFound,
 )
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, default_converter
+from pygls.protocol.language_server import lsp_method
 
 from assistant.settings import Settings
 
@@ -49,11 +53,64 @@ T = TypeVar("T")
 INTERNAL_ERROR = "internal error"
 
 
+def _is_id(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+class KuraProtocol(LanguageServerProtocol):
+    """pygls' protocol, hardened against messages no editor should send: each is refused with an
+    error (a reply where the request can be answered) instead of tripping pygls up further on."""
+
+    def structure_message(self, data: dict[str, Any]):
+        # pygls structures each message inside `json.loads` and drops one that does not fit its
+        # method: the client would wait for the reply to that request forever.
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "method" not in data:
+                raise
+            cause = error.__cause__ or error
+            invalid = JsonRpcInvalidParams(f"Invalid Params for {data['method']!r:.80}: {type(cause).__name__}: {cause}"[:300])
+            if _is_id(data.get("id")):
+                self._send_response(data["id"], error=invalid.to_response_error())
+            raise invalid from cause
+
+    def handle_message(self, message: Any) -> None:
+        if not hasattr(message, "jsonrpc"):  # JSON that is not a JSON-RPC object: a list, a number, {}
+            raise JsonRpcInvalidRequest(f"Invalid Request: not a JSON-RPC message object: {str(message)[:80]}")
+        method, msg_id = getattr(message, "method", None), getattr(message, "id", None)
+        if hasattr(message, "id") and not _is_id(msg_id):  # pygls would key its futures by it
+            raise JsonRpcInvalidRequest(f"Invalid Request: the id must be a number or a string, got {msg_id!r:.80}")
+        if hasattr(message, "method") and not isinstance(method, str):  # pygls would fail to name it
+            error = JsonRpcInvalidRequest(f"Invalid Request: the method must be a string, got {method!r:.80}")
+            if hasattr(message, "id"):
+                self._send_response(msg_id, error=error.to_response_error())
+            raise error
+        super().handle_message(message)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        # pygls raises KeyError for a change to a document that is not open: there is no text to change.
+        if unquote(params.text_document.uri) not in self.workspace.text_documents:
+            self._server.record_error(f"kura: ignored a change to {params.text_document.uri[:200]}, which the editor has not opened")
+            return
+        yield from super().lsp_text_document__did_change(params)
+
+
+def fail_fast_converter():
+    """pygls' converter without cattrs' detailed validation, which collects an error for every element
+    that does not fit: a 100 kB string where a list belongs cost a minute of CPU on the event loop."""
+    converter = default_converter()
+    converter.detailed_validation = False
+    return converter
+
+
 class KuraServer(LanguageServer):
     """The language server and its session state."""
 
     def __init__(self) -> None:
-        super().__init__("kura", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("kura", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=KuraProtocol, converter_factory=fail_fast_converter)
         self.settings = Settings()
         self.root: Path | None = None
         self.locale: str = ""
