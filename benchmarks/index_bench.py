@@ -27,7 +27,9 @@ sys.path.insert(0, str(ROOT))
 from indexer.files import discover  # noqa: E402
 from indexer.index import Index  # noqa: E402
 
-TARGETS = {"full_vs_ctags": 5.0, "no_change_s": 1.0, "ten_changed_s": 0.3, "peak_rss_mb": 300.0, "index_vs_source": 1.5}
+# The issue's goals: a full index within 3x universal-ctags' wall time, a no-change update in 0.3 s,
+# ten changed files in 100 ms.
+TARGETS = {"full_vs_ctags": 3.0, "no_change_s": 0.3, "ten_changed_s": 0.1, "peak_rss_mb": 300.0, "index_vs_source": 1.5}
 CTAGS = "/usr/bin/ctags" if os.path.exists("/usr/bin/ctags") else shutil.which("ctags")
 
 
@@ -170,6 +172,7 @@ def main() -> int:
     results = {
         "repo": str(repo), "files": len(found.files), "lines": lines, "source_mb": round(source_bytes / 1e6, 2),
         "full_index_s": round(full_s, 2), "full_index_cpu_s": round(full_cpu, 2), "lines_per_s": round(lines / full_s),
+        "files_per_s": round(len(found.files) / full_s),
         "symbols": summary["symbols"], "chunks": summary["chunks"],
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "index_mb": round(index_bytes / 1e6, 2), "index_vs_source": round(index_bytes / source_bytes, 2),
@@ -190,7 +193,7 @@ def main() -> int:
     print(f"repository        {repo}")
     print(f"files / lines     {results['files']:,} / {lines:,} ({results['source_mb']} MB)")
     print(f"full index        {results['full_index_s']} s wall, {results['full_index_cpu_s']} s CPU "
-          f"({results['lines_per_s']:,} lines/s, {results['symbols']:,} symbols, {results['chunks']:,} chunks)")
+          f"({results['files_per_s']:,} files/s, {results['lines_per_s']:,} lines/s, {results['symbols']:,} symbols, {results['chunks']:,} chunks)")
     if ctags_s:
         print(f"universal-ctags   {results['ctags_s']} s wall, {results['ctags_cpu_s']} s CPU -> kura/ctags = "
               f"{results['full_vs_ctags']}x wall, {results['full_vs_ctags_cpu']}x CPU")

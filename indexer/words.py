@@ -56,18 +56,33 @@ def identifiers(text: str) -> list[str]:
     return _IDENTIFIER.findall(text)
 
 
+class _RunWords(dict):
+    """A run of word characters → the words it is indexed under; () for runs that are not
+    identifiers (numbers, over-long data). Looked up with the dict's own C `__getitem__`, so a
+    run seen before costs no Python call; emptied when it grows past `_RUN_CACHE_SIZE`."""
+
+    def __missing__(self, run: str) -> tuple[str, ...]:
+        if len(self) >= _RUN_CACHE_SIZE:
+            self.clear()
+        words = identifier_words(run) if len(run) <= _MAX_IDENTIFIER and not run[0].isdecimal() else ()
+        self[run] = words
+        return words
+
+
+_RUN_CACHE_SIZE = 1 << 18
+_run_words = _RunWords()
+
+
 def text_words(text: str, unique: bool = False) -> str:
     """The space-separated words to index for a text (code, comments, a symbol name): the union of
     `identifier_words` over its identifiers. With `unique`, each word once: retrieval ranks chunks by
     which words they hold, and the index stays small."""
     runs = _WORD_RUN.findall(text)
     if not unique:
-        found = [r for r in runs if len(r) <= _MAX_IDENTIFIER and not r[0].isdecimal()]
-        return " ".join(chain.from_iterable(map(identifier_words, found)))
-    # This runs over every indexed character: map/chain/fromkeys keep the per-identifier work in C,
-    # and identifier_words' cache splits each distinct identifier once per process.
-    found = [r for r in dict.fromkeys(runs) if len(r) <= _MAX_IDENTIFIER and not r[0].isdecimal()]
-    return " ".join(dict.fromkeys(chain.from_iterable(map(identifier_words, found))))
+        return " ".join(chain.from_iterable(map(_run_words.__getitem__, runs)))
+    # This runs over every indexed character: findall/map/chain/fromkeys keep the per-identifier work
+    # in C, and each distinct run is split once per process.
+    return " ".join(dict.fromkeys(chain.from_iterable(map(_run_words.__getitem__, dict.fromkeys(runs)))))
 
 
 def _quote(word: str) -> str:
