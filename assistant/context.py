@@ -62,8 +62,10 @@ class RecentEdit:
 @dataclass(frozen=True, slots=True)
 class ContextBudget:
     """How `max_context_tokens` is shared. The window gets `window_share`, of which the suffix gets
-    `suffix_share`; the rest is repository context, split between the sections (what a section
-    leaves unused passes on to the next)."""
+    `suffix_share`; the rest, and what the window leaves unused, is repository context, filled by
+    value: definitions of what the enclosing function uses first, then ranked signatures (at least
+    `imports_share`), recent edits (at most `recent_share`), and similar chunks with what remains
+    (`chunks_share / 2` of it kept for them)."""
 
     max_context_tokens: int = 1500
     window_share: float = 0.6
@@ -122,7 +124,8 @@ class _Session:
     definitions: list[Snippet] = field(default_factory=list)
     considered: set[str] = field(default_factory=set)
     chunks: tuple[Snippet, ...] | None = None
-    signatures: tuple[list[Snippet], int, set] | None = None  # the imports section, chosen once
+    signatures: list[tuple[Definition, str]] | None = None  # ranked, for the imports section
+    signatures_room: int = 0
 
 
 class _Lru(OrderedDict):
@@ -297,11 +300,13 @@ class ContextBuilder:
         uses = self._uses(doc, scope, cursor_line)
         # What the enclosing function uses is worth most: its cost is reserved first.
         wanted = self._definition_snippets(doc, scope, window, session, uses, budget, set(), dry_run=True)[1]
-        reserve = int(budget * b.recent_share) if recent else 0
-        room = max(int(budget * b.imports_share), budget - wanted - reserve - int(budget * b.chunks_share) // 2)
-        room = min(room, budget)
         if session.signatures is None:
-            session.signatures = self._choose_signatures(doc, uses, window, room)
+            # Sized once per function, so that the prompt's head stays put while the user types.
+            reserve = int(budget * b.recent_share) if recent else 0
+            room = max(int(budget * b.imports_share), budget - wanted - reserve - int(budget * b.chunks_share) // 2)
+            session.signatures_room = room
+            session.signatures = self._choose_signatures(doc, uses, room)
+        room = min(session.signatures_room, budget)
         imports, used, covered = _fit_signatures(session.signatures, room, self._tokens)
         definitions, d_used = self._definition_snippets(doc, scope, window, session, uses, budget - used, covered)
         used += d_used
@@ -341,7 +346,7 @@ class ContextBuilder:
     # --- sections -----------------------------------------------------------------------------
 
     def _choose_signatures(
-        self, doc: Document, uses: list[tuple[str, bool]], window: tuple[int, int], room: int
+        self, doc: Document, uses: list[tuple[str, bool]], room: int
     ) -> list[tuple[Definition, str]]:
         """(definition, rendering) of what the file can reach, ranked by value: what the imports
         name, the package's neighbours (Go, C), methods of the types used near the cursor; those
@@ -352,7 +357,7 @@ class ContextBuilder:
         test = _is_test_path(doc.path)
         used_names = {name for name, _attribute in uses}
         near_words: dict[str, float] = {}
-        for rank, name in enumerate(used_names and [n for n, _a in uses]):
+        for rank, (name, _attribute) in enumerate(uses):
             for word in split_identifier(name):
                 if len(word) > 2 and word not in _KEYWORDS:
                     near_words.setdefault(word, 1.0 / (1 + rank / 10))
@@ -371,7 +376,8 @@ class ContextBuilder:
             score = overlap + bonus + (2.0 if d.name in used_names else 0.0) + min(in_file.get(d.name, 0), 3) / 3
             old = candidates.get(where)
             if old is None or old[0] < score:
-                text = _render_definition(d, brief=True) if brief_doc else d.signature.rstrip()
+                # A doc line for what the function uses; for the rest, more signatures instead.
+                text = _render_definition(d, brief=True) if brief_doc and d.name in used_names else _one_line(d.signature)
                 candidates[where] = (score, old[1] if old else len(candidates), d, text)
 
         for imp in self._file_imports(doc.path):
@@ -519,12 +525,13 @@ class ContextBuilder:
         language = language_name_for_path(doc.path)
         stems = _import_stems(imports, doc.path, language)
         added: list[Snippet] = []
+        near = frozenset(name for name, _attribute in uses)
         considered = set(session.considered)
         for name, attribute in uses:
             if name in considered:
                 continue
             considered.add(name)
-            for definition in self._pick_definitions(name, attribute, doc, scope, window, stems, language):
+            for definition in self._pick_definitions(name, attribute, doc, scope, window, stems, language, near):
                 snippet = Snippet(
                     DEFINITION, definition.path, definition.range.start_line, _render_definition(definition, brief=True)
                 )
@@ -556,8 +563,13 @@ class ContextBuilder:
         window: tuple[int, int],
         import_stems: list[str],
         language: str,
+        near: frozenset[str] = frozenset(),
     ) -> list[Definition]:
-        candidates = [d for d in self._lookup(name) if d.kind in _DEFINITION_KINDS]
+        test = _is_test_path(doc.path)
+        # Test helpers and bundled copies are no context for library code.
+        candidates = [
+            d for d in self._lookup(name) if d.kind in _DEFINITION_KINDS and (test or not _is_test_path(d.path))
+        ]
         if any(d.path == doc.path for d in candidates):
             # Defined in this file: that is the one meant, not a namesake elsewhere.
             candidates = [d for d in candidates if d.path == doc.path]
@@ -570,20 +582,23 @@ class ContextBuilder:
             # A Go package is its directory; C sees its neighbours through headers.
             return language in _DIRECTORY_LANGUAGES and posixpath.dirname(d.path) == here
 
-        test = _is_test_path(doc.path)
+        def receiver_used(d: Definition) -> bool:
+            # `c.Root()` with `c *Command` (or `Command(...)`) near the cursor: Command's Root.
+            return "." in d.qualname and d.qualname.split(".", 1)[0] in near
+
         found = []
         for d in candidates:
-            if not test and _is_test_path(d.path):
-                continue  # test helpers are no context for library code
             if d.path == doc.path and (
                 window[0] <= d.range.start_line <= window[1]
                 or (scope is not None and d.range.start_line == scope.start_line)
             ):
                 continue  # already in the window
-            if attribute and not known(d) and len(candidates) > 1:
-                continue  # `x.name` could be any class's `name`: trust what the file imports
+            if attribute and not known(d) and not receiver_used(d) and len(candidates) > 1:
+                continue  # `x.name` could be any class's `name`: trust the imports and the types in use
             found.append(d)
-        found.sort(key=lambda d: (d.path != doc.path, not known(d), d.path, d.range.start_line))
+        found.sort(
+            key=lambda d: (d.path != doc.path, not receiver_used(d), not known(d), d.path, d.range.start_line)
+        )
         limit = self.budget.definitions_per_name
         if len(found) > 2 * limit:
             found = [d for d in found if known(d)]  # a common name, defined all over
@@ -702,6 +717,16 @@ def _fit_signatures(
         snippets.append(Snippet(IMPORT, path, group[0][0].range.start_line, "\n".join(t for _d, t in group)))
     covered = {(d.path, d.range.start_line) for group in picked.values() for d, _t in group}
     return snippets, used, covered
+
+
+def _one_line(signature: str) -> str:
+    """A signature laid out over lines, on one: the same tokens without the indentation."""
+    text = signature.strip()
+    if "\n" not in text:
+        return signature.rstrip()
+    indent = signature[: len(signature) - len(signature.lstrip())]
+    text = re.sub(r"\s*\n\s*", " ", text)
+    return indent + re.sub(r"([(\[{]) | ?,? ([)\]}])", lambda m: m.group(1) or m.group(2), text)
 
 
 def _overlaps(a: Snippet, b: Snippet) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -142,8 +143,10 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
 _LANGUAGES = {"python", "go", "javascript", "typescript", "c", "cpp", "java", "rust"}
 
 
-def prompt_for(site: Site, index: Index, budget: ContextBudget, template) -> str:
-    """The prompt `kura complete` would send with the site's line blanked at its indentation."""
+def prompt_for(site: Site, index: Index, budget: ContextBudget, template) -> tuple[str, float]:
+    """The prompt `kura complete` would send with the site's line blanked at its indentation, and
+    the share of it up to the cursor that is unchanged after the line's first characters are typed
+    (what a KV cache reuses)."""
     text = (index.root / site.path).read_text(encoding="utf-8")
     lines = text.split("\n")
     original = lines[site.line]
@@ -154,7 +157,13 @@ def prompt_for(site: Site, index: Index, budget: ContextBudget, template) -> str
     builder = ContextBuilder(index, count_tokens, budget)
     context = builder.build(Document(site.path, blanked, offset))
     shape = decide_shape(blanked, offset, site.path)
-    return build_prompt(context, shape, template, repo=index.root.name).text
+    prompt = build_prompt(context, shape, template, repo=index.root.name).text
+    # Type the line's first characters: how much of the prompt up to the cursor stays (KV reuse).
+    typed = original.strip()[:8]
+    later = builder.build(Document(site.path, blanked[:offset] + typed + blanked[offset:], offset + len(typed)))
+    again = build_prompt(later, shape, template, repo=index.root.name).text
+    head = prompt.split(template.suffix)[0] if template is not None else prompt
+    return prompt, min(1.0, len(os.path.commonprefix([prompt, again])) / max(1, len(head)))
 
 
 def evaluate(name: str, root: Path, per_kind: int, template, context_tokens: int | None = None) -> dict:
@@ -164,9 +173,9 @@ def evaluate(name: str, root: Path, per_kind: int, template, context_tokens: int
         budget = ContextBudget(max_context_tokens=context_tokens or Settings().completion.context_tokens)
         results = []
         for site in sample_sites(index, name, per_kind):
-            prompt = prompt_for(site, index, budget, template)
+            prompt, reused = prompt_for(site, index, budget, template)
             hit = site.signature_line in prompt
-            results.append({**site.__dict__, "hit": hit, "prompt_chars": len(prompt)})
+            results.append({**site.__dict__, "hit": hit, "prompt_chars": len(prompt), "reused": reused})
         return {"repo": name, "sites": results}
     finally:
         index.close()
@@ -185,6 +194,7 @@ def summarize(reports: list[dict]) -> list[dict]:
             "repo": repo, "language": language, "kind": kind, "sites": len(sites), "hits": hits,
             "recall": hits / len(sites), "prompt_chars_median": chars[len(chars) // 2],
             "prompt_chars_mean": round(sum(chars) / len(chars)),
+            "reused": sum(s["reused"] for s in sites) / len(sites),
         })
     return rows
 
@@ -204,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         name, _, path = spec.partition("=")
         reports.append(evaluate(name, Path(path).expanduser().resolve(), args.sites, template, args.context_tokens))
     rows = summarize(reports)
-    print(f"{'repo':<10} {'language':<11} {'kind':<15} {'sites':>5} {'recall':>7} {'chars(med)':>10}")
+    print(f"{'repo':<10} {'language':<11} {'kind':<15} {'sites':>5} {'recall':>7} {'chars(med)':>10} {'reused':>7}")
     for r in rows:
         print(f"{r['repo']:<10} {r['language']:<11} {r['kind']:<15} {r['sites']:>5} {r['recall']:>7.0%} "
-              f"{r['prompt_chars_median']:>10}")
+              f"{r['prompt_chars_median']:>10} {r['reused']:>7.0%}")
     if args.misses:
         for report in reports:
             for s in report["sites"]:

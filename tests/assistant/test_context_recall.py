@@ -91,3 +91,45 @@ def test_no_definition_is_shown_twice(index):
     ctx = ContextBuilder(index, count_tokens).build(cursor_doc())
     lines = [line for s in ctx.snippets for line in s.text.split("\n") if line.startswith("func")]
     assert len(lines) == len(set(lines))
+
+
+PY_FILES = {
+    "app/__init__.py": "",
+    "app/content.py": '''def encode_request(
+    content: bytes | None = None,
+    boundary: bytes | None = None,
+) -> bytes:
+    """Encode a request body."""
+    return content or b""
+
+
+def encode_response(content: bytes) -> bytes:
+    """Encode a response body."""
+    return content
+''',
+    "app/models.py": (
+        "from app.content import encode_request, encode_response\n\n\n"
+        "def build(request_content):\n    body = request_content.strip()\n    \n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def py_index(tmp_path_factory):
+    root: Path = tmp_path_factory.mktemp("pyrepo")
+    for path, text in PY_FILES.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    idx = Index.open(root, index_path=tmp_path_factory.mktemp("idx") / "idx.sqlite")
+    idx.update()
+    yield idx
+    idx.close()
+
+
+def test_imported_functions_not_yet_used_are_offered_as_one_line_signatures(py_index):
+    text = PY_FILES["app/models.py"]
+    doc = Document("app/models.py", text, len(text) - 1)
+    ctx = ContextBuilder(py_index, count_tokens).build(doc)
+    shown = "\n".join(s.text for s in ctx.snippets)
+    assert "def encode_request(content: bytes | None = None, boundary: bytes | None = None) -> bytes:" in shown
+    assert "def encode_response(content: bytes) -> bytes:" in shown
