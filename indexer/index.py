@@ -194,11 +194,14 @@ class Index:
             started = time.perf_counter()
             report = IndexReport(rebuilt_reason=self._pending_rebuilt_reason)
             self._pending_rebuilt_reason = None
-            known = self.store.file_states()
             if paths is None:
+                known = self.store.file_states()
                 found, deletes = self._plan_full(known, report)
             else:
-                found, deletes = self._plan_paths(paths, known, report)
+                # Only the named files' states: an editor's save should not read the whole table.
+                rels = sorted({r for r in (self._relative(p) for p in paths) if r})
+                known = self.store.file_states(rels)
+                found, deletes = self._plan_paths(rels, known, report)
             jobs = []
             for f in found:
                 state = known.get(f.path)
@@ -218,9 +221,8 @@ class Index:
         present = {f.path for f in discovery.files}
         return discovery.files, [p for p in known if p not in present]
 
-    def _plan_paths(self, paths: Iterable[str | Path], known: dict[str, FileState],
+    def _plan_paths(self, rels: list[str], known: dict[str, FileState],
                     report: IndexReport) -> tuple[list[fs.FoundFile], list[str]]:
-        rels = sorted({r for r in (self._relative(p) for p in paths) if r})
         ignored = fs.ignored_paths(self.root, [r for r in rels if r not in known]) if rels else set()
         found, deletes = [], []
         for rel in rels:
@@ -307,7 +309,9 @@ class Index:
         flush(meta={"last_update": str(time.time()), "root": root})
         if report.indexed + report.deleted >= COMPACT_AFTER_FILES:
             self.store.compact()
-        self.store.checkpoint()
+            # A small update leaves its few pages to SQLite's automatic checkpoint: folding them in
+            # now would cost a save more than its parsing does.
+            self.store.checkpoint()
 
     # --- queries -------------------------------------------------------------------------------
 

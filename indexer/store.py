@@ -435,9 +435,19 @@ class IndexStore:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def file_states(self) -> dict[str, FileState]:
-        return {path: FileState(id_, size, mtime, h) for id_, path, size, mtime, h in
-                self.conn.execute("SELECT id, path, size, mtime_ns, hash FROM files")}
+    def file_states(self, paths: Iterable[str] | None = None) -> dict[str, FileState]:
+        """The stored state of every file, or of just `paths` (those the index holds)."""
+        if paths is None:
+            return {path: FileState(id_, size, mtime, h) for id_, path, size, mtime, h in
+                    self.conn.execute("SELECT id, path, size, mtime_ns, hash FROM files")}
+        paths = list(paths)
+        states = {}
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            for id_, path, size, mtime, h in self.conn.execute(
+                    f"SELECT id, path, size, mtime_ns, hash FROM files WHERE path IN ({','.join('?' * len(part))})", part):
+                states[path] = FileState(id_, size, mtime, h)
+        return states
 
     def paths(self, prefix: str = "") -> list[str]:
         # substr() rather than LIKE: a prefix may hold % or _.
