@@ -98,12 +98,13 @@ class EscalationResult:
 # Pure: request + policy → preview
 
 
-def _fence(piece: ContextPiece, path_text: str) -> str:
+def _fence(piece: ContextPiece, path_text: str, symbol_text: str | None) -> str:
+    """The piece's header line from its sanitized path and symbol; kind and lines are kura's own."""
     where = path_text
     if piece.start_line is not None:
         where += f" (lines {piece.start_line}-{piece.end_line or piece.start_line})"
-    if piece.symbol:
-        where += f" [{piece.kind} of {piece.symbol}]"
+    if symbol_text:
+        where += f" [{piece.kind} of {symbol_text}]"
     elif piece.kind not in ("selection", "context"):
         where += f" [{piece.kind}]"
     return where
@@ -117,30 +118,45 @@ def build_preview(request: EscalationRequest, policy: Policy, *, requests_last_h
     sanitizer = sanitizer_for(policy.redaction)
     for piece in decision.pieces:  # reserve first: no placeholder may collide with any piece
         placeholders.reserve_from(piece.text)
+        placeholders.reserve_from(piece.symbol or "")
     placeholders.reserve_from(request.instruction)
 
+    # Every piece of text that leaves — path, symbol, code, question — goes through the same sanitizer,
+    # each with its own residual check (a code piece under its own path's rules).
     findings: list[PieceFinding] = []
     sanitized: list[str] = []
     parts: list[str] = [f"Task: {request.task}"]
+    checked: list[tuple[str, str]] = []  # (kura's text before a checked part, the part)
     for index, piece in enumerate(decision.pieces):
-        path_clean = sanitizer.sanitize(piece.path or "", placeholders, None, residual=False)
-        text_clean = sanitizer.sanitize(piece.text, placeholders, piece.path, residual=False)
+        path_clean = sanitizer.sanitize(piece.path or "", placeholders, None)
+        symbol_clean = sanitizer.sanitize(piece.symbol, placeholders, None) if piece.symbol else None
+        text_clean = sanitizer.sanitize(piece.text, placeholders, piece.path)
         findings += [PieceFinding(piece.path, "path", f) for f in path_clean.findings]
+        if symbol_clean:
+            findings += [PieceFinding(piece.path, "symbol", f) for f in symbol_clean.findings]
         findings += [PieceFinding(piece.path, piece.kind, f) for f in text_clean.findings]
         sanitized.append(text_clean.text)
         title = "Selected code" if index == 0 else "Related context"
-        parts.append(f"{title}: {_fence(piece, path_clean.text)}\n```\n{text_clean.text}\n```")
+        header = _fence(piece, path_clean.text, symbol_clean.text if symbol_clean else None)
+        parts.append(f"{title}: {header}\n```\n{text_clean.text}\n```")
+        checked.append((f"{title}: {header}\n```\n", text_clean.text))
     if request.instruction:
-        instruction = sanitizer.sanitize(request.instruction, placeholders, None, residual=False)
+        instruction = sanitizer.sanitize(request.instruction, placeholders, None)
         findings += [PieceFinding(None, "instruction", f) for f in instruction.findings]
         parts.append(f"Question: {instruction.text}")
+        checked.append(("Question: ", instruction.text))
     user = "\n\n".join(parts)
     system = SYSTEM_PROMPTS.get(request.task, SYSTEM_PROMPTS["chat"])
 
-    # Residual scan over the assembled payload: joins can create what no single piece had.
-    selection_path = decision.pieces[0].path if decision.pieces else None
-    for hit in sanitizer.residual(user, selection_path):
-        findings.append(PieceFinding(None, "payload", Finding((hit.rule_id,), "residual", "block", user.count("\n", 0, hit.start) + 1, None)))
+    # The payload is the checked parts (each sanitized and rescanned above, code under its own path)
+    # joined by kura's fence text: only a match that reaches into that glue can be new. Rescan the
+    # lines around each part's edges and keep the hits that touch the glue.
+    spans = _part_spans(user, checked)
+    edges = sorted({user.count("\n", 0, i) for start, end in spans for i in (start, end)})
+    for hit in sanitizer.residual_near(user, None, edges):
+        if not any(start <= hit.start and hit.end <= end for start, end in spans):
+            line = user.count("\n", 0, hit.start) + 1
+            findings.append(PieceFinding(None, "payload", Finding((hit.rule_id,), "residual", "block", line, None)))
 
     blocking = [f for f in findings if f.finding.action == "block"]
     if blocking and not decision.blocked:
@@ -152,6 +168,16 @@ def build_preview(request: EscalationRequest, policy: Policy, *, requests_last_h
     body = json.dumps({"model": model, "messages": list(messages), "stream": stream, "temperature": 0.2},
                       ensure_ascii=False).encode("utf-8")
     return Preview(request, policy, decision, body, messages, tuple(findings), placeholders, tuple(sanitized))
+
+
+def _part_spans(user: str, checked: list[tuple[str, str]]) -> list[tuple[int, int]]:
+    """Where each checked part lies in the payload; asserts the payload is exactly those parts in kura's glue."""
+    spans, at = [], 0
+    for lead, text in checked:
+        start = user.index(lead + text, at) + len(lead)
+        spans.append((start, start + len(text)))
+        at = start + len(text)
+    return spans
 
 
 # ---------------------------------------------------------------------------------------------

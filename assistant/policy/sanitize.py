@@ -6,6 +6,7 @@ Pure functions over text; the only state is the request's `Placeholders`, passed
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,6 +36,12 @@ class SanitizedText:
         return tuple(f for f in self.findings if f.action == "block")
 
 
+# Lines rescanned on each side of a change: the widest detector match, gitleaks' curl rules (a command
+# continued over up to five line breaks of one or two characters, then a whitespace), spans 12 lines;
+# the structural net reads one line of context before a value.
+RESIDUAL_MARGIN = 12
+
+
 class Sanitizer:
     """Compiled detectors for one `Redaction`; obtain with `sanitizer_for(redaction)`."""
 
@@ -46,19 +53,69 @@ class Sanitizer:
     def sanitize(self, text: str, placeholders: Placeholders, path: str | None = None, *, residual: bool = True) -> SanitizedText:
         """Run the pipeline; `residual=False` when the caller rescans the assembled payload itself."""
         placeholders.reserve_from(text)
+        original = text
         text, secret_findings = replace_hits(text, self.secrets.scan(text, path), placeholders)
         text, name_findings = replace_hits(text, self.names.scan(text), placeholders)
         if self.redaction.strip_comments:
             text = strip_comments(text, path)
-        leftovers = tuple(
-            Finding((h.rule_id,), "residual", "block", _line_of(text, h.start), None)
-            for h in (self.residual(text, path) if residual else ())
-        )
+        hits: list[Hit] = []
+        if residual and text != original:
+            hits = self.residual(text, path) if self.redaction.strip_comments else self.residual_near(text, path, changed_lines(original, text))
+        leftovers = tuple(Finding((h.rule_id,), "residual", "block", _line_of(text, h.start), None) for h in hits)
         return SanitizedText(text, secret_findings + name_findings + leftovers)
 
     def residual(self, text: str, path: str | None = None) -> list[Hit]:
         """Every detector again over final text; any hit means something slipped through."""
         return self.secrets.scan(text, path) + self.names.scan(text)
+
+    def residual_near(self, text: str, path: str | None, lines: list[int], margin: int = RESIDUAL_MARGIN) -> list[Hit]:
+        """The residual scan over the given 0-based lines of `text` and `margin` lines around each.
+
+        Where the text is unchanged from what the detectors already scanned, they find what they found
+        before (all of it replaced). A match can span at most RESIDUAL_MARGIN lines (multi-line blocks,
+        private keys, are replaced whole), so only lines near a change can hold something new — a
+        value a replacement exposed or joined, or one a placeholder's word now puts in context.
+        """
+        if not lines:
+            return []
+        starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        hits: list[Hit] = []
+        for first, last in _windows(lines, margin, len(starts)):
+            lo = starts[first]
+            hi = starts[last + 1] if last + 1 < len(starts) else len(text)
+            hits += [replace_span(h, lo) for h in self.residual(text[lo:hi], path)]
+        return hits
+
+
+
+
+def replace_span(hit: Hit, offset: int) -> Hit:
+    return Hit(hit.rule_id, hit.kind, hit.start + offset, hit.end + offset, hit.action)
+
+
+def changed_lines(before: str, after: str) -> list[int]:
+    """0-based lines of `after` that differ from `before` (placeholders keep line structure; where they
+    do not, every line from the first difference on counts as changed)."""
+    old, new = before.split("\n"), after.split("\n")
+    if len(old) != len(new):
+        first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+        return list(range(first, len(new)))
+    return [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
+
+
+def _windows(lines: list[int], margin: int, count: int) -> Iterator[tuple[int, int]]:
+    """Merged [first, last] line ranges covering each line ± margin, clipped to 0..count-1."""
+    first = last = None
+    for line in sorted(lines):
+        lo, hi = max(0, line - margin), min(count - 1, line + margin)
+        if last is not None and lo <= last + 1:
+            last = max(last, hi)
+            continue
+        if first is not None:
+            yield first, last
+        first, last = lo, hi
+    if first is not None:
+        yield first, last
 
 
 @lru_cache(maxsize=16)
