@@ -323,7 +323,11 @@ class ContextBuilder:
         first = cursor_line - self.budget.nearby_lines
         if scope is not None:
             first = max(scope.start_line, cursor_line - 4 * self.budget.nearby_lines)
-        return _uses_near_cursor(doc.text, doc.offset, max(0, first))
+        uses = _uses_near_cursor(doc.text, doc.offset, max(0, first))
+        # A parameter or local variable named like a function elsewhere is not a use of it.
+        start = _line_offset(doc.text, max(0, first))
+        local = _bound_names(doc.text[start : doc.offset])
+        return [(name, attribute) for name, attribute in uses if attribute or name not in local]
 
     def _snippet_tokens(self, snippet: Snippet) -> int:
         # The label line costs tokens too (a comment or a file separator with the path).
@@ -371,6 +375,8 @@ class ContextBuilder:
             where = (d.path, d.range.start_line)
             if d.path == doc.path or (not test and _is_test_path(d.path)) or d.kind not in _API_KINDS:
                 return
+            if d.name.startswith("__") and d.name.endswith("__"):
+                return  # `__eq__` and kin are called through operators, never by name
             parts = split_identifier(d.name)
             overlap = sum(near_words.get(p, 0.0) for p in parts) / max(1, len(parts))
             score = overlap + bonus + (2.0 if d.name in used_names else 0.0) + min(in_file.get(d.name, 0), 3) / 3
@@ -770,6 +776,29 @@ def _uses_near_cursor(text: str, offset: int, first_line: int) -> list[tuple[str
         elif not is_attribute:
             attribute_only[name] = False
     return [(name, attribute_only[name]) for name in order]
+
+
+_ASSIGNED = re.compile(r"(?<![\w.$])([A-Za-z_]\w*)\s*(?::=|=(?!=)|\bin\b)|\b(?:as|let|var|const)\s+([A-Za-z_]\w*)")
+_PARAMETER = re.compile(r"[(,]\s*\*{0,2}([A-Za-z_]\w*)\s*(?=[:,)=]|\s+[*\[\]\w.]+\s*[,)])")
+_CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
+
+
+def _bound_names(text: str) -> set[str]:
+    """Names the text binds (assignments, loop variables, parameters) and never calls: locals."""
+    bound = {a or b for a, b in _ASSIGNED.findall(text)}
+    first_line = text.split("\n", 1)[0]
+    bound.update(_PARAMETER.findall(first_line))
+    return bound - set(_CALLED.findall(text))
+
+
+def _line_offset(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line):
+        found = text.find("\n", offset)
+        if found < 0:
+            return len(text)
+        offset = found + 1
+    return offset
 
 
 def _visible(snippet: Snippet, path: str, window: tuple[int, int]) -> bool:

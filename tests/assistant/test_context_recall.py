@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.context import ContextBuilder, Document
+from assistant.context import DEFINITION, ContextBuilder, Document
 from indexer.index import Index
 
 FILES = {
@@ -107,6 +107,9 @@ def encode_response(content: bytes) -> bytes:
     """Encode a response body."""
     return content
 ''',
+    "app/fixtures_free.py": '''def request_content():
+    """A function that happens to share a parameter's name."""
+''',
     "app/models.py": (
         "from app.content import encode_request, encode_response\n\n\n"
         "def build(request_content):\n    body = request_content.strip()\n    \n"
@@ -133,3 +136,9 @@ def test_imported_functions_not_yet_used_are_offered_as_one_line_signatures(py_i
     shown = "\n".join(s.text for s in ctx.snippets)
     assert "def encode_request(content: bytes | None = None, boundary: bytes | None = None) -> bytes:" in shown
     assert "def encode_response(content: bytes) -> bytes:" in shown
+
+
+def test_a_parameter_named_like_a_function_elsewhere_does_not_bring_its_definition(py_index):
+    text = PY_FILES["app/models.py"]
+    ctx = ContextBuilder(py_index, count_tokens).build(Document("app/models.py", text, len(text) - 1))
+    assert not any(s.kind == DEFINITION and "def request_content" in s.text for s in ctx.snippets)
