@@ -377,7 +377,7 @@ class IndexStore:
                     new_names[name] = id_
         return ids
 
-    def _delete_rows(self, conn: sqlite3.Connection, file_id: int) -> None:
+    def _delete_rows(self, conn: sqlite3.Connection, file_id: int, known_words: dict[str, str] | None = None) -> None:
         # Contentless FTS rows are deleted by giving back exactly the words they were indexed with;
         # those are a pure function of what the other tables keep (a symbol's name, a chunk's text).
         conn.executemany(
@@ -391,8 +391,9 @@ class IndexStore:
         if rows:
             blob = conn.execute("SELECT chunk_text FROM files WHERE id=?", (file_id,)).fetchone()[0]
             texts = _chunk_texts(blob, [(start, length) for _, start, length in rows])
+            known_words = known_words or {}
             conn.executemany("INSERT INTO chunks_fts(chunks_fts, rowid, words) VALUES ('delete', ?, ?)",
-                             [(row[0], text_words(t, unique=True)) for row, t in zip(rows, texts)])
+                             [(row[0], known_words.get(t) or text_words(t, unique=True)) for row, t in zip(rows, texts)])
         conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM postings WHERE file_id=?", (file_id,))
 
@@ -407,7 +408,9 @@ class IndexStore:
         values = (fw.language, fw.hash, fw.size, fw.mtime_ns, fw.syntax_errors, fw.chunk_text)
         if row:
             file_id = row[0]
-            self._delete_rows(conn, file_id)
+            # An edit leaves most chunks as they were: their words are the new file's, not recomputed.
+            texts = _chunk_texts(fw.chunk_text, [(start, length) for *_, start, length in fw.chunks])
+            self._delete_rows(conn, file_id, dict(zip(texts, fw.chunk_words)))
             conn.execute("UPDATE files SET language=?, hash=?, size=?, mtime_ns=?, syntax_errors=?, chunk_text=?"
                          " WHERE id=?", (*values, file_id))
         else:

@@ -257,3 +257,22 @@ def test_a_large_update_from_a_background_thread_uses_clean_worker_processes(rep
                          timeout=240)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["forkserver", "52", "0", "1"]
+
+
+def _function(name: str) -> str:
+    return f"def {name}():\n" + "".join(f"    {name}_step_{i} = {i}\n" for i in range(12)) + f"    return {name}_step_0\n"
+
+
+def test_an_edited_file_leaves_no_old_words_in_chunk_search(index, repo):
+    (repo / "steps.py").write_text(_function("alpha") + "\n\n" + _function("beta"))
+    index.update()
+    (repo / "steps.py").write_text(_function("alpha") + "\n\n" + _function("gamma"))
+    bump_mtime(repo / "steps.py")
+    index.update()
+
+    fts = index.store.conn.execute
+    live = {row[0] for row in fts("SELECT id FROM chunks")}
+    assert [row[0] for row in fts("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'beta'")] == []
+    assert {row[0] for row in fts("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'alpha'")} <= live
+    assert [c.symbol for c, _ in index.search_chunks("gamma")] == ["gamma"]
+    assert [c.symbol for c, _ in index.search_chunks("alpha")] == ["alpha"]
