@@ -154,6 +154,11 @@ class ContextBuilder:
         self.count_tokens = count_tokens
         self.budget = budget or ContextBudget()
         self._lock = threading.Lock()
+        # What the event loop asked for while a build (on a worker thread, perhaps waiting on the
+        # model) held the lock: applied before the next build, so that the loop never waits.
+        self._pending_lock = threading.Lock()
+        self._index_stale = False
+        self._closed_paths: set[str] = set()
         self._token_counts: _Lru = _Lru(20000)
         self._window_starts: dict[str, int] = {}
         self._sessions: dict[str, _Session] = {}
@@ -161,21 +166,31 @@ class ContextBuilder:
         self._imports: _Lru = _Lru(512)
 
     def index_changed(self) -> None:
-        """Drop what was read from the index (call after an index update)."""
-        with self._lock:
-            self._lookups.clear()
-            self._imports.clear()
-            self._sessions.clear()
+        """Drop what was read from the index (call after an index update). Never waits."""
+        with self._pending_lock:
+            self._index_stale = True
 
     def forget(self, path: str) -> None:
-        """The document closed."""
-        with self._lock:
-            self._window_starts.pop(path, None)
-            self._sessions.pop(path, None)
+        """The document closed. Never waits."""
+        with self._pending_lock:
+            self._closed_paths.add(path)
 
     def build(self, document: Document, recent: Sequence[RecentEdit] = ()) -> CompletionContext:
         with self._lock:
+            self._apply_pending()
             return self._build(document, recent)
+
+    def _apply_pending(self) -> None:
+        with self._pending_lock:
+            stale, closed = self._index_stale, self._closed_paths
+            self._index_stale, self._closed_paths = False, set()
+        if stale:
+            self._lookups.clear()
+            self._imports.clear()
+            self._sessions.clear()
+        for path in closed:
+            self._window_starts.pop(path, None)
+            self._sessions.pop(path, None)
 
     # --- the local window ---------------------------------------------------------------------
 

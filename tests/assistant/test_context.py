@@ -230,3 +230,27 @@ def test_a_failing_index_degrades_to_the_window():
     ctx = ContextBuilder(Broken(), count_tokens).build(doc)
     assert ctx.snippets == ()
     assert ctx.prefix == doc.text[: doc.offset]
+
+
+def test_closing_a_document_never_waits_for_a_build_in_progress(index):
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_count(text: str) -> int:  # a build waiting on the model (its process is generating)
+        inside.set()
+        release.wait(10)
+        return count_tokens(text)
+
+    builder = ContextBuilder(index, slow_count)
+    building = threading.Thread(target=builder.build, args=(at_end_of_return(),))
+    building.start()
+    assert inside.wait(10)
+    closer = threading.Thread(target=lambda: (builder.forget("shop/cart.py"), builder.index_changed()))
+    closer.start()
+    closer.join(2)
+    waited = closer.is_alive()
+    release.set()
+    building.join(10)
+    assert not waited  # the event loop's calls returned while the build still held the builder
+    assert builder.build(at_end_of_return()).snippets  # applied before the next build, which still works
