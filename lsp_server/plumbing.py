@@ -40,18 +40,31 @@ def range_json(rng: types.Range) -> dict:
             "end": {"line": rng.end.line, "character": rng.end.character}}
 
 
+class BadArgument(TargetError):
+    """A command's argument no editor sends (a client bug, not something the user can act on): it
+    is answered with the error and logged, never popped up."""
+
+
 def parse_location_argument(arg: Any, command: str) -> tuple[str, types.Range]:
     """`{uri, range}` from a command's first argument (a dict, or pygls' namedtuple form)."""
     arg = plain(arg)
     if not isinstance(arg, dict) or not isinstance(arg.get("uri"), str) or not isinstance(arg.get("range"), dict):
-        raise TargetError(f"kura: {command} expects [{{uri, range}}], got {arg!r}"[:300])
+        raise BadArgument(f"kura: {command} expects [{{uri, range}}], got {arg!r}"[:300])
     r = arg["range"]
     try:
         rng = types.Range(start=types.Position(line=int(r["start"]["line"]), character=int(r["start"]["character"])),
                           end=types.Position(line=int(r["end"]["line"]), character=int(r["end"]["character"])))
     except (KeyError, TypeError, ValueError):
-        raise TargetError(f"kura: {command} got a malformed range {r!r}"[:300]) from None
+        raise BadArgument(f"kura: {command} got a malformed range {r!r}"[:300]) from None
     return arg["uri"], rng
+
+
+def tell_target_error(ls: "KuraServer", error: TargetError) -> None:
+    """Say why there is no code to work on (once per kind); a malformed argument is only logged."""
+    if isinstance(error, BadArgument):
+        ls.record_error(str(error))
+    else:
+        ls.show_to_user(str(error), types.MessageType.Warning)
 
 
 # --- documents and positions -------------------------------------------------------------------

@@ -32,6 +32,7 @@ from assistant.prompt_templates import load_template
 from lsp_server.features.explain import EXPLANATION_NOTIFICATION, explain_command
 from lsp_server.plumbing import (
     begin_progress, end_progress, follow_request_cancel, load_target, parse_location_argument, plain,
+    tell_target_error,
 )
 
 if TYPE_CHECKING:
@@ -334,7 +335,7 @@ async def explain_cloud_command(ls: "KuraServer", arg: Any) -> dict:
     try:
         uri, target, request = await build_request(ls, arg, "explain", _instruction(ls, "explain", ""))
     except TargetError as exc:
-        ls.show_to_user(str(exc), types.MessageType.Warning)
+        tell_target_error(ls, exc)
         return {"id": explanation_id, "markdown": "", "error": str(exc), "cloud": True}
     preview = escalator.preview(request)
     loop = asyncio.get_running_loop()
@@ -389,7 +390,7 @@ async def fix_cloud_command(ls: "KuraServer", arg: Any) -> dict:
     try:
         uri, target, request = await build_request(ls, fields, "fix", _instruction(ls, "fix", diagnostic or ""))
     except TargetError as exc:
-        ls.show_to_user(str(exc), types.MessageType.Warning)
+        tell_target_error(ls, exc)
         return {"id": fix_id, "edit": None, "message": str(exc), "cloud": True}
     preview = escalator.preview(request)
     result = await escalate(ls, escalator, preview)

@@ -17,7 +17,7 @@ from assistant.models.base import ModelError
 from assistant.tasks.runner import EXPLAIN, plan_task, run_task
 from lsp_server.plumbing import (
     begin_progress, cancel_on_progress_cancel, end_progress, follow_request_cancel, load_target,
-    parse_location_argument, range_json, task_env,
+    parse_location_argument, range_json, task_env, tell_target_error,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ async def explain_command(ls: "KuraServer", arg: Any) -> dict:
         uri, rng = parse_location_argument(arg, EXPLAIN_COMMAND)
         target = await load_target(ls, uri, rng)
     except TargetError as exc:
-        ls.show_to_user(str(exc), types.MessageType.Warning)
+        tell_target_error(ls, exc)
         return {"id": explanation_id, "markdown": "", "error": str(exc)}
 
     try:
