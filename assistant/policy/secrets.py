@@ -18,6 +18,7 @@ from pathlib import Path
 
 from assistant.policy.model import Action, Redaction
 from assistant.policy.structural import password_hits, random_value_hits
+from assistant.policy.views import VIEW_RULES, view_hits
 
 PLACEHOLDER = re.compile(r"KURA_[A-Z]+_\d+")
 
@@ -369,7 +370,7 @@ STRUCTURAL_RULES = (
 
 BUILTIN_RULE_IDS = frozenset(
     [d.id for d in BUILTIN] + [i for i, _, _ in FUNCTION_DETECTORS] + [d.id for d in detect_secrets_detectors()]
-    + [d.id for d in gitleaks_detectors()] + [i for i, _ in STRUCTURAL_RULES]
+    + [d.id for d in gitleaks_detectors()] + [i for i, _ in STRUCTURAL_RULES + VIEW_RULES]
 )
 
 
@@ -377,7 +378,7 @@ BUILTIN_RULE_IDS = frozenset(
 def _descriptions() -> dict[str, str]:
     out = {d.id: d.description for d in BUILTIN + gitleaks_detectors() + detect_secrets_detectors()}
     out.update({i: text for i, text, _ in FUNCTION_DETECTORS})
-    out.update(dict(STRUCTURAL_RULES))
+    out.update(dict(STRUCTURAL_RULES + VIEW_RULES))
     return out
 
 
@@ -406,6 +407,15 @@ class SecretScanner:
         return self._custom_actions.get(rule_id, self.redaction.secrets)  # type: ignore[return-value]
 
     def scan(self, text: str, path: str | None = None) -> list[Hit]:
+        hits = self._scan_as_written(text, path)
+        for rule_id, start, end in view_hits(text, path, self._spans):
+            hits.append(Hit(rule_id, "secret", start, end, self.action_for(rule_id)))
+        return [h for h in hits if not _inside_placeholder(text, h)]
+
+    def _spans(self, text: str, path: str | None) -> list[tuple[str, int, int]]:
+        return [(h.rule_id, h.start, h.end) for h in self._scan_as_written(text, path) if not _inside_placeholder(text, h)]
+
+    def _scan_as_written(self, text: str, path: str | None) -> list[Hit]:
         hits: list[Hit] = []
         lower = text.lower()
         present = {n for n in self._lower_needles if n in lower} | {n for n in self._case_needles if n in text}
@@ -428,7 +438,7 @@ class SecretScanner:
                 hits.append(Hit("password-value", "secret", start, end, self.action_for("password-value")))
         for rule_id, start, end in random_value_hits(text, path):
             hits.append(Hit(rule_id, "secret", start, end, self.action_for(rule_id)))
-        return [h for h in hits if not _inside_placeholder(text, h)]
+        return hits
 
 
 def _policy_detector(rule_id: str, pattern: str, description: str) -> Detector:
