@@ -57,6 +57,8 @@ _PLACEHOLDER_VALUES = {
     "string", "str", "required", "optional", "your_password", "yourpassword", "your-password",
     "your_token", "your_api_key", "your-api-key", "api_key", "apikey", "secret_key", "access_token",
     "refresh_token", "id_token", "bearer", "basic", "token_type", "client_credentials", "password123"[:0],
+    # the names every tutorial and test uses for "some value"
+    "foo", "bar", "baz", "qux", "foobar", "test", "testing", "pass", "pwd", "qwerty", "asdf", "username:password",
 }
 _CONFIG_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".properties", ".yaml", ".yml", ".toml", ".sh",
                     ".bash", ".zsh", ".envrc", ".tfvars", ".netrc", ".npmrc", ".pypirc", ".txt")
@@ -66,7 +68,13 @@ def is_placeholder_value(value: str) -> bool:
     v = value.strip()
     if v.lower() in _PLACEHOLDER_VALUES or PLACEHOLDER.fullmatch(v):
         return True
-    if re.fullmatch(r"[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{[^{}]*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
+    if len(v) < 4 or len(set(v)) == 1:
+        return True  # "abc", "aaaaaaaa": too short or too plain to be anyone's credential
+    if v[1:] == v[1:].lower() and re.fullmatch(r"[a-z_\-: ]*(?:password|passwd|secret)[a-z_\-: ]*\d{0,4}", v.lower()):
+        return True  # "secretpassword", "my-super-secret-password", "Password1": a stand-in that names itself
+    if re.fullmatch(r"(?:\$\w+(?:\[\w+\])?|\$\{[^}]*\}|[:@/])+", v) or re.fullmatch(r"/[\w.\-/]*|[a-z]+/[a-z0-9.+\-]+", v):
+        return True  # interpolations only ("$user:$pass"); a path or a MIME type
+    if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{[^{}]*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
         return True
     return bool(PLACEHOLDER.fullmatch(v.strip("'\"")))
 
@@ -95,6 +103,8 @@ def _secret_like(value: str, min_len: int = 8) -> bool:
         return False
     if re.fullmatch(r"[a-z]+(?:[_.\-][a-z]+)*", value) or re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", value):
         return False  # lowercase words / CONSTANT_NAMES
+    if re.fullmatch(r"[A-Z]?[a-z]+(?:-[A-Z]?[a-z]+)+|[a-z_]+(?:/[a-z_]+)+", value):
+        return False  # a header name ("Access-Control-Allow-Credentials"), a module path ("rack/protection/x")
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
     return classes >= 2 and shannon_entropy(value) >= 2.5
 
@@ -148,10 +158,14 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         quoted = match.group("q") is not None
         if match.group("op") in (",", "(") and not quoted:
             continue  # `password, other` in a parameter list; `check(password)`
+        if match.group("op") == "," and match.group("close")[:1] in ("'", '"', "`"):
+            continue  # `'pass', 'raise'`: the next item of a list of strings
         value = match.group("qv") if quoted else match.group("uv")
         if is_placeholder_value(value):
             continue
         if not quoted:
+            if value.startswith("\\"):
+                continue  # an escape sequence (`passwd:\n`), not a value
             if config:
                 if value.startswith("!") or re.fullmatch(r"[|>][+-]?|[&*][\w-]+", value):
                     continue  # YAML tags, block scalars, anchors and aliases
@@ -195,9 +209,14 @@ _CRED_CONTEXT = re.compile(r"(?i)passw|pwd|secret|token|api[_.\-]?key|apikey|acc
 _QUOTED_BLOB = re.compile(r"""(["'`])([A-Za-z0-9+/=_\-.~]{16,})\1""")
 
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def _entropy_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     for match in _QUOTED_BLOB.finditer(text):
         value = match.group(2)
+        if _GUID.fullmatch(value) and re.search(r"(?i)guid|uuid", text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
+            continue  # `new Guid("…")`: an identifier
         if (is_placeholder_value(value) or re.fullmatch(r"[a-z_.\-]+|[A-Z_.\-]+|\d+", value) or not re.search(r"\d", value)
                 or _dotted_name(value)):
             continue
@@ -273,7 +292,7 @@ BUILTIN: tuple[Detector, ...] = (
              re.compile(r"(?i)(?:(?<=;)|(?<=[\"'])|^)[ \t]*(?:password|pwd)[ \t]*=[ \t]*([^;'\"\n]{1,256}?)[ \t]*(?=;)", re.M), 1,
              _not_placeholder, needles=("password", "pwd")),
     Detector("sql-password", "password in SQL",
-             re.compile(r"(?i)\b(?:identified\s+by|with\s+(?:encrypted\s+)?password|password)\s+'([^'\n]{1,256})'"), 1,
+             re.compile(r"(?i)\b(?:identified\s+(?:with\s+\w+\s+)?by|with\s+(?:encrypted\s+)?password|password)\s+'([^'\n]{1,256})'"), 1,
              _not_placeholder, needles=("password", "identified")),
     Detector("auth-header", "bearer/basic credentials in an Authorization header",
              re.compile(r"(?i)\b(?:bearer|token|basic)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)(?![A-Za-z0-9\-._~+/=])"), 1,

@@ -24,7 +24,7 @@ _RUN = re.compile(r"[A-Za-z0-9+/=_\-.~]{24,}")  # long runs are values, not name
 _NAME_EQ = re.compile(r"[A-Za-z_][\w.\-]{0,63}=(?=[^=])")
 # A vendor token: a short prefix, maybe an environment word, then a long body ("shippo_live_...",
 # "pgar_...", "BBDC-..."); the body may be a test dummy ("1111...", "aaaa...") and still counts.
-_PREFIXED = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}[_\-](?:(?:live|test|prod|dev|sk|pk|pat|api|key|secret|token|rk|sandbox)[_\-])?([A-Za-z0-9]{20,})")
+_PREFIXED = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}[_\-](?:[a-z]{2,8}[_\-])?([A-Za-z0-9]{20,}|[A-Za-z0-9]{8,}[_\-][A-Za-z0-9]{16,})")
 # A credential word names the line: then hex, UUID-shaped and shorter values count too.
 _CONTEXT = re.compile(
     r"(?i)(?:passw|passwd|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential"
@@ -34,8 +34,10 @@ _CONTEXT = re.compile(
 # Lines that name a digest: a hex/base64 value there is a checksum, not a credential.
 _DIGEST = re.compile(r"(?i)sha-?(?:1|224|256|384|512)|md5|checksum|digest|integrity|hash|fingerprint|etag|commit|revision|\brev\b|crc|nonce|sri|blake|xxh|murmur|git[_-]?sha|oid|object[_-]?id|boundary")
 _DIGIT = re.compile(r"\d")
+_GUID_WORD = re.compile(r"(?i)guid|uuid")
+_ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 # Names of encoded data: a random-looking value after one of these (and no credential word) is data.
-_DATA_WORDS = re.compile(r"(?i)png|jpe?g|gif|webp|image|icon|font|woff|fixture|b64|base64|blob|payload|sample|vector|bitmap|thumbnail")
+_DATA_WORDS = re.compile(r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:png|jpe?g|gif|webp|image|icon|font|woff|fixture|b64|base64|blob|payload|sample|vector|bitmap|thumbnail)")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _SEGMENTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _VOWELS = set("aeiouAEIOU")
@@ -108,6 +110,12 @@ def _clearly_not_secret(value: str, text: str, start: int) -> bool:
         return True
     if re.fullmatch(r"[\d.\-_:/+]+", value) or re.fullmatch(r"v?\d+(?:\.\d+){1,3}(?:[-+.][\w.]+)?", value):
         return True  # numbers, dates, versions
+    if re.fullmatch(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+", value):
+        return True  # a float with an exponent
+    if text[max(0, start - 2):start] == "--":
+        return True  # a multipart boundary (`--` then the boundary's random part)
+    if re.search(r"/(?:blob|tree|commit|commits|raw|compare)/$", text[max(0, start - 10):start]):
+        return True  # a commit id in a repository URL
     if re.fullmatch(r"P(?:\d+[YMWD])*(?:T(?:\d+(?:\.\d+)?[HMS])+)?|-{2,}\w+", value):
         return True  # an ISO-8601 duration, a multipart boundary
     if _base64_of_prose(value) or _sequential(value) or low.startswith("xn--"):
@@ -136,25 +144,28 @@ def _sequential(value: str) -> bool:
     return steps >= 0.6 * (len(value) - 1)
 
 
-def _candidates(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, token) for each run of the credential alphabet; `name=value` yields the value, and a URL
-    or path yields its segments (a key in a webhook path; the host and words are never random)."""
+def _candidates(text: str) -> Iterator[tuple[int, str, tuple[int, int] | None]]:
+    """(offset, token, URL span) for each run of the credential alphabet; `name=value` yields the value,
+    and a URL or path yields its segments (a key in a webhook path; the host and words are never random)
+    with, for a URL, the span of the whole URL: one whose path holds a key is itself the credential."""
     for match in _CANDIDATE.finditer(text):
         start, value = match.start(), match.group(0)
         name = _NAME_EQ.match(value)
         if name:
             start, value = start + name.end(), value[name.end():]
         if "/" in value and (value.startswith("/") or re.match(r"[\w\-]+(?:\.[\w\-]+)+/", value)):
+            scheme = re.search(r"[A-Za-z][A-Za-z0-9+.\-]{1,15}:$", text[max(0, start - 17):start]) if value.startswith("//") else None
+            url = (start - len(scheme.group(0)), start + len(value)) if scheme else None
             offset = 0
             for segment in value.split("/"):
                 stripped = segment.strip(".-~")
                 if len(stripped) >= 16:
-                    yield start + offset + segment.find(stripped), stripped
+                    yield start + offset + segment.find(stripped), stripped, url
                 offset += len(segment) + 1
             continue
         stripped = value.strip(".-~")
         if len(stripped) >= 16:
-            yield start + value.find(stripped), stripped
+            yield start + value.find(stripped), stripped, None
 
 
 def _prefixed_token(value: str) -> bool:
@@ -162,10 +173,21 @@ def _prefixed_token(value: str) -> bool:
     if not match:
         return False
     body = match.group(1)
-    if len(set(body)) <= 2 or body.isdigit():
+    if _dummy_body(body):
         return True  # a vendor prefix with a dummy body is still a credential's shape
     w, pairs = wordiness(body)
     return w < 0.6 or len(re.findall(r"\d+", body)) >= 3
+
+
+def _dummy_body(body: str) -> bool:
+    """"1111…", "aaaa…", "AAAA-BBBB…", "1234…": a test stand-in for a generated body."""
+    return all(len(set(part)) <= 2 for part in re.split(r"[_\-]", body)) or body.isdigit()
+
+
+def _prefixed_dummy(value: str) -> bool:
+    """A vendor-style prefix before a dummy body: `pgar_aaaa…`, `BBDC-1111…`, `da2-aaaa…`."""
+    match = _PREFIXED.fullmatch(value)
+    return bool(match) and _dummy_body(match.group(1)) and not value[:match.start(1)].strip("_-").isdigit()
 
 
 def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str, int, int]]:
@@ -182,13 +204,22 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
         around = _RUN.sub(" ", text[previous:start] + " " + text[end:stop])
         return bool(_CONTEXT.search(around)), bool(_DIGEST.search(_RUN.sub(" ", text[begin:start] + " " + text[end:stop])))
 
-    for start, value in _candidates(text):
+    for start, value, url in _candidates(text):
         if len(value) < 20 and not _DIGIT.search(value):
+            continue
+        if _prefixed_dummy(value) and not value.lower().startswith(_NOT_SECRET_PREFIX):
+            yield ("random-token", start, start + len(value))
             continue
         if _clearly_not_secret(value, text, start):
             continue
         hexish = _hexlike(value)
         context, digest = line_flags(start, start + len(value))
+        if digest and not context:
+            continue  # an ETag, checksum or digest named on the line
+        if _ULID.fullmatch(value):
+            continue  # a ULID: a sortable id (timestamp + randomness), not a key
+        if _UUID.fullmatch(value) and _GUID_WORD.search(text, text.rfind("\n", 0, start) + 1, start):
+            continue  # `new Guid("…")`, `uuid = "…"`: an identifier
         if hexish or (len(value) in (40, 44, 64, 88, 128) and digest):
             if lockfile or digest or not context:
                 continue  # a hash: commit ids, checksums, test vectors
@@ -200,12 +231,12 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
         if not context and (len(value) > 300 or _DATA_WORDS.search(text, text.rfind("\n", 0, start) + 1, start)):
             continue  # an encoded data blob (image, font, fixture, test vector), not a credential
         if _random_score(value) or _prefixed_token(value):
-            yield ("random-credential" if context else "random-token"), start, start + len(value)
+            yield ("random-credential" if context else "random-token"), *(url or (start, start + len(value)))
         elif context and _context_score(value):
-            yield "random-credential", start, start + len(value)
+            yield "random-credential", *(url or (start, start + len(value)))
 
 
-_PASSWORD_WORD = re.compile(r"(?:passw(?:or)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z]))")
+_PASSWORD_WORD = re.compile(r"(?:pa?s{1,2}w(?:o?r)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z]))")
 _PASSWORD_WORD_I = re.compile(_PASSWORD_WORD.pattern, re.I)
 _SHORT_VALUE = re.compile(r"[^\s'\"`,;()\[\]{}<>=:|]{6,64}")
 
@@ -213,7 +244,7 @@ _SHORT_VALUE = re.compile(r"[^\s'\"`,;()\[\]{}<>=:|]{6,64}")
 def password_hits(text: str) -> Iterator[tuple[int, int]]:
     """Short passwords (6+ characters, letters and digits, not a word) in the two tokens after a password word."""
     lower = text.lower()
-    if "pass" not in lower and "pw" not in lower and "pswd" not in lower:
+    if "pas" not in lower and "pw" not in lower and "psw" not in lower and "pssw" not in lower:
         return
     # Offsets in `lower` are offsets in `text` unless lowercasing changed a length (rare non-ASCII).
     for match in (_PASSWORD_WORD.finditer(lower) if len(lower) == len(text) else _PASSWORD_WORD_I.finditer(text)):
@@ -224,17 +255,24 @@ def password_hits(text: str) -> Iterator[tuple[int, int]]:
             continue  # "pw" inside a base64 or hash run, not a name
         end = text.find("\n", match.end())
         end = len(text) if end < 0 else end
+        bare_pass = text[match.start():match.end()].lower() == "pass"
         for n, token in enumerate(_SHORT_VALUE.finditer(text, match.end(), min(end, match.end() + 120))):
-            if n >= 2:
+            if n >= (1 if bare_pass else 2):
                 break
+            if bare_pass and text[match.end():token.start()].strip(" \t:=\"'"):
+                break  # "first pass: determine ...": prose, not `pass=value`
             value = token.group(0).strip(".")
+            quoted = text[token.start() - 1:token.start()] in ("'", '"', "`") and text[token.end():token.end() + 1] in ("'", '"', "`")
             if (len(value) < 6 or not re.search(r"\d", value) or not re.search(r"[A-Za-z]", value)
                     or re.fullmatch(r"[\w]+(?:[._\-/][\w]+)*", value) and max(map(len, re.split(r"[._\-/]", value))) <= 10
-                    and "_" in value or value.startswith(("$", "%", "@", "{", "#", "&", "*", "!", "\\", "/", ".", "-"))):
+                    and "_" in value or value.startswith(("$", "%", "@", "{", "#", "&", "*", "\\", "/", ".", "-"))):
                 continue
+            if _PASSWORD_WORD_I.match(value) or (not quoted and re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+", value)):
+                continue  # `pwd2.uid`, `password2`: a name, not a value
             w, pairs = wordiness(value)
             digit_runs = len(re.findall(r"\d+", value))
-            if (w < 0.85 or digit_runs >= 2) and not re.fullmatch(r"[A-Za-z_]\w*\(?", value) or re.search(r"[!#%^&*@$]", value[1:]):
+            # An identifier-shaped value is a name (`password = derive2(...)`) unless it is a quoted literal.
+            if (w < 0.85 or digit_runs >= 2) and (quoted or not re.fullmatch(r"[A-Za-z_]\w*\(?", value)) or re.search(r"[!#%^&*@$]", value[1:]):
                 if not re.fullmatch(r"[a-z]+\d{1,3}|v?\d+(?:\.\d+)+\w*|\d+[a-z]{1,3}", value):
                     yield token.start() + token.group(0).find(value), token.start() + token.group(0).find(value) + len(value)
 
