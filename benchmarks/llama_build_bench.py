@@ -25,13 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = r"""
 import json, sys, time
-sys.path.insert(0, sys.argv[1])
-import llama_cpp
-from assistant.models.llama_cpp_backend import resolve_model_path
-from assistant.models.registry import ModelConfig
-config = ModelConfig(path=sys.argv[2], threads=int(sys.argv[3]))
-llama = llama_cpp.Llama(model_path=str(resolve_model_path(config)), n_ctx=2048, n_threads=config.threads,
-                        n_threads_batch=config.threads, verbose=False)
+import llama_cpp  # only llama.cpp: the environment under test may hold nothing else
+threads = int(sys.argv[3])
+llama = llama_cpp.Llama(model_path=sys.argv[2], n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
 prompt = llama.tokenize(open(sys.argv[4], "rb").read()[:2000], add_bos=True)
 runs = []
 for _ in range(int(sys.argv[5])):
@@ -66,7 +62,12 @@ def main() -> None:
     parser.add_argument("--text", type=Path, default=REPO_ROOT / "indexer" / "store.py")
     args = parser.parse_args()
     pythons = args.python or [sys.executable]
-    print(f"model {args.model or 'embedded Gemma 3 270M'}, {args.threads} thread(s), median of {args.runs}")
+    if not args.model:
+        sys.path.insert(0, str(REPO_ROOT))
+        from assistant.models.embedded import embedded_model_path
+
+        args.model = str(embedded_model_path())
+    print(f"model {Path(args.model).name}, {args.threads} thread(s), median of {args.runs}")
     print(f"{'build':<48}{'prompt tok/s':>14}{'gen tok/s':>11}")
     for python in pythons:
         result = measure(python, args.model, args.threads, args.runs, args.text)
