@@ -21,8 +21,14 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from assistant.completion.shape import SINGLE_LINE, CompletionShape  # noqa: E402
+from assistant.completion.stopping import StopAtShapeEnd  # noqa: E402
 from assistant.models.base import GenerationRequest  # noqa: E402
 from assistant.models.registry import ModelConfig, create_backend  # noqa: E402
+
+
+# What the completion service asks for in the middle of a line: stop at its end.
+ONE_LINE = CompletionShape(mode=SINGLE_LINE, block_indent=0, max_lines=1, language="python")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -41,7 +47,7 @@ def typing_prompts(path: Path, keystrokes: int) -> list[str]:
 
 
 def timed(backend, prompt: str) -> tuple[float, int, int]:
-    request = GenerationRequest(prompt=prompt, max_tokens=16, should_stop=lambda text: "\n" in text)
+    request = GenerationRequest(prompt=prompt, max_tokens=16, should_stop=StopAtShapeEnd(ONE_LINE))
     started = time.perf_counter()
     result = backend.generate(request)
     return (time.perf_counter() - started) * 1000, result.reused_tokens, result.prompt_tokens

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from assistant.completion.cache import CompletionCache
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import decide_shape
-from assistant.completion.stopping import should_stop
+from assistant.completion.stopping import StopAtShapeEnd
 from assistant.completion.stopping import finalize
 from assistant.context import ContextBudget, ContextBuilder, Document, RecentEdit
 from assistant.model_host import ModelHost
@@ -177,7 +177,7 @@ class CompletionService:
             max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
             prompt=prompt.text, stop=prompt.stop, max_tokens=max_tokens,
-            should_stop=lambda text: should_stop(text, shape),
+            should_stop=StopAtShapeEnd(shape),
         )
         result = await worker.generate(request, key=snap.doc_id)
         if result.stop_reason == CANCELLED:

@@ -5,7 +5,9 @@ Pure functions of text. Brackets inside strings and comments are ignored (lexer.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 from assistant.completion.lexer import (  # noqa: F401  (Lexer and its constants re-exported)
     CLOSERS, CODE, COMMENT, MATCHING, OPENERS, STRING, Lexer, bracket_balance, code_only, has_end_keyword, indent_width,
     line_comment, open_brackets,
@@ -13,6 +15,24 @@ from assistant.completion.lexer import (  # noqa: F401  (Lexer and its constants
 from assistant.completion.shape import CompletionShape
 
 # --- between tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StopAtShapeEnd:
+    """`should_stop` for a completion as plain data, so that a model process can apply it itself
+    between tokens (no round trip per token); see process_protocol.py."""
+
+    shape: CompletionShape
+
+    def __call__(self, text_so_far: str) -> bool:
+        return should_stop(text_so_far, self.shape)
+
+    def to_wire(self) -> dict:
+        return dataclasses.asdict(self.shape)
+
+    @classmethod
+    def from_wire(cls, data: dict) -> "StopAtShapeEnd":
+        return cls(CompletionShape(**data))
 
 
 def should_stop(text_so_far: str, shape: CompletionShape) -> bool:

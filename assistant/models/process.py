@@ -38,6 +38,7 @@ from assistant.models.fim import FimTemplate
 from assistant.models.process_protocol import (
     decode,
     encode,
+    is_stop_rule,
     request_to_wire,
     result_from_wire,
     template_from_wire,
@@ -145,7 +146,9 @@ class ProcessBackend:
             if cancel.cancelled:
                 return GenerationResult(text="", stop_reason=CANCELLED)
             op_id = next(self._ids)
-            self._send({"op": "generate", "id": op_id, "request": request_to_wire(request)})
+            # A stop rule the child can apply and no one streaming: no message per token at all.
+            quiet = on_text is None and (request.should_stop is None or is_stop_rule(request.should_stop))
+            self._send({"op": "generate", "id": op_id, "request": request_to_wire(request, quiet=quiet)})
             unregister = cancel.on_cancel(lambda: self._send_quietly({"op": "cancel", "id": op_id}))
             try:
                 return self._stream(op_id, request, on_text, started)
@@ -212,7 +215,7 @@ class ProcessBackend:
                     first_token_ms = (time.perf_counter() - started) * 1000
                 if on_text is not None:
                     on_text(chunk)
-                if request.should_stop is not None and request.should_stop(text):
+                if request.should_stop is not None and not is_stop_rule(request.should_stop) and request.should_stop(text):
                     # Answer now; the child stops at its next token and its last messages are skipped.
                     self._send_quietly({"op": "stop", "id": op_id})
                     self.crashes = 0

@@ -108,20 +108,22 @@ class ModelProcess:
         with self.lock:
             generation = self.generations[op_id]
         request = request_from_wire(wire)
+        rule = request.should_stop  # the caller's own stop rule, applied here between tokens
         tokens_checked = 0
 
         def should_stop(text: str) -> bool:
             # stream_tokens calls this once after each token, after handing that token's text on.
             nonlocal tokens_checked
             tokens_checked += 1
-            return generation.stop.is_set()
+            return generation.stop.is_set() or (rule is not None and rule(text))
 
         def on_text(chunk: str) -> None:
             self._send({"id": op_id, "text": chunk, "n": tokens_checked + 1})
 
         request.should_stop = should_stop
         request.on_prompt = lambda prompt, reused: self._send({"id": op_id, "prompt": [prompt, reused]})
-        return result_to_wire(self.backend.generate(request, generation.cancel, on_text))
+        quiet = bool(wire.get("quiet"))  # nobody reads the text as it comes: only the result goes back
+        return result_to_wire(self.backend.generate(request, generation.cancel, None if quiet else on_text))
 
     def _info(self) -> dict[str, Any]:
         info = {k: v for k, v in self.backend.info().items() if _is_plain(v)}

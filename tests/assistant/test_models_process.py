@@ -87,6 +87,31 @@ def test_should_stop_ends_with_exactly_the_text_it_was_given(backend):
     assert again.generated_tokens == 5
 
 
+def test_a_completions_stop_rule_is_applied_in_the_model_process_exactly_as_in_process(backend, model_path):
+    from assistant.completion.shape import BLOCK, CompletionShape
+    from assistant.completion.stopping import StopAtShapeEnd
+
+    rule = StopAtShapeEnd(CompletionShape(mode=BLOCK, block_indent=4, max_lines=2, language="python"))
+    request = GenerationRequest(prompt=PROMPT, max_tokens=200, should_stop=rule)
+    local = LlamaCppBackend(ModelConfig(path=model_path, context_tokens=1024, threads=1))
+    try:
+        expected = local.generate(request)
+    finally:
+        local.close()
+
+    result = backend.generate(request)  # no on_text: a quiet request, one message each way
+
+    assert (result.text, result.stop_reason, result.generated_tokens) == \
+        (expected.text, expected.stop_reason, expected.generated_tokens)
+
+
+def test_only_kuras_own_stop_rules_are_rebuilt_from_the_wire():
+    from assistant.models.process_protocol import stop_rule_from_wire
+
+    with pytest.raises(ValueError):
+        stop_rule_from_wire({"type": "os:system", "data": "rm -rf /"})
+
+
 def test_cancel_from_another_thread_stops_between_tokens(backend):
     cancel = CancelToken()
     pieces: list[str] = []
