@@ -53,6 +53,14 @@ T = TypeVar("T")
 INTERNAL_ERROR = "internal error"
 
 
+def _output_closed(error: Exception) -> bool:
+    """Whether an error is the editor's end of the connection being closed (pygls reports failed
+    writes like any other error)."""
+    if isinstance(error, (BrokenPipeError, ConnectionResetError)):
+        return True
+    return isinstance(error, ValueError) and "closed file" in str(error)
+
+
 def _is_id(value: Any) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
@@ -123,6 +131,7 @@ class KuraServer(LanguageServer):
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.told_user: set[str] = set()  # the kinds of message shown this session (see tell_user_once)
+        self.editor_gone = False  # writing to the editor failed: its end of the connection is closed
         # Features that need to act on these events register here (pygls allows one handler per method).
         self.after_initialized: list[Callable[["KuraServer"], Any]] = []
         self.after_save: list[Callable[["KuraServer", str], Any]] = []
@@ -188,7 +197,12 @@ class KuraServer(LanguageServer):
 
         pygls' reading loop calls this without a guard, so it must never raise."""
         try:
-            if isinstance(error, JsonRpcMethodNotFound):  # the request got its error reply; nothing broke
+            if self.editor_gone or _output_closed(error):
+                # Sending failed because the editor went away: telling it would fail again, and each
+                # failure would be reported here again, for ever.
+                self.editor_gone = True
+                log.info("the editor's end of the connection is closed: %s", error)
+            elif isinstance(error, JsonRpcMethodNotFound):  # the request got its error reply; nothing broke
                 log.info("%s", error)
             elif source is FeatureNotificationError:
                 data = getattr(error, "data", None)
@@ -207,6 +221,9 @@ class KuraServer(LanguageServer):
     def tell_user_once(self, kind: str, message: str, level: types.MessageType = types.MessageType.Warning) -> bool:
         """Pop `message` up unless a message of this kind was shown already this session (then it is
         only logged): the one way kura shows a message. Returns whether it was shown."""
+        if self.editor_gone:
+            log.info("the editor is gone; not shown: %s", message)
+            return False
         if kind in self.told_user:
             log.info("not shown again (%s): %s", kind, message)
             return False
@@ -218,6 +235,8 @@ class KuraServer(LanguageServer):
         return True
 
     def log_to_editor(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        if self.editor_gone:
+            return
         try:
             self.window_log_message(types.LogMessageParams(type=kind, message=message))
         except Exception:  # no client attached (e.g. during shutdown): the log file still has it

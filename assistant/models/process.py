@@ -288,7 +288,7 @@ class ProcessBackend:
         parent, child = socket.socketpair()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH")))))
         command = [sys.executable, "-m", "assistant.models.process_main", "--fd", str(child.fileno()),
-                   "--config", json.dumps(dataclasses.asdict(self.config))]
+                   "--parent", str(os.getpid()), "--config", json.dumps(dataclasses.asdict(self.config))]
         try:
             self._proc = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)

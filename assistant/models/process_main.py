@@ -2,7 +2,7 @@
 a socket (process_protocol.py), so that a crash in native code — an illegal instruction, a segfault,
 the out-of-memory killer — ends this process and not the editor's language server.
 
-Started by `ProcessBackend` as `python -m assistant.models.process_main --fd N --config JSON`.
+Started by `ProcessBackend` as `python -m assistant.models.process_main --fd N --parent PID --config JSON`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import queue
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,8 +165,23 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def die_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """End this process soon after the server that started it ends, however it ends: its socket
+    may stay open in a process the server forked, so end of file alone is not enough. (Linux's
+    PR_SET_PDEATHSIG would fire when the starting *thread* ends, and restarts start from a timer.)"""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(every_s)
+
+    threading.Thread(target=watch, name="kura-model-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     args = dict(zip(argv[::2], argv[1::2]))
+    die_with_parent(int(args.get("--parent", os.getppid())))
     config = ModelConfig(**json.loads(args["--config"]))
     # fd 1 carries nothing here; keep stray native prints off it and in the stderr the server logs.
     os.dup2(2, 1)

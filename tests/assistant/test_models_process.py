@@ -176,3 +176,25 @@ def test_a_memory_limit_too_small_for_the_model_fails_its_process_only(model_pat
     finally:
         backend.close()
     assert resource.getrlimit(resource.RLIMIT_AS) == ours  # the limit applied to the model process alone
+
+
+def test_the_model_process_ends_when_its_server_is_killed(model_path, tmp_path):
+    import subprocess
+    import sys
+
+    server = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from assistant.models.process import ProcessBackend\n"
+        "from assistant.models.registry import ModelConfig\n"
+        f"b = ProcessBackend(ModelConfig(path={model_path!r}, threads=1)); b.load()\n"
+        "import os\n"
+        "if os.fork() == 0:\n"  # like the index's process pool: a fork holds the server's socket open
+        "    time.sleep(60); os._exit(0)\n"
+        "print(b.info()['process_pid'], flush=True); time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(server.stdout.readline())
+        os.kill(server.pid, signal.SIGKILL)  # no goodbye: the way an editor's crash ends a server
+        server.wait(10)
+        wait_until(lambda: not os.path.exists(f"/proc/{child}") or "Z" in open(f"/proc/{child}/stat").read().split()[2])
+    finally:
+        server.kill()

@@ -102,3 +102,27 @@ def test_a_request_that_fails_gets_its_error_reply_and_no_popup():
     assert "bad request" in reply["error"]["message"]
     assert editor.shown() == []
     assert "bad request" in server.last_error
+
+
+class GoneEditor:
+    """An editor whose end of the connection is closed: every write fails, as on a closed stdout."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def write(self, data: bytes) -> None:
+        self.attempts += 1
+        raise ValueError("I/O operation on closed file.")
+
+
+def test_when_the_editor_is_gone_errors_are_logged_not_sent_round_and_round():
+    server = create_server()
+    gone = GoneEditor()
+    server.protocol.set_writer(gone)
+
+    server.record_error("kura: something failed", show=True)  # a send fails, which is reported, which sends...
+    server.record_error("kura: something else failed", show=True)
+
+    assert server.editor_gone
+    assert gone.attempts <= 2  # one failed try, then nothing more: no loop of reports about reports
+    assert server.last_error == "kura: something else failed"
