@@ -3,6 +3,7 @@ files and two writers at once."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from repo_fixtures import cli_env, make_repo, write
 
 import indexer.extract
+import indexer.index
 import indexer.files
 from indexer.index import Index
 from indexer.store import SCHEMA_VERSION, IndexStore
@@ -266,6 +268,9 @@ def test_a_worker_process_dying_mid_index_loses_nothing_and_names_the_files(tmp_
         return real(path, source, spec)
 
     monkeypatch.setattr(indexer.extract, "extract_file", crash_on_one)  # forked workers inherit it
+    # Forked whatever other threads this test process has (the pool would use a fork server then,
+    # whose workers do not see the patch).
+    monkeypatch.setattr(indexer.index, "_pool_context", lambda: multiprocessing.get_context("fork"))
     with Index.open(root, tmp_path / "index.sqlite3", workers=2) as idx:
         report = idx.update()
         failed = {path for path, _ in report.errors}
