@@ -7,15 +7,16 @@ Started by `ProcessBackend` as `python -m assistant.models.process_main --fd N -
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
-import queue
 import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.models.base import CancelToken, ModelError
@@ -30,48 +31,90 @@ from assistant.models.config import ModelConfig
 from assistant.models.registry import backend_class
 
 
+class _PolledCancel(CancelToken):
+    """A cancel flag that first reads what the server sent since: the backend asks it between
+    tokens, so cancel and stop arrive mid-generation without a reader thread to hand ops over
+    (each hand-over is a thread wake-up on every request)."""
+
+    def __init__(self, poll: Callable[[], None]) -> None:
+        super().__init__()
+        self._poll = poll
+
+    @property
+    def cancelled(self) -> bool:
+        self._poll()
+        return super().cancelled
+
+
 @dataclass
 class _Generation:
-    cancel: CancelToken = field(default_factory=CancelToken)
-    stop: threading.Event = field(default_factory=threading.Event)
+    op_id: int
+    cancel: CancelToken
+    stop: bool = False
 
 
 class ModelProcess:
-    """Reads ops on a thread (so cancel/stop arrive mid-generation) and runs them in order here."""
+    """Reads ops from the socket on this one thread and runs them in order; during a generation
+    it reads on between tokens, for cancel and stop."""
 
     def __init__(self, sock: socket.socket, config: ModelConfig) -> None:
         self.sock = sock
         self.config = config
-        self.backend = backend_class(config.backend)(config)
-        self.ops: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
-        self.generations: dict[int, _Generation] = {}
-        self.lock = threading.Lock()
+        self.backend: Any = None  # made by the first op, so that failing to make it is an answer too
+        self.buffer = bytearray()
+        self.waiting: collections.deque[dict[str, Any]] = collections.deque()  # ops read mid-generation
+        self.generation: _Generation | None = None
+        self.closed = False
 
     def serve(self) -> None:
-        threading.Thread(target=self._read, name="kura-model-reader", daemon=True).start()
-        while (op := self.ops.get()) is not None:
+        while (op := self._next_op()) is not None:
             self._run(op)
-        self.backend.close()
+        if self.backend is not None:
+            self.backend.close()
 
-    def _read(self) -> None:
-        with self.sock.makefile("rb") as reader:
-            for line in reader:
-                try:
-                    op = decode(line)
-                except ValueError:
-                    continue
-                kind, op_id = op.get("op"), op.get("id")
-                if kind in ("cancel", "stop"):
-                    with self.lock:
-                        generation = self.generations.get(op_id)
-                    if generation is not None:
-                        generation.cancel.cancel() if kind == "cancel" else generation.stop.set()
-                    continue
-                if kind == "generate":
-                    with self.lock:
-                        self.generations[op_id] = _Generation()
-                self.ops.put(op)
-        self.ops.put(None)  # the server closed its end: finish
+    def _next_op(self) -> dict[str, Any] | None:
+        while not self.waiting:
+            if self.closed or not self._read(block=True):
+                return None
+        return self.waiting.popleft()
+
+    def _poll(self) -> None:
+        """Take in whatever has arrived, without waiting."""
+        while not self.closed and self._read(block=False):
+            pass
+
+    def _read(self, *, block: bool) -> bool:
+        """Read once from the socket and file the complete messages; False when nothing came
+        (or, blocking, when the server closed its end)."""
+        try:
+            data = self.sock.recv(1 << 16, 0 if block else socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            self.closed = True
+            return False
+        self.buffer += data
+        *lines, rest = self.buffer.split(b"\n")
+        self.buffer = bytearray(rest)
+        for line in lines:
+            try:
+                self._file(decode(line))
+            except ValueError:
+                continue
+        return True
+
+    def _file(self, op: dict[str, Any]) -> None:
+        kind, generation = op.get("op"), self.generation
+        if kind in ("cancel", "stop"):
+            if generation is not None and generation.op_id == op.get("id"):
+                if kind == "cancel":
+                    generation.cancel.cancel()
+                else:
+                    generation.stop = True
+            return  # one for a generation already answered: nothing left to end
+        self.waiting.append(op)
 
     def _send(self, message: dict[str, Any]) -> None:
         self.sock.sendall(encode(message))
@@ -87,11 +130,12 @@ class ModelProcess:
             message = f"the model failed: {type(exc).__name__}: {exc}"
             self._send({"id": op_id, "error": explain_memory(message, self.config)})
         finally:
-            with self.lock:
-                self.generations.pop(op_id, None)
+            self.generation = None
 
     def _answer(self, op: dict[str, Any]) -> Any:
         kind = op.get("op")
+        if self.backend is None:  # importing a backend maps native libraries: under a memory limit it may fail
+            self.backend = backend_class(self.config.backend)(self.config)
         if kind == "load":
             self.backend.load()
             return self._info()
@@ -106,8 +150,7 @@ class ModelProcess:
         raise ModelError(f"unknown model process op {kind!r}")
 
     def _generate(self, op_id: int, wire: dict[str, Any]) -> dict[str, Any]:
-        with self.lock:
-            generation = self.generations[op_id]
+        generation = self.generation = _Generation(op_id, _PolledCancel(self._poll))
         request = request_from_wire(wire)
         rule = request.should_stop  # the caller's own stop rule, applied here between tokens
         tokens_checked = 0
@@ -116,13 +159,15 @@ class ModelProcess:
             # stream_tokens calls this once after each token, after handing that token's text on.
             nonlocal tokens_checked
             tokens_checked += 1
-            return generation.stop.is_set() or (rule is not None and rule(text))
+            self._poll()
+            return generation.stop or (rule is not None and rule(text))
 
         def on_text(chunk: str) -> None:
             self._send({"id": op_id, "text": chunk, "n": tokens_checked + 1})
 
         request.should_stop = should_stop
-        request.on_prompt = lambda prompt, reused: self._send({"id": op_id, "prompt": [prompt, reused]})
+        if wire.get("report_prompt", True):  # else the counts come with the result only: one message less
+            request.on_prompt = lambda prompt, reused: self._send({"id": op_id, "prompt": [prompt, reused]})
         quiet = bool(wire.get("quiet"))  # nobody reads the text as it comes: only the result goes back
         return result_to_wire(self.backend.generate(request, generation.cancel, None if quiet else on_text))
 

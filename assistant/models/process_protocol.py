@@ -2,11 +2,13 @@
 
 Server → model process (`op`):
     load                          load the model; answered with {"id", "ok": info}
-    generate  request             stream {"id", "prompt": [prompt_tokens, reused_tokens]}, then
+    generate  request             stream {"id", "prompt": [prompt_tokens, reused_tokens]} (if
+                                  `report_prompt`), then
                                   {"id", "text": chunk, "n": tokens so far} per chunk, then
                                   {"id", "ok": result}
     cancel / stop                 end the generation `id` between tokens (as cancelled / as the
-                                  caller's should_stop said); no answer of their own
+                                  caller's should_stop said); no answer of their own. The model
+                                  process reads them between tokens, on its one thread
     count_tokens  text            {"id", "ok": n}
     info                          {"id", "ok": info dict, with llama.cpp's system info}
     fim_template                  {"id", "ok": template fields or null}
@@ -47,7 +49,9 @@ def is_stop_rule(should_stop: Any) -> bool:
 
 def request_to_wire(request: GenerationRequest, *, quiet: bool = False) -> dict[str, Any]:
     wire: dict[str, Any] = {"prompt": request.prompt, "messages": request.messages, "max_tokens": request.max_tokens,
-                            "temperature": request.temperature, "stop": list(request.stop), "quiet": quiet}
+                            "temperature": request.temperature, "stop": list(request.stop), "quiet": quiet,
+                            # a streamed answer may end on this side, with the counts it was sent
+                            "report_prompt": not quiet or request.on_prompt is not None}
     if is_stop_rule(request.should_stop):
         rule = type(request.should_stop)
         wire["stop_rule"] = {"type": f"{rule.__module__}:{rule.__qualname__}", "data": request.should_stop.to_wire()}

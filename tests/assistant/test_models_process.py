@@ -105,6 +105,28 @@ def test_a_completions_stop_rule_is_applied_in_the_model_process_exactly_as_in_p
         (expected.text, expected.stop_reason, expected.generated_tokens)
 
 
+def test_a_quiet_completion_is_one_message_each_way_and_still_cancels_mid_generation(backend):
+    import threading
+
+    backend.load()
+    received: list[dict] = []
+    sent = threading.Event()
+    receive, send = backend._receive, backend._send
+    backend._receive = lambda: received.append(receive()) or received[-1]
+    backend._send = lambda message: (send(message), message.get("op") == "generate" and sent.set())
+
+    result = backend.generate(GenerationRequest(prompt=PROMPT, max_tokens=8))
+    assert len(received) == 1 and received[0]["ok"]["generated_tokens"] == result.generated_tokens == 8
+    assert result.prompt_tokens > 0  # the counts come with the result
+
+    # No reader thread in the model process: it reads the cancel between tokens itself.
+    sent.clear()
+    cancel = CancelToken()
+    threading.Thread(target=lambda: sent.wait(10) and cancel.cancel(), daemon=True).start()
+    result = backend.generate(GenerationRequest(prompt=PROMPT + " long", max_tokens=100_000), cancel)
+    assert result.stop_reason == CANCELLED and result.generated_tokens < 100  # uncancelled: the context fills (~1000)
+
+
 def test_only_kuras_own_stop_rules_are_rebuilt_from_the_wire():
     from assistant.models.process_protocol import stop_rule_from_wire
 
