@@ -38,6 +38,7 @@ POOL_THRESHOLD = 48  # parse inline below this many files: a pool's start-up cos
 BATCH_FILES = 200  # files per write transaction: short enough that another writer gets its turn
 HASH_BYTES = 16
 COMPACT_AFTER_FILES = 100  # an update this large also merges the FTS segments it left behind
+MAX_SYMBOL_QUERY = 500  # characters: no one types a longer workspace-symbol query, and FTS would refuse it
 
 # Kinds worth listing when nobody has typed anything yet.
 _TOP_KINDS = (kinds.CLASS, kinds.INTERFACE, kinds.STRUCT, kinds.ENUM, kinds.FUNCTION, kinds.MODULE, kinds.NAMESPACE)
@@ -332,6 +333,8 @@ class Index:
         query = query.strip()
         if not query:
             return self._top_symbols(limit)
+        if len(query) > MAX_SYMBOL_QUERY:  # no name is that long; FTS and LIKE patterns of it would not compile
+            return []
         name_query = query.rsplit(".", 1)[-1] if "." in query else query
         container = query.rsplit(".", 1)[0].lower() if "." in query else ""
         # FTS returns matches in no useful order and we take a bounded pool of them, so exact

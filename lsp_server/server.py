@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +66,22 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` with every lone UTF-16 surrogate (JSON may escape one, "\\ud800"; no UTF-8 file can
+    hold one) replaced by U+FFFD, so that SQLite, tree-sitter and the model never meet a string
+    they cannot encode."""
+    if isinstance(value, str):
+        return value if value.isascii() or not _LONE_SURROGATE.search(value) else _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(v) for v in value]
+    return value
+
+
 class KuraProtocol(LanguageServerProtocol):
     """pygls' protocol, hardened against messages no editor should send: each is refused with an
     error (a reply where the request can be answered) instead of tripping pygls up further on."""
@@ -72,6 +89,8 @@ class KuraProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]):
         # pygls structures each message inside `json.loads` and drops one that does not fit its
         # method: the client would wait for the reply to that request forever.
+        if "jsonrpc" in data:  # the whole message (inner objects pass through here first, as they are)
+            data = without_lone_surrogates(data)
         try:
             return super().structure_message(data)
         except JsonRpcException as error:

@@ -369,7 +369,7 @@ def test_ten_thousand_malformed_messages_leave_the_server_answering_with_at_most
         print(f"\nfuzz: {MESSAGES} messages, {sum(p is not None for p in probes)}/{len(probes)} probes answered "
               f"(slowest {max((p for p in probes if p is not None), default=0):.2f} s), {len(shown)} popups, "
               f"{elapsed:.1f} s, {server.bytes_sent / 1e6:.0f} MB sent, server CPU {server_cpu:.0f} s, "
-              f"test CPU {time.process_time():.0f} s; popups: {shown}")
+              f"test CPU {time.process_time():.0f} s, log {log.stat().st_size / 1e6:.1f} MB; popups: {shown}")
     finally:
         exit_code = server.close()
 
@@ -380,6 +380,31 @@ def test_ten_thousand_malformed_messages_leave_the_server_answering_with_at_most
     assert len(set(shown)) == len(shown), shown
     assert status and status["result"]["lastError"], status  # the errors went to the status instead
     assert exit_code == 0
+    # A line per malformed message at most, not its 100 kB params and a traceback.
+    assert log.stat().st_size < MESSAGES * 500, log.stat().st_size
+
+
+def test_lone_surrogates_and_huge_queries_are_answered_not_failed(repo, tmp_path, tiny_model):
+    options = {"model": {"path": str(tiny_model)}, "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}}
+    log = tmp_path / "server.log"
+    server = RawServer([*SERVER[:-2], "--log-level", "warning"], log, options)
+    try:
+        assert initialize(server, repo, options)["index"]["state"] == "ready"
+        odd_uri = repo.as_uri() + "/caf\ud800.py"  # as JSON: "\\ud800", which no UTF-8 can hold
+        server.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": odd_uri, "languageId": "python", "version": 1, "text": "def caf\udc80():\n    return 1\n"}}})
+        replies = {
+            "surrogate": server.request("q1", "workspace/symbol", {"query": "Ca\ud800rt"}, 30),
+            "huge": server.request("q2", "workspace/symbol", {"query": "Cart" * 25_000}, 30),
+            "symbols": server.request("q3", "textDocument/documentSymbol", {"textDocument": {"uri": odd_uri}}, 30),
+            "found": server.request("q4", "workspace/symbol", {"query": "Cart"}, 30),
+        }
+    finally:
+        server.close()
+
+    assert all(reply and "result" in reply for reply in replies.values()), replies
+    assert replies["huge"]["result"] == [] and replies["found"]["result"]
+    assert "UnicodeEncodeError" not in log.read_text(errors="replace")
 
 
 def test_requests_the_server_cannot_read_get_an_error_reply_and_it_keeps_serving(tmp_path):
