@@ -150,7 +150,7 @@ def direct_model_times(args, repo: Path, rel: str, states, workdir: Path) -> lis
     """The same prompts (rebuilt by the same code, in-process) timed on llama-cpp-python directly."""
     from assistant.completion.prompt import build_prompt
     from assistant.completion.shape import decide_shape
-    from assistant.context import ContextBudget, ContextBuilder, Document
+    from assistant.context.builder import ContextBudget, ContextBuilder, Document
     from assistant.models.embedded import embedded_model_path
     from assistant.models.registry import ModelConfig
     from indexer.index import Index

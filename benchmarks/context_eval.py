@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.completion.prompt import build_prompt  # noqa: E402
 from assistant.completion.shape import decide_shape, language_name_for_path  # noqa: E402
-from assistant.context import ContextBudget, ContextBuilder, Document  # noqa: E402
+from assistant.context.builder import ContextBudget, ContextBuilder, Document  # noqa: E402
 from assistant.models.fim import template_by_name  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from indexer import kinds  # noqa: E402

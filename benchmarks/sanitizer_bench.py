@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "policy"), str(ROOT / "benchmarks")]
 
-from assistant.escalation import build_preview  # noqa: E402
-from assistant.policy.decide import ContextPiece, EscalationRequest  # noqa: E402
-from assistant.policy.load import load_policy_file  # noqa: E402
+from assistant.escalation.escalator import build_preview  # noqa: E402
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest  # noqa: E402
+from assistant.escalation.policy.load import load_policy_file  # noqa: E402
 from policy_fixtures import policy_toml  # noqa: E402
 from corpus_eval import evaluate  # noqa: E402
 

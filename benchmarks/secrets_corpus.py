@@ -7,7 +7,7 @@ written from (measurement sources), turned into realistic code in several langua
   Samsung/CredSweeper         tests/samples + tests/data/output.json  (MIT)
   secretlint/secretlint       packages/@secretlint/secretlint-rule-*/test/snapshots/ng.*  (MIT)
 
-gitleaks (config/gitleaks.toml, MIT) is a RULE source for kura (assistant/policy/gitleaks_rules.json)
+gitleaks (config/gitleaks.toml, MIT) is a RULE source for kura (assistant/escalation/policy/gitleaks_rules.json)
 and detect-secrets is a dependency, so neither is used for measurement here.
 
 Clean files (false positives) are real code in the eleven indexed languages: the installed packages

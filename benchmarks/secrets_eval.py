@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.escalation import build_preview  # noqa: E402
-from assistant.policy.decide import ContextPiece, EscalationRequest  # noqa: E402
-from assistant.policy.load import load_policy_file  # noqa: E402
-from assistant.policy.starter import STARTER_POLICY  # noqa: E402
+from assistant.escalation.escalator import build_preview  # noqa: E402
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest  # noqa: E402
+from assistant.escalation.policy.load import load_policy_file  # noqa: E402
+from assistant.escalation.policy.starter import STARTER_POLICY  # noqa: E402
 
 DEFAULT_CORPUS = Path.home() / ".cache" / "kura-eval"
 

@@ -1,4 +1,4 @@
-"""Regenerate assistant/policy/gitleaks_rules.json from gitleaks' config/gitleaks.toml (MIT licence).
+"""Regenerate assistant/escalation/policy/gitleaks_rules.json from gitleaks' config/gitleaks.toml (MIT licence).
 
 gitleaks' rules are Go RE2 regexes; this translates the few constructs Python's `re` spells
 differently (a global `(?i)` after the start, `\\z`, POSIX classes), compiles every rule, and writes

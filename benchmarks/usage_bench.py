@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.usage import UsageConfig, UsageLog, read_logs  # noqa: E402
-from assistant.usage_report import render_html, summarize  # noqa: E402
+from assistant.usage.log import UsageConfig, UsageLog, read_logs  # noqa: E402
+from assistant.usage.report import render_html, summarize  # noqa: E402
 
 LANGUAGES = ("python", "typescript", "go", "java", "rust")
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from assistant.explain import Target, TargetError, decode_source, resolve_target
+from assistant.tasks.explain import Target, TargetError, decode_source, resolve_target
 from assistant.tasks.runner import TaskEnv
 from lsp_server.positions import client_position, to_code_points  # noqa: F401  (features take them from here)
 
@@ -92,7 +92,7 @@ async def load_target(ls: "KuraServer", uri: str, rng: types.Range, *, whole_lin
     path = path or (uri_to_path(uri).name if uri_to_path(uri) else uri)
     start, end = to_code_points(ls, lines, rng.start), to_code_points(ls, lines, rng.end)
     if whole_lines:
-        from assistant.fix import fix_target
+        from assistant.tasks.fix import fix_target
 
         return await ls.query(fix_target, path, text, start, end)
     return await ls.query(lambda: resolve_target(path, text, start, end))

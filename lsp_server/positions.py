@@ -83,7 +83,7 @@ def to_code_points(ls: "KuraServer", lines: list[str], pos: types.Position) -> t
 
 def client_position(ls: "KuraServer", text: str, offset: int) -> types.Position:
     """A str offset of `text` as an LSP position in the client's units."""
-    from assistant.explain import position_of
+    from assistant.tasks.explain import position_of
 
     line, col = position_of(text, offset)
     return _client_units(ls, line, col, text.splitlines(True))

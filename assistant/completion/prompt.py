@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.completion.shape import CompletionShape
-from assistant.context import CompletionContext
+from assistant.context.builder import CompletionContext
 
 if TYPE_CHECKING:
     from assistant.models.fim import FimTemplate

@@ -20,8 +20,8 @@ from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
 from assistant.completion.stopping import finalize
-from assistant.context import ContextBudget, ContextBuilder, Document, RecentEdit
-from assistant.model_host import ModelHost
+from assistant.context.builder import ContextBudget, ContextBuilder, Document, RecentEdit
+from assistant.models.host import ModelHost
 from assistant.models.base import CANCELLED, LENGTH, GenerationRequest, ModelError
 from assistant.models.process import ModelRestarting, WorkerCrashed
 from assistant.settings import Settings

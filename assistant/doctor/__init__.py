@@ -46,7 +46,7 @@ def _guarded(name: str, run: Callable[[], Check | list[Check] | None]) -> list[C
 def run_checks(options: DoctorOptions) -> Iterator[Check]:
     """Every check, in the order a newcomer would fix things, yielded as each finishes."""
     from assistant.doctor import editors, environment, model, workspace
-    from assistant.model_host import model_config
+    from assistant.models.host import model_config
 
     config = model_config(options.model)
     backend = config.backend

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from assistant.doctor.check import FAIL, OK, WARN, Check
-from assistant.policy.model import TASKS, Policy
+from assistant.escalation.policy.model import TASKS, Policy
 from assistant.settings import UsageSettings
 
 INDEX_FIX = "`kura index` (in the repository) moves the broken file aside and builds a new index"
@@ -150,7 +150,7 @@ def check_hooks(root: Path | None) -> Check:
 
 def check_policy(root: Path | None, env: Mapping[str, str]) -> tuple[Check, Policy | None]:
     """Whether the policy is valid, and whether escalation is on and why; the valid Policy or None."""
-    from assistant.policy.load import REPO_POLICY_RELPATH, load_policy, load_policy_file, org_policy_path
+    from assistant.escalation.policy.load import REPO_POLICY_RELPATH, load_policy, load_policy_file, org_policy_path
 
     policy_fix = "fix the file and line named; `kura policy check` validates it"
     org_path, org_named = org_policy_path(env)
@@ -180,7 +180,7 @@ def check_policy(root: Path | None, env: Mapping[str, str]) -> tuple[Check, Poli
 
 def check_provider(policy: Policy | None, env: Mapping[str, str], transport: httpx.BaseTransport | None = None) -> Check | None:
     """The cloud provider the policy names: its key is set and it answers GET /models. Sends no code."""
-    from assistant.cloud import CloudClient, CloudError
+    from assistant.escalation.cloud import CloudClient, CloudError
 
     if policy is None or policy.provider is None:
         return None
@@ -222,7 +222,7 @@ def check_provider(policy: Policy | None, env: Mapping[str, str], transport: htt
 
 
 def check_usage_log(usage: UsageSettings, policy: Policy | None, now: float | None = None) -> Check:
-    from assistant.usage import UsageLogError, connect, default_usage_path
+    from assistant.usage.log import UsageLogError, connect, default_usage_path
 
     if not usage.enabled:
         return Check("usage log", OK, "off (usage.enabled is false): nothing is recorded")

@@ -47,7 +47,7 @@ class Confidentiality:
     def glob_for(self, path: str) -> str | None:
         if self._policy is None or not self.globs:
             return None
-        from assistant.policy.paths import confidential_glob
+        from assistant.escalation.policy.paths import confidential_glob
 
         return confidential_glob(self._policy, path)
 
@@ -56,7 +56,7 @@ def load_confidentiality(root: Path, env: dict[str, str] | None = None) -> Confi
     """The repository's confidential globs. No policy file at all means none; a policy file that
     exists but is broken stops the build (EvalError naming file, line and problem): ignoring it
     could copy confidential code into a set."""
-    from assistant.policy.load import REPO_POLICY_RELPATH, load_policy, load_policy_file, org_policy_path
+    from assistant.escalation.policy.load import REPO_POLICY_RELPATH, load_policy, load_policy_file, org_policy_path
 
     repo_file = Path(root) / REPO_POLICY_RELPATH
     org_file, org_named = org_policy_path(env)

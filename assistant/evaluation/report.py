@@ -1,5 +1,5 @@
 """Reports over one or more runs: a comparison table for the terminal (rich) and a self-contained
-HTML page (inline SVG charts from `assistant.html_report`, no scripts, opens offline), both with the
+HTML page (inline SVG charts from `assistant.reports.html`, no scripts, opens offline), both with the
 checklist verdict per model."""
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def _check_line(check: Any) -> str:
 def render_html(runs: Sequence[dict[str, Any]], thresholds: Thresholds,
                 history: Sequence[dict[str, Any]] = ()) -> str:
     """The whole report page. `history`: every run of the store, oldest first, for the trend charts."""
-    from assistant import html_report as h
+    from assistant.reports import html as h
 
     models = merge_models(runs)
     judged = verdicts(models, thresholds)

@@ -221,7 +221,7 @@ async def _run_models(models, tasks, explains, root, index, confidentiality, opt
 async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: list[ExplainTask], root: Path,
                      index: Any, confidentiality: Confidentiality, options: RunOptions,
                      progress: Progress | None) -> dict[str, Any]:
-    from assistant.model_host import ModelHost
+    from assistant.models.host import ModelHost
 
     entry: dict[str, Any] = {"label": model.label, "source": model.source, "config": model.describe(),
                              "status": "ok", "error": None, "load_ms": None, "file_bytes": None,
@@ -381,7 +381,7 @@ async def _explain(worker: Any, task: ExplainTask, mode: str, view: HeldOutIndex
 def explain_target(task: ExplainTask, root: Path):
     """The code to explain inside its file as it is now (so context sees its surroundings), or on its
     own when the file changed or the code was given inline."""
-    from assistant.explain import Target
+    from assistant.tasks.explain import Target
 
     if not task.path.startswith("inline/"):
         try:

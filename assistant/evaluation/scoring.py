@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from assistant.edit_validation import syntax_errors
+from assistant.tasks.edit_validation import syntax_errors
 from assistant.evaluation.tasks import BODY, CompletionTask
 
 

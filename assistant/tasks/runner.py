@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.explain import (
+from assistant.tasks.explain import (
     CHARS_PER_TOKEN, ExplainOutcome, ExplainPlan, Target, choose_style, file_line_reader, gather_context,
     plan_explanation, run_explanation,
 )
-from assistant.fix import FixOutcome, FixPlan, plan_fix, run_fix
+from assistant.tasks.fix import FixOutcome, FixPlan, plan_fix, run_fix
 from assistant.models.base import CancelToken
 
 

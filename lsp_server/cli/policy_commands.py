@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.policy.model import TASKS, Policy  # light; the rest is imported by each command
+from assistant.escalation.policy.model import TASKS, Policy  # light; the rest is imported by each command
 
 EXIT_OK, EXIT_POLICY, EXIT_BLOCKED = 0, 2, 3
 
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def find_root(start: str | None) -> Path:
-    from assistant.policy.load import REPO_POLICY_RELPATH
+    from assistant.escalation.policy.load import REPO_POLICY_RELPATH
     if start:
         return Path(start).resolve()
     here = Path.cwd().resolve()
@@ -73,8 +73,8 @@ def _report_errors(policy: Policy) -> int:
 
 
 def cmd_policy_init(args: argparse.Namespace) -> int:
-    from assistant.policy.load import REPO_POLICY_RELPATH
-    from assistant.policy.starter import STARTER_POLICY
+    from assistant.escalation.policy.load import REPO_POLICY_RELPATH
+    from assistant.escalation.policy.starter import STARTER_POLICY
     target = Path(args.path)
     if target.suffix != ".toml":
         target = target / REPO_POLICY_RELPATH
@@ -88,8 +88,8 @@ def cmd_policy_init(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_check(args: argparse.Namespace) -> int:
-    from assistant.policy.load import load_policy
-    from assistant.policy.paths import classify
+    from assistant.escalation.policy.load import load_policy
+    from assistant.escalation.policy.paths import classify
     root = find_root(args.root)
     policy = load_policy(root, repo_policy=args.policy)
     if policy.local_only:
@@ -112,9 +112,9 @@ def _relative(file: str, root: Path) -> str | None:
 
 
 def cmd_sanitize(args: argparse.Namespace) -> int:
-    from assistant.escalation import build_preview
-    from assistant.policy.decide import ContextPiece, EscalationRequest
-    from assistant.policy.load import load_policy
+    from assistant.escalation.escalator import build_preview
+    from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+    from assistant.escalation.policy.load import load_policy
     root = find_root(args.root)
     policy = load_policy(root, repo_policy=args.policy)
     if policy.local_only:
@@ -143,9 +143,9 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
 
 
 def _sanitize_jsonl(policy: Policy, task: str) -> int:
-    from assistant.escalation import build_preview
-    from assistant.policy.decide import ContextPiece, EscalationRequest
-    from assistant.policy.secrets import describe
+    from assistant.escalation.escalator import build_preview
+    from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+    from assistant.escalation.policy.secrets import describe
     exit_code = EXIT_OK
     for raw in sys.stdin:
         if not raw.strip():
@@ -175,8 +175,8 @@ def _sanitize_jsonl(policy: Policy, task: str) -> int:
 
 
 def _log_path(args: argparse.Namespace) -> Path | None:
-    from assistant.escalation import audit_path
-    from assistant.policy.load import load_policy
+    from assistant.escalation.escalator import audit_path
+    from assistant.escalation.policy.load import load_policy
     if args.log:
         return Path(args.log)
     root = find_root(args.root)
@@ -188,7 +188,7 @@ def _log_path(args: argparse.Namespace) -> Path | None:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from assistant.policy.audit import verify
+    from assistant.escalation.policy.audit import verify
     path = _log_path(args)
     if path is None:
         return EXIT_POLICY
@@ -200,7 +200,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_show(args: argparse.Namespace) -> int:
-    from assistant.policy.audit import AuditLog
+    from assistant.escalation.policy.audit import AuditLog
     path = _log_path(args)
     if path is None:
         return EXIT_POLICY

@@ -49,7 +49,7 @@ def parse_range(location: str) -> tuple[Path, int, int]:
 
 def _prepare(args: argparse.Namespace, command: str):
     """(settings, target, index, root, error exit code) for a command."""
-    from assistant.explain import TargetError, decode_source
+    from assistant.tasks.explain import TargetError, decode_source
     from assistant.settings import Settings
 
     try:
@@ -83,8 +83,8 @@ def _prepare(args: argparse.Namespace, command: str):
 def explain(args: argparse.Namespace) -> int:
     import locale as locale_module
 
-    from assistant.explain import TargetError, answer_language, resolve_target
-    from assistant.model_host import ModelHost
+    from assistant.tasks.explain import TargetError, answer_language, resolve_target
+    from assistant.models.host import ModelHost
     from assistant.models.base import ModelError
     from assistant.tasks.runner import EXPLAIN, TaskEnv, plan_task, run_task
 
@@ -136,9 +136,9 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def fix(args: argparse.Namespace) -> int:
-    from assistant.explain import TargetError
-    from assistant.fix import fix_target
-    from assistant.model_host import ModelHost
+    from assistant.tasks.explain import TargetError
+    from assistant.tasks.fix import fix_target
+    from assistant.models.host import ModelHost
     from assistant.models.base import ModelError
     from assistant.tasks.runner import FIX, plan_task, run_task
 

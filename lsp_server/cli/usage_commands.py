@@ -62,7 +62,7 @@ def _fail(command: str, message: str) -> int:
 
 def _period(args: argparse.Namespace) -> tuple[float | None, float | None]:
     """(since, until) as Unix seconds; raises ValueError naming the option."""
-    from assistant.usage_report import parse_when
+    from assistant.usage.report import parse_when
 
     now = time.time()
     bounds = []
@@ -82,7 +82,7 @@ def _load(args: argparse.Namespace, command: str):
     """(data, since, until) from the logs named (or the default log), or the exit code of a clear failure."""
     import sqlite3
 
-    from assistant.usage import UsageLogError, default_usage_path, read_logs
+    from assistant.usage.log import UsageLogError, default_usage_path, read_logs
 
     try:
         since, until = _period(args)
@@ -95,7 +95,7 @@ def _load(args: argparse.Namespace, command: str):
 def cmd_report(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from assistant.usage_report import render_html, render_terminal, summarize
+    from assistant.usage.report import render_html, render_terminal, summarize
 
     loaded = _load(args, "report")
     if isinstance(loaded, int):
@@ -114,7 +114,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_path(args: argparse.Namespace) -> int:
-    from assistant.usage import default_usage_path
+    from assistant.usage.log import default_usage_path
 
     print(default_usage_path())
     return EXIT_OK
@@ -124,7 +124,7 @@ def table_columns(table: str) -> list[str]:
     """The columns of a usage table, from the schema itself (so an empty export still has a header)."""
     import sqlite3
 
-    from assistant.usage import SCHEMA
+    from assistant.usage.log import SCHEMA
 
     db = sqlite3.connect(":memory:")
     try:
@@ -156,7 +156,7 @@ def write_csv(rows: list[dict], table: str, out) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from assistant.usage_report import within
+    from assistant.usage.report import within
 
     loaded = _load(args, "usage export")
     if isinstance(loaded, int):
@@ -185,7 +185,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     import sqlite3
 
-    from assistant.usage import UsageConfig, UsageLogError, connect, default_usage_path, prune
+    from assistant.usage.log import UsageConfig, UsageLogError, connect, default_usage_path, prune
 
     defaults = UsageConfig(Path())
     retention = defaults.retention_days if args.retention_days is None else args.retention_days

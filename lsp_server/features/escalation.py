@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from assistant.escalation import EscalationResult, Escalator, Preview
-from assistant.explain import LANGUAGE_NAMES, Target, TargetError, answer_language, file_line_reader, gather_context
-from assistant.explain import ContextPiece as LocalPiece
-from assistant.fix import DEFAULT_PROBLEM, FixOutcome
-from assistant.policy.decide import ContextPiece, EscalationRequest
-from assistant.prompt_templates import load_template
+from assistant.escalation.escalator import EscalationResult, Escalator, Preview
+from assistant.tasks.explain import LANGUAGE_NAMES, Target, TargetError, answer_language, file_line_reader, gather_context
+from assistant.tasks.explain import ContextPiece as LocalPiece
+from assistant.tasks.fix import DEFAULT_PROBLEM, FixOutcome
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+from assistant.tasks.prompt_templates import load_template
 from lsp_server.features.explain import EXPLANATION_NOTIFICATION, explain_command
 from lsp_server.plumbing import (
     begin_progress, end_progress, follow_request_cancel, load_target, parse_location_argument, plain,
@@ -91,7 +91,7 @@ def _on_saved(ls: "KuraServer", uri: str) -> None:
 
 
 def _policy_files(root: Path) -> list[Path]:
-    from assistant.policy.load import org_policy_path
+    from assistant.escalation.policy.load import org_policy_path
 
     org, _named = org_policy_path(None)
     return [root / REPO_POLICY, Path(org)]
@@ -375,7 +375,7 @@ async def explain_cloud_command(ls: "KuraServer", arg: Any) -> dict:
 
 
 async def fix_cloud_command(ls: "KuraServer", arg: Any) -> dict:
-    from assistant.edit_validation import validate_fix
+    from assistant.tasks.edit_validation import validate_fix
     from lsp_server.features.fix import fix_location, workspace_edit
 
     fix_id = f"kura-fix-cloud-{uuid.uuid4().hex[:12]}"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from assistant.explain import TargetError, answer_language
+from assistant.tasks.explain import TargetError, answer_language
 from assistant.models.base import ModelError
 from assistant.tasks.runner import EXPLAIN, plan_task, run_task
 from lsp_server.plumbing import (

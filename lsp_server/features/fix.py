@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from assistant.explain import TargetError
-from assistant.fix import FixOutcome
+from assistant.tasks.explain import TargetError
+from assistant.tasks.fix import FixOutcome
 from assistant.models.base import ModelError
 from assistant.tasks.runner import FIX, plan_task, run_task
 from lsp_server.features.explain import explain_action

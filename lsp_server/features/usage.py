@@ -1,5 +1,5 @@
 """The usage log, server side: which suggestions were shown and what became of them, plus each
-explanation, fix and escalation. `assistant/usage.py` stores it, on this machine only.
+explanation, fix and escalation. `assistant/usage/log.py` stores it, on this machine only.
 
 Accepts and dismissals come from the editor (`kura/didAcceptCompletion`, `kura/didDismissCompletion`,
 or the command on the inline item). A while after an acceptance the document is read again to
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.settings import ModelSettings, UsageSettings
-from assistant.usage import UsageConfig, UsageLog, UsageLogError, default_usage_path, kept_characters
+from assistant.usage.log import UsageConfig, UsageLog, UsageLogError, default_usage_path, kept_characters
 
 if TYPE_CHECKING:
     from lsp_server.server import KuraServer
@@ -166,7 +166,7 @@ class UsageRecorder:
             return False
         if escalator is None or not escalator.policy.store_usage_code or escalator.policy.local_only:
             return False
-        from assistant.policy.paths import confidential_glob
+        from assistant.escalation.policy.paths import confidential_glob
 
         return path is not None and confidential_glob(escalator.policy, path) is None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import BLOCK, SINGLE_LINE, CompletionShape
-from assistant.context import DEFINITION, IMPORT, CompletionContext, Snippet
+from assistant.context.builder import DEFINITION, IMPORT, CompletionContext, Snippet
 from assistant.models.fim import template_by_name
 
 SNIPPETS = (

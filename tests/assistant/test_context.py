@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.completion.prompt import build_prompt
-from assistant.context import CHUNK, DEFINITION, IMPORT, RECENT, ContextBudget, ContextBuilder, Document, RecentEdit
+from assistant.context.builder import CHUNK, DEFINITION, IMPORT, RECENT, ContextBudget, ContextBuilder, Document, RecentEdit
 from assistant.models.fim import template_by_name
 from indexer.index import Index
 

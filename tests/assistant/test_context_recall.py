@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.context import DEFINITION, ContextBuilder, Document
+from assistant.context.builder import DEFINITION, ContextBuilder, Document
 from indexer.index import Index
 
 FILES = {

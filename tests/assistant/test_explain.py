@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from assistant.explain import (
+from assistant.tasks.explain import (
     ContextPiece, Target, TargetError, answer_language, gather_context, plan_explanation, repeating,
     resolve_target, run_explanation,
 )

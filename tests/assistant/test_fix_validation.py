@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.edit_validation import extract_code, smallest_change, validate_fix
+from assistant.tasks.edit_validation import extract_code, smallest_change, validate_fix
 
 BROKEN = '''\
 def total(items):

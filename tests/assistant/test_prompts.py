@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.prompt_templates import PLACEHOLDERS, STYLES, TASKS, builtin_template, load_template
+from assistant.tasks.prompt_templates import PLACEHOLDERS, STYLES, TASKS, builtin_template, load_template
 
 VALUES = {
     "explain": dict(answer_language="English", context="[a.py:1] (import)\nimport os", path="a.py", start_line=1,
@@ -62,7 +62,7 @@ def test_a_broken_override_is_reported_and_the_builtin_one_used(tmp_path, text, 
     template, error = load_template("explain", "chat", str(tmp_path))
 
     assert error is not None and problem in str(error) and str(tmp_path / "explain.chat.md") in str(error)
-    assert template.source.endswith("assistant/prompts/explain.chat.md")
+    assert template.source.endswith("assistant/tasks/prompts/explain.chat.md")
 
 
 def test_an_unreadable_override_is_reported(tmp_path):

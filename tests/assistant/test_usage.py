@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.usage import (
+from assistant.usage.log import (
     SCHEMA_VERSION, UsageConfig, UsageLog, UsageLogError, connect, kept_characters, read_logs,
 )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.usage import UsageConfig, UsageLog, default_usage_path, read_logs
+from assistant.usage.log import UsageConfig, UsageLog, default_usage_path, read_logs
 from lsp_server.cli import main
 
 DAY = 86400
@@ -92,7 +92,7 @@ def test_the_same_log_twice_counts_once(logs, capsys):
 
 
 def test_report_reads_the_default_log_when_none_is_named(logs, monkeypatch, capsys):
-    monkeypatch.setattr("assistant.usage.default_usage_path", lambda: logs[1])
+    monkeypatch.setattr("assistant.usage.log.default_usage_path", lambda: logs[1])
     code, out, _ = kura(capsys, "report")
     assert code == 0 and f"{len(BEN)} shown" in out
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from assistant import usage_report as ur
-from assistant.usage import UsageConfig, UsageData, UsageLog, read_logs
+from assistant.usage import report as ur
+from assistant.usage.log import UsageConfig, UsageData, UsageLog, read_logs
 
 DAY = 86400
 T0 = datetime(2025, 3, 3, 12, tzinfo=timezone.utc).timestamp()  # noon UTC: the same calendar day almost anywhere

@@ -42,9 +42,9 @@ def wait_for_metric(gateway, name: str, minimum: float = 1, timeout_s: float = 8
 
 async def test_kura_completes_and_explains_through_the_gateway_with_a_developer_key(gateway, monkeypatch):
     from assistant.completion.service import CompletionService, DocumentSnapshot
-    from assistant.explain import Target
+    from assistant.tasks.explain import Target
     from assistant.tasks.runner import EXPLAIN, TaskEnv, plan_task, run_task
-    from assistant.model_host import ModelHost
+    from assistant.models.host import ModelHost
     from assistant.settings import CompletionSettings, ModelSettings, Settings
 
     monkeypatch.setenv(KEY_ENV, gateway.keys["alice"])

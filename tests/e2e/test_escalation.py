@@ -266,7 +266,7 @@ async def test_a_cloud_failure_is_told_and_the_local_answer_offered(client, work
 
 @pytest.mark.asyncio
 async def test_the_audit_log_verifies_and_the_key_appears_nowhere(client, workspace, cloud, tiny_model):
-    from assistant.policy.audit import verify
+    from assistant.escalation.policy.audit import verify
 
     root = workspace()
     await begin(client, root, tiny_model)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from assistant.edit_validation import syntax_errors
+from assistant.tasks.edit_validation import syntax_errors
 from tests.e2e.conftest import start, to_plain
 from tests.fixtures.tiny_gguf import make_tiny_gguf
 

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.escalation import build_preview
-from assistant.policy.decide import ContextPiece, EscalationRequest
-from assistant.policy.model import Policy
+from assistant.escalation.escalator import build_preview
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+from assistant.escalation.policy.model import Policy
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from assistant.policy.audit import AuditLog, verify
+from assistant.escalation.policy.audit import AuditLog, verify
 
 
 def three_entries(tmp_path):
@@ -33,7 +33,7 @@ def test_an_edited_line_is_detected(tmp_path):
 
 
 def test_an_edited_line_with_a_recomputed_hash_breaks_the_chain(tmp_path):
-    from assistant.policy.audit import entry_hash
+    from assistant.escalation.policy.audit import entry_hash
 
     log = three_entries(tmp_path)
     lines = log.path.read_text().splitlines()

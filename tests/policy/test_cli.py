@@ -77,7 +77,7 @@ def test_sanitize_jsonl_writes_one_result_per_line(tmp_path):
 
 
 def test_audit_verify_and_show(tmp_path):
-    from assistant.policy.audit import AuditLog
+    from assistant.escalation.policy.audit import AuditLog
 
     log = AuditLog(tmp_path / "audit.jsonl")
     log.append({"task": "explain", "decision": "sent", "files": [{"path": "a.py", "range": [1, 3]}], "hits": [], "reason": "ok"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.policy.load import load_policy_file
+from assistant.escalation.policy.load import load_policy_file
 from policy_fixtures import policy_toml
 from corpus_eval import evaluate
 

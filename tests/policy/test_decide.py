@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.policy.decide import ContextPiece, EscalationRequest, decide
-from assistant.policy.model import Limits, Policy, PolicyError, Provider
-from assistant.policy.paths import classify
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest, decide
+from assistant.escalation.policy.model import Limits, Policy, PolicyError, Provider
+from assistant.escalation.policy.paths import classify
 
 PROVIDER = Provider("https://llm.example.com/v1", "m", "KEY")
 POLICY = Policy(provider=PROVIDER, tasks=(("explain", "prompt"), ("fix", "auto")),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from assistant.escalation import Escalator
-from assistant.policy.audit import verify
-from assistant.policy.decide import ContextPiece, EscalationRequest
+from assistant.escalation.escalator import Escalator
+from assistant.escalation.policy.audit import verify
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
 from policy_fixtures import API_KEY, policy_toml
 
 APP = '''import os

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.escalation import Escalator, build_preview
-from assistant.policy.decide import ContextPiece, EscalationRequest
-from assistant.policy.load import load_policy_file
-from assistant.policy.names import Placeholders
-from assistant.policy.sanitize import changed_lines, sanitizer_for
+from assistant.escalation.escalator import Escalator, build_preview
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+from assistant.escalation.policy.load import load_policy_file
+from assistant.escalation.policy.names import Placeholders
+from assistant.escalation.policy.sanitize import changed_lines, sanitizer_for
 from policy_fixtures import policy_toml
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.escalation import build_preview
-from assistant.policy.decide import ContextPiece, EscalationRequest
-from assistant.policy.load import load_policy_file, merge
-from assistant.policy.model import TASKS, Policy
-from assistant.policy.paths import classify
+from assistant.escalation.escalator import build_preview
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+from assistant.escalation.policy.load import load_policy_file, merge
+from assistant.escalation.policy.model import TASKS, Policy
+from assistant.escalation.policy.paths import classify
 
 POLICIES = Path(__file__).resolve().parents[2] / "docs" / "policies"
 DOCUMENTED = {

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from assistant.policy.load import load_policy, load_policy_file, merge
-from assistant.policy.starter import STARTER_POLICY
+from assistant.escalation.policy.load import load_policy, load_policy_file, merge
+from assistant.escalation.policy.starter import STARTER_POLICY
 from policy_fixtures import policy_toml
 
 

@@ -7,9 +7,9 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.escalation import Escalator, build_preview
-from assistant.policy.decide import ContextPiece, EscalationRequest
-from assistant.policy.load import load_policy_file
+from assistant.escalation.escalator import Escalator, build_preview
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+from assistant.escalation.policy.load import load_policy_file
 from policy_fixtures import policy_toml
 from plants import KINDS, LANGS, plant, random_code
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.policy.restore import Restorer, restore, restore_stream
+from assistant.escalation.policy.restore import Restorer, restore, restore_stream
 
 MAPPING = {"KURA_HOST_1": "db01.corp.acme.io", "KURA_HOST_12": "cache.corp.acme.io", "KURA_TERM_1": "Acme", "KURA_SECRET_3": "p$a\\1ss"}
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.escalation import build_preview
-from assistant.policy.decide import ContextPiece, EscalationRequest
-from assistant.policy.load import load_policy_file
-from assistant.policy.paths import classify
-from assistant.policy.starter import STARTER_POLICY
+from assistant.escalation.escalator import build_preview
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
+from assistant.escalation.policy.load import load_policy_file
+from assistant.escalation.policy.paths import classify
+from assistant.escalation.policy.starter import STARTER_POLICY
 
 PLANTED = [
     # shapes from the issue (synthetic values)

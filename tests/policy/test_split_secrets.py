@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.policy.load import load_policy_file
-from assistant.policy.names import Placeholders
-from assistant.policy.sanitize import sanitizer_for
-from assistant.policy.secrets import describe
+from assistant.escalation.policy.load import load_policy_file
+from assistant.escalation.policy.names import Placeholders
+from assistant.escalation.policy.sanitize import sanitizer_for
+from assistant.escalation.policy.secrets import describe
 from policy_fixtures import policy_toml
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcQ9x"

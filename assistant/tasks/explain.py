@@ -1,7 +1,7 @@
 """Explanations: the code to explain (an empty range grows to the enclosing function or class), its
 context from the index labelled `path:line`, fitted to a token budget, and the streamed Markdown.
 
-Shared with fixes (assistant/fix.py): `Target`, `resolve_target`, `gather_context`, budgeting.
+Shared with fixes (assistant/tasks/fix.py): `Target`, `resolve_target`, `gather_context`, budgeting.
 Everything here but `run_explanation` is pure and runs on any thread.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.models.base import CancelToken, GenerationRequest, GenerationResult
-from assistant.prompt_templates import PromptError, PromptTemplate, load_template
+from assistant.tasks.prompt_templates import PromptError, PromptTemplate, load_template
 from indexer import kinds
 from indexer.extract import extract_file
 from indexer.languages import LanguageSpec, language_for_path

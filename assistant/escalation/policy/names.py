@@ -11,8 +11,8 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from assistant.policy.model import Redaction
-from assistant.policy.secrets import PLACEHOLDER, Hit
+from assistant.escalation.policy.model import Redaction
+from assistant.escalation.policy.secrets import PLACEHOLDER, Hit
 
 CATEGORY = {"secret": "SECRET", "email": "EMAIL", "ip": "IP", "host": "HOST", "url": "URL", "term": "TERM", "ident": "IDENT"}
 

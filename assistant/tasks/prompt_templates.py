@@ -1,6 +1,6 @@
 """Prompt templates as files: one per task and model style (`explain.chat.md`, `fix.base.md`,
 `explain.cloud.md` for the instruction sent to a cloud model, ...),
-built in under `assistant/prompts/`, overridable from the directory in `settings.prompts_dir`.
+built in under `assistant/tasks/prompts/`, overridable from the directory in `settings.prompts_dir`.
 
 A template is text with `{placeholder}`s (`{{`/`}}` for literal braces). A chat template may split
 into `[system]` and `[user]` sections (lines on their own); without them it is one user message.

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from assistant.policy.model import Provider
+from assistant.escalation.policy.model import Provider
 
 log = logging.getLogger(__name__)
 

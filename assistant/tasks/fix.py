@@ -9,12 +9,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.edit_validation import TextChange, validate_fix
-from assistant.explain import (
+from assistant.tasks.edit_validation import TextChange, validate_fix
+from assistant.tasks.explain import (
     ContextPiece, Target, code_budget, estimate_tokens, fit_pieces, resolve_target,
 )
 from assistant.models.base import CANCELLED, CancelToken, GenerationRequest, GenerationResult
-from assistant.prompt_templates import PromptError, PromptTemplate, load_template
+from assistant.tasks.prompt_templates import PromptError, PromptTemplate, load_template
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class FixOutcome:
 
 def fix_target(path: str, text: str, start: tuple[int, int], end: tuple[int, int]) -> Target:
     """The whole lines to fix (an empty range: the enclosing function or class)."""
-    from assistant.explain import TargetError
+    from assistant.tasks.explain import TargetError
 
     target = resolve_target(path, text, start, end, whole_lines=True)
     lines = target.end_line - target.start_line + 1

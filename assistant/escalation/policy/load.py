@@ -16,7 +16,7 @@ from typing import Any
 
 import pathspec
 
-from assistant.policy.model import (
+from assistant.escalation.policy.model import (
     ACTIONS,
     APPROVALS,
     POLICY_VERSION,
@@ -202,7 +202,7 @@ def _regex_problem(pattern: str, name: str, where, key, errors: _Collector, inde
 
 
 def _build(data: Mapping[str, Any], errors: _Collector, source: PolicySource) -> Policy:
-    from assistant.policy.secrets import BUILTIN_RULE_IDS
+    from assistant.escalation.policy.secrets import BUILTIN_RULE_IDS
 
     for key in data:
         if key not in _SCHEMA:

@@ -16,14 +16,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from assistant.cloud import CloudClient, CloudError
-from assistant.policy.audit import AuditLog, sha256_text
-from assistant.policy.decide import ContextPiece, Decision, EscalationRequest, decide
-from assistant.policy.load import load_policy
-from assistant.policy.model import Policy
-from assistant.policy.names import Placeholders
-from assistant.policy.restore import Restorer
-from assistant.policy.sanitize import Finding, sanitizer_for
+from assistant.escalation.cloud import CloudClient, CloudError
+from assistant.escalation.policy.audit import AuditLog, sha256_text
+from assistant.escalation.policy.decide import ContextPiece, Decision, EscalationRequest, decide
+from assistant.escalation.policy.load import load_policy
+from assistant.escalation.policy.model import Policy
+from assistant.escalation.policy.names import Placeholders
+from assistant.escalation.policy.restore import Restorer
+from assistant.escalation.policy.sanitize import Finding, sanitizer_for
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pathspec
 
-from assistant.policy.model import Policy
+from assistant.escalation.policy.model import Policy
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.policy.model import Redaction
-from assistant.policy.names import NameScanner, Placeholders
-from assistant.policy.secrets import Hit, SecretScanner
+from assistant.escalation.policy.model import Redaction
+from assistant.escalation.policy.names import NameScanner, Placeholders
+from assistant.escalation.policy.secrets import Hit, SecretScanner
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.policy.model import Action, Redaction
-from assistant.policy.structural import password_hits, random_value_hits
-from assistant.policy.views import VIEW_RULES, view_hits
+from assistant.escalation.policy.model import Action, Redaction
+from assistant.escalation.policy.structural import password_hits, random_value_hits
+from assistant.escalation.policy.views import VIEW_RULES, view_hits
 
 PLACEHOLDER = re.compile(r"KURA_[A-Z]+_\d+")
 

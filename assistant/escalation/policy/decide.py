@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.policy.model import TASKS, Approval, Policy
-from assistant.policy.paths import classify
+from assistant.escalation.policy.model import TASKS, Approval, Policy
+from assistant.escalation.policy.paths import classify
 
 PieceKind = Literal["selection", "context", "definition", "doc", "instruction"]
 

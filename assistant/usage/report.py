@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Callable, Iterable, Sequence
 
-from assistant.usage import UsageData
+from assistant.usage.log import UsageData
 
 ESCALATION_DECISIONS = ("sent", "blocked", "cancelled", "failed")
 OFFERED_OUTCOMES = ("offered", "done", None)  # fix_offered outcomes that put an edit in front of the user
@@ -414,7 +414,7 @@ MANY_DAYS = 21  # beyond this, per-day bars get too thin: lines instead
 
 def fit_labels(labels: Sequence[str]) -> list[str]:
     """Shorten x labels to their slot of a chart so neighbours do not overlap (the table has them whole)."""
-    from assistant import html_report as h
+    from assistant.reports import html as h
 
     if len(labels) > 12:  # html_report slants these
         room = 18
@@ -430,7 +430,7 @@ def _day_labels(days: Sequence[GroupStats]) -> list[str]:
 
 
 def _per_day(title: str, labels: list[str], series: dict[str, list[float | None]], **options) -> str:
-    from assistant import html_report as h
+    from assistant.reports import html as h
 
     if len(labels) > MANY_DAYS:
         return h.line_chart(title, labels, series, **options)
@@ -438,7 +438,7 @@ def _per_day(title: str, labels: list[str], series: dict[str, list[float | None]
 
 
 def _group_section(title: str, chart_title: str, rows: Sequence[GroupStats]) -> str:
-    from assistant import html_report as h
+    from assistant.reports import html as h
 
     shown = [g for g in rows if g.shown][:TOP_GROUPS]
     chart = h.grouped_bar_chart(chart_title, fit_labels([g.name for g in shown]),
@@ -458,7 +458,7 @@ def _task_times(stats: TaskStats) -> list[int | None]:
 
 def render_html(summary: UsageSummary, *, title: str = "kura: effect report") -> str:
     """A self-contained HTML page with charts; opens offline."""
-    from assistant import html_report as h
+    from assistant.reports import html as h
 
     s = summary.suggestions
     subtitle = (f"{period_text(summary)} · {len(summary.users)} user{'s' if len(summary.users) != 1 else ''}"

@@ -1,0 +1,1 @@
+"""Context: what of the repository goes into a prompt (definitions, imports, similar code)."""

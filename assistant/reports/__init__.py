@@ -1,0 +1,1 @@
+"""Rendering shared by the reports (usage and evaluation): self-contained HTML."""
