@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BUILTIN_DIR = Path(__file__).with_name("prompts")
-TASKS = ("explain", "fix")
+TASKS = ("explain", "fix", "ask", "generate")
 # "cloud": the instruction sent with an escalated excerpt (the cloud model's own system prompt and the
 # sanitized excerpt are the escalation's; this is what the task asks of it).
 STYLES = ("chat", "base", "cloud")
@@ -25,6 +25,9 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "explain": frozenset({"answer_language", "context", "path", "start_line", "end_line", "code_language",
                           "code", "truncation"}),
     "fix": frozenset({"context", "problem", "path", "start_line", "end_line", "code_language", "code"}),
+    "ask": frozenset({"question", "context", "answer_language", "answer_lead"}),
+    "generate": frozenset({"context", "instruction", "path", "start_line", "end_line", "code_language", "code",
+                           "code_heading", "answer_heading", "reply", "mode", "after"}),
 }
 SECTION_MARKERS = {"[system]": "system", "[user]": "user"}
 

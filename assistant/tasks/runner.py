@@ -18,6 +18,7 @@ from assistant.tasks.explain import (
     plan_explanation, run_explanation,
 )
 from assistant.tasks.fix import FixOutcome, FixPlan, plan_fix, run_fix
+from assistant.tasks.ask import AskOutcome, gather_sources, plan_ask, run_ask
 from assistant.models.base import CancelToken
 
 
@@ -31,6 +32,9 @@ class TaskSpec:
     whole_lines: bool
     plan: Callable[..., Any]
     run: Callable[..., Awaitable[Any]]
+    # The context recipe, `gather(target, index, read_line) -> pieces`; None: the target's repository
+    # context (what explain and fix use). Ask gathers the code its question is about instead.
+    gather: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,13 @@ async def _run_fix(worker: Any, plan: FixPlan, on_chunk: Callable[[str], None] |
 
 EXPLAIN = TaskSpec("explain", whole_lines=False, plan=_plan_explain, run=run_explanation)
 FIX = TaskSpec("fix", whole_lines=True, plan=_plan_fix, run=_run_fix)
-TASKS = {spec.name: spec for spec in (EXPLAIN, FIX)}
+ASK = TaskSpec("ask", whole_lines=False, plan=plan_ask, run=run_ask, gather=gather_sources)
+TASKS = {spec.name: spec for spec in (EXPLAIN, FIX, ASK)}
 
 
 async def plan_task(spec: TaskSpec, target: Target, worker: Any, env: TaskEnv, *, problem: str = "") -> Any:
     """The task's plan (request, context pieces chosen, template error if any) for this model."""
-    pieces = await env.query(gather_context, target, env.index, file_line_reader(env.root))
+    pieces = await env.query(spec.gather or gather_context, target, env.index, file_line_reader(env.root))
     info = await model_info(worker)
     window = info.get("context_tokens")
     window = window if isinstance(window, int) and window > 0 else env.context_tokens
@@ -80,7 +85,7 @@ async def plan_task(spec: TaskSpec, target: Target, worker: Any, env: TaskEnv, *
 
 
 async def run_task(spec: TaskSpec, plan: Any, worker: Any, on_chunk: Callable[[str], None] | None = None,
-                   cancel: CancelToken | None = None) -> ExplainOutcome | FixOutcome:
+                   cancel: CancelToken | None = None) -> ExplainOutcome | FixOutcome | AskOutcome:
     return await spec.run(worker, plan, on_chunk, cancel)
 
 

@@ -10,6 +10,9 @@ VALUES = {
     "explain": dict(answer_language="English", context="[a.py:1] (import)\nimport os", path="a.py", start_line=1,
                     end_line=2, code_language="python", code="x = {1: 2}", truncation=""),
     "fix": dict(context="", problem="E999", path="a.py", start_line=1, end_line=2, code_language="python", code="x"),
+    # ask has no code placeholder: `code` is what its context shows.
+    "ask": dict(question="where?", context="[a.py:1] (chunk)\nx = {1: 2}", answer_language="English", answer_lead="",
+                code="x = {1: 2}"),
 }
 
 
