@@ -114,8 +114,9 @@ def syntax_errors(text: str, path: str) -> list[tuple[int, int]] | None:
     return sorted(found)
 
 
-def validate_fix(text: str, path: str, start: int, end: int, answer: str) -> Validation:
-    """Check a model's answer for the fix of text[start:end] and turn it into the smallest change."""
+def validate_fix(text: str, path: str, start: int, end: int, answer: str, *, task: str = "fix") -> Validation:
+    """Check a model's answer for the fix of text[start:end] and turn it into the smallest change.
+    `task` names the change in messages ("fix", "edit")."""
     first_line, last_line = _position(text, start)[0] + 1, _position(text, max(start, end - 1))[0] + 1
     where = f"lines {first_line}-{last_line}" if last_line > first_line else f"line {first_line}"
     if not answer.strip():
@@ -132,7 +133,7 @@ def validate_fix(text: str, path: str, start: int, end: int, answer: str) -> Val
     if change.start < start or change.end > end:
         outside = change.start_line + 1 if change.start < start else change.end_line + 1
         return Validation(None, f"kura: the model's answer changes line {outside}, outside {where} it was asked to "
-                                f"fix; the edit was not applied")
+                                f"{'fix' if task == 'fix' else 'change'}; the edit was not applied")
     new_text = text[: change.start] + change.new_text + text[change.end :]
     if _looks_like_garbage(change.new_text):
         return Validation(None, "kura: the model's answer is not usable code (unreadable characters); no change was made")
@@ -144,11 +145,56 @@ def validate_fix(text: str, path: str, start: int, end: int, answer: str) -> Val
         in_fix = [e for e in after if e[0] <= changed[1] and e[1] >= changed[0]]
         if len(after) > len(before) or (in_fix and len(after) >= len(before)):
             line = (in_fix or after)[0][0] + 1
-            return Validation(None, f"kura: the model's fix would break the syntax (a syntax error at line {line}); "
+            return Validation(None, f"kura: the model's {task} would break the syntax (a syntax error at line {line}); "
                                     f"the edit was not applied")
     added, removed = change.new_text.count("\n"), text.count("\n", change.start, change.end)
-    return Validation(change, f"kura: fix for {where} (+{added}/-{removed} lines)" if added or removed
-                      else f"kura: fix for {where}")
+    return Validation(change, f"kura: {task} for {where} (+{added}/-{removed} lines)" if added or removed
+                      else f"kura: {task} for {where}")
+
+
+def validate_insertion(text: str, path: str, start: int, end: int, code: str) -> Validation:
+    """Check new code (already taken out of the answer) to insert at text[start:end] (empty, or a
+    blank line it fills): not empty, readable, indented like the code around it, and re-parsing
+    without new syntax errors. The change is whole lines."""
+    line = _position(text, start)[0] + 1
+    code = "\n".join(l.rstrip() for l in code.strip("\n").split("\n"))
+    if not code.strip():
+        return Validation(None, "kura: the model's answer holds no code; nothing was inserted")
+    if _looks_like_garbage(code):
+        return Validation(None, "kura: the model's answer is not usable code (unreadable characters); nothing was inserted")
+    code = adapt_indentation(code, _insertion_indent(text, start, end) + "x")
+    at_line_start = start == 0 or text[start - 1] == "\n"
+    # at a line's start the code becomes whole lines; past the last line it starts one
+    new_text = ("" if at_line_start else "\n") + code + ("\n" if start == end and at_line_start else "")
+    new = text[:start] + new_text + text[end:]
+    before, after = syntax_errors(text, path), syntax_errors(new, path)
+    first = _position(text, start)[0] + (0 if at_line_start else 1)
+    if before is not None and after is not None:
+        inserted = (first, first + code.count("\n"))
+        inside = [e for e in after if e[0] <= inserted[1] and e[1] >= inserted[0]]
+        if len(after) > len(before) or (inside and len(after) >= len(before)):
+            where = (inside or after)[0][0] + 1
+            return Validation(None, f"kura: the generated code would break the syntax (a syntax error at line {where}); "
+                                    f"nothing was inserted")
+    (sl, sc), (el, ec) = _position(text, start), _position(text, end)
+    lines = code.count("\n") + 1
+    return Validation(TextChange(start, end, new_text, sl, sc, el, ec),
+                      f"kura: new code at line {line} (+{lines} line{'s' if lines != 1 else ''})")
+
+
+def _insertion_indent(text: str, start: int, end: int) -> str:
+    """A blank line's own indentation, else the next non-blank line's, else the previous one's."""
+    own = text[start:end]
+    if own.strip() == "" and own.strip("\n") and "\n" not in own:
+        return own
+    lines = text.split("\n")
+    at = _position(text, start)[0]
+    below = _previous_nonblank(lines, at + (1 if end > start else 0), 1)
+    above = _previous_nonblank(lines, at - 1, -1)
+    for i in (below, above):
+        if i is not None:
+            return re.match(r"[ \t]*", lines[i]).group(0)
+    return ""
 
 
 def _anchor(text: str, start: int, end: int, code: str) -> tuple[int, int, str]:

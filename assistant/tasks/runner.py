@@ -19,6 +19,7 @@ from assistant.tasks.explain import (
 )
 from assistant.tasks.fix import FixOutcome, FixPlan, plan_fix, run_fix
 from assistant.tasks.ask import AskOutcome, gather_sources, plan_ask, run_ask
+from assistant.tasks.generate import GenerateOutcome, gather_generate_context, plan_generation, run_generation
 from assistant.models.base import CancelToken
 
 
@@ -70,7 +71,10 @@ async def _run_fix(worker: Any, plan: FixPlan, on_chunk: Callable[[str], None] |
 EXPLAIN = TaskSpec("explain", whole_lines=False, plan=_plan_explain, run=run_explanation)
 FIX = TaskSpec("fix", whole_lines=True, plan=_plan_fix, run=_run_fix)
 ASK = TaskSpec("ask", whole_lines=False, plan=plan_ask, run=run_ask, gather=gather_sources)
-TASKS = {spec.name: spec for spec in (EXPLAIN, FIX, ASK)}
+# Generate's target is an `Instruction` (the place and what to write); its context starts from the instruction.
+GENERATE = TaskSpec("generate", whole_lines=True, plan=plan_generation, run=run_generation,
+                    gather=gather_generate_context)
+TASKS = {spec.name: spec for spec in (EXPLAIN, FIX, ASK, GENERATE)}
 
 
 async def plan_task(spec: TaskSpec, target: Target, worker: Any, env: TaskEnv, *, problem: str = "") -> Any:
@@ -85,7 +89,7 @@ async def plan_task(spec: TaskSpec, target: Target, worker: Any, env: TaskEnv, *
 
 
 async def run_task(spec: TaskSpec, plan: Any, worker: Any, on_chunk: Callable[[str], None] | None = None,
-                   cancel: CancelToken | None = None) -> ExplainOutcome | FixOutcome | AskOutcome:
+                   cancel: CancelToken | None = None) -> ExplainOutcome | FixOutcome | AskOutcome | GenerateOutcome:
     return await spec.run(worker, plan, on_chunk, cancel)
 
 
