@@ -13,6 +13,9 @@ VALUES = {
     # ask has no code placeholder: `code` is what its context shows.
     "ask": dict(question="where?", context="[a.py:1] (chunk)\nx = {1: 2}", answer_language="English", answer_lead="",
                 code="x = {1: 2}"),
+    "generate": dict(context="", instruction="add a test", path="a.py", start_line=1, end_line=2, code_language="python",
+                     code="x = {1: 2}", code_heading="lines 1-2", answer_heading="The same lines", reply="the lines",
+                     mode="edit", after="y = 3"),
 }
 
 
