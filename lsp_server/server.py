@@ -43,6 +43,7 @@ FEATURES = (
     "completion",
     "status",
     "explain",
+    "ask",
     "fix",
     "escalation",
 )
