@@ -278,11 +278,11 @@ def test_package_json_contributes_every_command_to_the_palette_and_editor_menu()
     titles = {c["title"] for c in pkg["contributes"]["commands"]}
     for title in ["Explain selection", "Fix selection", "Explain with cloud (sanitized)", "Fix with cloud (sanitized)",
                   "Preview what would be sent", "Reindex repository", "Show status", "Show logs",
-                  "Toggle completions", "Restart server"]:
+                  "Toggle completions", "Restart server", "Ask the codebase…"]:
         assert title in titles
     in_editor_menu = {m["command"] for m in pkg["contributes"]["menus"]["editor/context"]}
     assert {"kura.explainSelection", "kura.fixSelection", "kura.explainSelectionWithCloud",
-            "kura.fixSelectionWithCloud", "kura.previewCloudPayload"} <= in_editor_menu
+            "kura.fixSelectionWithCloud", "kura.previewCloudPayload", "kura.askCodebase"} <= in_editor_menu
 
 
 def test_a_server_killed_while_running_is_restarted_and_serves_again(e2e_results):

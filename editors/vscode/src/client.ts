@@ -16,7 +16,9 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { inlineCompletionMiddleware } from './inlineCompletions';
-import { EXPLANATION_NOTIFICATION, STATUS_REQUEST, type ExplanationChunk, type KuraStatus } from './protocol';
+import {
+  ANSWER_NOTIFICATION, EXPLANATION_NOTIFICATION, STATUS_REQUEST, type AnswerChunk, type ExplanationChunk, type KuraStatus,
+} from './protocol';
 import { RestartPolicy } from './restartPolicy';
 import { findServer, isExecutableFile, type ServerLocation } from './serverPath';
 import { ServerCommandsFeature } from './serverCommands';
@@ -60,6 +62,7 @@ class KuraLanguageClient extends LanguageClient {
 export interface ServerEvents {
   state(state: ServerState, message?: string): void;
   explanation(chunk: ExplanationChunk): void;
+  answer?(chunk: AnswerChunk): void;
 }
 
 export class ServerManager implements vscode.Disposable {
@@ -234,6 +237,7 @@ export class ServerManager implements vscode.Disposable {
     const client = new KuraLanguageClient('kura', 'kura', serverOptions, clientOptions);
     client.registerProposedFeatures(); // textDocument/inlineCompletion (LSP 3.18)
     client.onNotification(EXPLANATION_NOTIFICATION, (chunk: ExplanationChunk) => this.events.explanation(chunk));
+    client.onNotification(ANSWER_NOTIFICATION, (chunk: AnswerChunk) => this.events.answer?.(chunk));
     return client;
   }
 

@@ -24,6 +24,7 @@ export const Command = {
   showLogs: 'kura.showLogs',
   toggle: 'kura.toggleInlineCompletions',
   restart: 'kura.restartServer',
+  ask: 'kura.askCodebase',
 } as const;
 
 interface Deps {

@@ -6,10 +6,11 @@ import * as vscode from 'vscode';
 import { ServerManager } from './client';
 import { Command, registerCommands } from './commands';
 import { registerDoctorCommand } from './doctor';
+import { AskPanel, registerAskCommand } from './askPanel';
 import { ExplainPanel } from './explainPanel';
 import { registerInlineCompletionCommands } from './inlineCompletions';
 import { disposeServerCommands } from './serverCommands';
-import { DID_DISMISS_COMPLETION, ServerCommand } from './protocol';
+import { DID_DISMISS_COMPLETION, ServerCommand, type AskResult } from './protocol';
 import { StatusBar } from './statusBar';
 import { type DismissReason, SuggestionTracker } from './suggestionTracker';
 
@@ -18,6 +19,7 @@ let server: ServerManager | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('kura', { log: true });
   const panel = new ExplainPanel();
+  const askPanel = new AskPanel((question, id) => manager.execute<AskResult | null>(ServerCommand.ask, [{ question, id }]), output);
   const tracker = new SuggestionTracker((s, reason) => {
     output.debug(`suggestion ${s.id} dismissed (${reason})`);
     server?.sendNotification(DID_DISMISS_COMPLETION, { uri: s.uri, id: s.id, reason: dismissReason(reason) });
@@ -27,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
     {
       state: (state, message) => status.setServerState(state, message),
       explanation: (chunk) => panel.onChunk(chunk),
+      answer: (chunk) => askPanel.onChunk(chunk),
     },
     tracker,
   );
@@ -38,6 +41,8 @@ export function activate(context: vscode.ExtensionContext): void {
     panel,
     status,
     ...registerCommands({ server: manager, panel, status, output }),
+    askPanel,
+    registerAskCommand(Command.ask, askPanel),
     registerDoctorCommand(output),
     ...registerInlineCompletionCommands(tracker, async (args) => {
       try {

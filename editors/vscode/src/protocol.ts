@@ -4,6 +4,7 @@ import type { Range, WorkspaceEdit } from 'vscode-languageclient/node';
 export const STATUS_REQUEST = 'kura/status';
 export const EXPLANATION_NOTIFICATION = 'kura/explanation';
 export const DID_DISMISS_COMPLETION = 'kura/didDismissCompletion';
+export const ANSWER_NOTIFICATION = 'kura/answer';
 
 /** Server-side commands, run with `workspace/executeCommand`. */
 export const ServerCommand = {
@@ -16,6 +17,7 @@ export const ServerCommand = {
   toggleCompletions: 'kura.toggleCompletions',
   didAcceptCompletion: 'kura.didAcceptCompletion',
   didApplyFix: 'kura.didApplyFix',
+  ask: 'kura.ask',
 } as const;
 
 export interface ModelStatus {
@@ -98,4 +100,32 @@ export interface ExplanationChunk {
   chunk: string;
   done: boolean;
   cloud: boolean;
+}
+
+/** One place an answer of `kura.ask` relies on (1-based lines; `uri` when the server knows the root). */
+export interface Citation {
+  path: string;
+  line: number;
+  endLine: number;
+  kind: string;
+  symbol: string;
+  label: string;
+  uri?: string;
+}
+
+export interface AskResult {
+  id: string;
+  found: boolean;
+  markdown: string;
+  answer: string;
+  citations: Citation[];
+  error?: string;
+}
+
+export interface AnswerChunk {
+  id: string;
+  chunk: string;
+  done: boolean;
+  cloud: boolean;
+  reason?: string;
 }
