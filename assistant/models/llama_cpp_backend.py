@@ -28,6 +28,7 @@ from assistant.models.base import (
 )
 from assistant.models.fim import AUTO, FimTemplate, ModelFacts, detect_fim, read_gguf_header
 from assistant.models.config import ModelConfig
+from assistant.models.traits import model_traits
 
 log = logging.getLogger(__name__)
 native_log = logging.getLogger("llama_cpp.native")
@@ -337,7 +338,17 @@ class LlamaCppBackend:
             "loaded": self._llama is not None,
             "load_ms": self.load_ms,
             "last_error": self.last_error,
+            # instruct vs base, size: which prompt style and how much context the tasks give it
+            **(self._traits() if self._metadata else {}),
         }
+
+    def _traits(self) -> dict[str, Any]:
+        path = self.path
+        try:
+            size = path.stat().st_size if path is not None else None
+        except OSError:
+            size = None
+        return model_traits(self._metadata, path, size)
 
     def close(self) -> None:
         with self._lock:

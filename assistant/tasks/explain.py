@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
+import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.models.base import CancelToken, GenerationRequest, GenerationResult
+from assistant.models.base import CANCELLED, CancelToken, GenerationRequest, GenerationResult
+from assistant.tasks.answer_checks import PromptEcho, loop_start, squash
 from assistant.tasks.prompt_templates import PromptError, PromptTemplate, load_template
 from indexer import kinds
 from indexer.extract import extract_file
@@ -49,6 +51,28 @@ EMPTY_ANSWER = {
     "en": "_The model returned no explanation. Try a smaller selection or another model._",
     "ja": "_モデルから説明が返りませんでした。選択範囲を小さくするか、別のモデルを試してください。_",
 }
+ECHO_ANSWER = {
+    "en": "_The model only repeated the code and its context back (also when asked again with less context), "
+          "so there is no explanation to show. A larger or instruction-tuned model (setting `model.path`) "
+          "explains better._",
+    "ja": "_モデルはコードと文脈をそのまま繰り返しただけでした(文脈を減らして再度試しても同じでした)。表示できる説明は"
+          "ありません。より大きなモデルか指示チューニング済みのモデル(設定 `model.path`)を使うと説明の質が上がります。_",
+}
+# A base model does not follow instructions, it continues documents: the explanation is the paragraph
+# the document (a few-shot "code, then its explanation" page) has started, in the answer's language.
+BASE_EXPLAIN_MAX_TOKENS = 200
+BASE_STOPS = ("\n## ", "\n### ", "\n```", "\n\n\n")
+ANSWER_LEADS = {
+    "en": {"function": "This function", "method": "This method", "class": "This class", "code": "This code"},
+    "ja": {"function": "この関数は", "method": "このメソッドは", "class": "このクラスは", "code": "このコードは"},
+}
+CONTEXT_HEADINGS = {"en": "## Definitions it uses", "ja": "## 使われている定義"}
+# Models this small echo long context back instead of using it: they get the selection and a few
+# one-line signatures of what it uses. Larger ones get the whole context that fits.
+SMALL_MODEL_PARAMETERS = 1_500_000_000
+SMALL_MODEL_SIGNATURES = 4
+ECHO_PROBE_CHARS = 48  # the answer is held back until this much shows it is not an echo
+STREAM_LAG_CHARS = 48  # then streamed this far behind, so that a loop is cut before it is shown
 
 
 class TargetError(Exception):
@@ -106,6 +130,8 @@ class ExplainPlan:
     truncated: bool = False
     pieces: list[ContextPiece] = field(default_factory=list)
     template_error: PromptError | None = None
+    lead: str = ""  # the answer's opening, written into a base model's prompt; part of the answer
+    fallback: ExplainPlan | None = None  # the same request with less context, for an echoed answer
 
 
 @dataclass
@@ -114,6 +140,9 @@ class ExplainOutcome:
     result: GenerationResult | None
     first_chunk_ms: float | None
     total_ms: float
+    echo: bool = False  # the model only copied its prompt back (after the retry, if there was one)
+    retried: bool = False  # the first answer echoed and the request was run again with less context
+    copied_share: float | None = None  # of the last answer, see answer_checks.copied_share
 
 
 # --- the document and the target --------------------------------------------------------------
@@ -384,9 +413,62 @@ def answer_language(setting: str, locale: str) -> str:
 
 
 def choose_style(info: dict[str, Any]) -> str:
-    """"chat" for models with a chat template (the backends fall back to the family's), "base" for
-    those that declare none."""
-    return "base" if info.get("chat") is False else "chat"
+    """"base" for a model its metadata shows is not instruction-tuned (see models/traits.py: no chat
+    template, `general.finetune`, name hints), "chat" otherwise (unknown models included: the backends
+    fall back to the family's chat template)."""
+    return "base" if info.get("instruct") is False or info.get("chat") is False else "chat"
+
+
+def is_small_model(info: dict[str, Any]) -> bool:
+    parameters = info.get("parameters")
+    return isinstance(parameters, (int, float)) and 0 < parameters < SMALL_MODEL_PARAMETERS
+
+
+def fit_context_to_model(pieces: list[ContextPiece], info: dict[str, Any]) -> list[ContextPiece]:
+    """The context a model can use: for a small one (under SMALL_MODEL_PARAMETERS, from the GGUF's
+    size label or file size) a few one-line signatures of what the code uses; for others all of it."""
+    if not is_small_model(info):
+        return pieces
+    out: list[ContextPiece] = []
+    for piece in pieces:
+        if piece.kind in ("definition", "enclosing") and len(out) < SMALL_MODEL_SIGNATURES:
+            first = next((line.strip() for line in piece.text.split("\n") if line.strip()), "")
+            if first:
+                out.append(ContextPiece(piece.label, piece.kind, first))
+    return out
+
+
+def code_kind(target: Target) -> str:
+    """"function", "method", "class" or "code": what the answer's opening calls the selection."""
+    first = next((line.strip() for line in target.code.split("\n") if line.strip()), "")
+    first = re.sub(r"^(?:@\S+\s*)+", "", first)
+    first = re.sub(r"^(?:export\s+|default\s+|public\s+|private\s+|protected\s+|static\s+|async\s+|pub\s+)+", "", first)
+    if re.match(r"(?:class|struct|interface|enum|trait|impl)\b|type\s+\w+\s+(?:struct|interface)\b", first):
+        return "class"
+    indented = target.code[:1] in (" ", "\t") or "." in target.enclosing
+    if re.match(r"func\s*\(", first) or (indented and re.match(r"(?:def|fn|function)\s", first)):
+        return "method"
+    if re.match(r"(?:def|func|fn|function)\s", first):
+        return "function"
+    return "code"
+
+
+def base_context(pieces: list[ContextPiece], language: str, code_language: str) -> str:
+    """Context for a document-style prompt: a section of code with each piece under a comment naming
+    where it comes from; "" when there is none (the section is left out)."""
+    if not pieces:
+        return ""
+    comment = "#" if code_language in ("python", "ruby", "bash", "toml", "yaml") else "--" if code_language in ("lua", "sql", "haskell") else "//"
+    body = "\n".join(f"{comment} {p.label}\n{p.text.rstrip()}" for p in pieces)
+    heading = CONTEXT_HEADINGS.get(language, CONTEXT_HEADINGS["en"])
+    return f"{heading}\n\n```{code_language}\n{body}\n```\n\n"
+
+
+def _uses(template: PromptTemplate, name: str) -> bool:
+    try:
+        return any(field_name == name for _, field_name, _, _ in string.Formatter().parse(template.text))
+    except ValueError:
+        return False
 
 
 def code_budget(context_tokens: int, max_tokens: int) -> int:
@@ -408,7 +490,10 @@ def plan_explanation(
     """The generation request for an explanation, within the model's context."""
     template_error = None
     if template is None:
-        template, template_error = load_template("explain", style, prompts_dir)
+        template, template_error = load_template("explain", style, prompts_dir,
+                                                 language=language if style == "base" else "")
+    if template.style == "base":
+        max_tokens = min(max_tokens, BASE_EXPLAIN_MAX_TOKENS)
     max_tokens = min(max_tokens, max(64, context_tokens // 4))
     budget = code_budget(context_tokens, max_tokens)
     code, kept = fit_code(target.code, budget * 3 // 5)
@@ -416,23 +501,35 @@ def plan_explanation(
     truncated = kept < total
     first, last = target.start_line + 1, target.start_line + kept
     chosen = fit_pieces(pieces, min(EXPLAIN_CONTEXT_TOKENS, budget - estimate_tokens(code)))
-    context = "\n\n".join(p.render() for p in chosen) or "(none found)"
+    if template.style == "base":
+        context = base_context(chosen, language, target.language or "text")
+    else:
+        context = "\n\n".join(p.render() for p in chosen) or "(none found)"
     truncation = f" — truncated: only lines {first}-{last} of {target.start_line + 1}-{target.end_line + 1} are shown" if truncated else ""
+    leads = ANSWER_LEADS.get(language, ANSWER_LEADS["en"])
+    lead = leads[code_kind(target)] if template.style == "base" and _uses(template, "answer_lead") else ""
     values = dict(
         answer_language=LANGUAGE_NAMES.get(language, "English"), context=context, path=target.path,
         start_line=first, end_line=last if truncated else target.end_line + 1,
-        code_language=target.language or "text", code=code.rstrip("\n"), truncation=truncation,
+        code_language=target.language or "text", code=code.rstrip("\n"), truncation=truncation, answer_lead=lead,
     )
     if template.style == "chat":
         request = GenerationRequest(messages=template.messages(**values), max_tokens=max_tokens, temperature=0.0,
                                     should_stop=repeating)
     else:
-        request = GenerationRequest(prompt=template.render(**values), max_tokens=max_tokens, temperature=0.0,
-                                    stop=("\n# Repository context",), should_stop=repeating)
+        prompt = template.render(**values)
+        if lead:  # the model continues the opening sentence, not a new line after it
+            prompt = prompt.rstrip("\n")
+        request = GenerationRequest(prompt=prompt, max_tokens=max_tokens, temperature=0.0,
+                                    stop=("\n# Repository context", *BASE_STOPS), should_stop=repeating)
     notice = ""
     if truncated:
         notice = TRUNCATION_NOTICE.get(language, TRUNCATION_NOTICE["en"]).format(total=total, first=first, last=last)
-    return ExplainPlan(target, request, language, notice, truncated, chosen, template_error)
+    fallback = None
+    if chosen:  # an answer that echoes its prompt is asked again once, with the code alone
+        fallback = plan_explanation(target, [], language=language, style=style, context_tokens=context_tokens,
+                                    prompts_dir=prompts_dir, max_tokens=max_tokens, template=template)
+    return ExplainPlan(target, request, language, notice, truncated, chosen, template_error, lead, fallback)
 
 
 def repeating(text: str) -> bool:
@@ -446,11 +543,94 @@ def repeating(text: str) -> bool:
     return lines[:-1].count(lines[-1]) >= 2
 
 
+def prompt_text(request: GenerationRequest) -> str:
+    """What the model was shown, as text (a chat request's messages joined)."""
+    if request.prompt is not None:
+        return request.prompt
+    return "\n".join(m.get("content", "") for m in request.messages or [])
+
+
+class AnswerGuard:
+    """Stands between the model's stream and the reader: holds the answer back until enough of it
+    shows it is not an echo of the prompt, then streams it a little behind (so that a loop is cut
+    before it is shown), keeping the model's chunk boundaries. `should_stop` ends generation on an
+    echo or a loop; `finish` releases what is left, or nothing when the whole answer is an echo."""
+
+    def __init__(self, plan: ExplainPlan, emit: Callable[[str], None]) -> None:
+        self.lead = plan.lead
+        self.echo = PromptEcho(prompt_text(plan.request))
+        self.inner = plan.request.should_stop
+        self.emit = emit
+        self.text = ""  # the model's text as streamed
+        self.pending: list[str] = []  # chunks not shown yet
+        self.shown = 0  # characters of self.text shown
+        self.released = False
+
+    def should_stop(self, text: str) -> bool:
+        if self.inner is not None and self.inner(text):
+            return True
+        if loop_start(text) is not None:
+            return True
+        size = len(squash(text))
+        if size >= ECHO_PROBE_CHARS and size < ECHO_PROBE_CHARS * 2 and self.echo.is_echo(self.lead + text):
+            return True
+        # an answer that began well and then turned into a copy of the prompt
+        return size >= 160 and self.echo.is_echo(text[-160:], share=0.8)
+
+    def feed(self, chunk: str) -> None:
+        self.text += chunk
+        self.pending.append(chunk)
+        if not self.released:
+            if len(squash(self.text)) < ECHO_PROBE_CHARS or self.echo.is_echo(self.lead + self.text):
+                return
+            self.released = True
+            if self.lead:
+                self.emit(self.lead)
+        self._release(len(self.text) - STREAM_LAG_CHARS)
+
+    def _release(self, upto: int) -> None:
+        """Show pending chunks that end at or before `upto` (a chunk crossing `upto` is cut there
+        only when the end is final)."""
+        while self.pending and self.shown + len(self.pending[0]) <= upto:
+            chunk = self.pending.pop(0)
+            self.shown += len(chunk)
+            self.emit(chunk)
+
+    def finish(self, final: str) -> tuple[str, bool, float]:
+        """(the answer as shown, lead included; whether it was an echo; its copied share)."""
+        cut = loop_start(final)
+        if cut is not None:
+            final = final[:cut].rstrip() + " …"
+        share = self.echo.copied_share(self.lead + final) if final.strip() else 0.0
+        if not self.released:
+            if self.echo.is_echo(self.lead + final):
+                return "", True, share
+            if not final.strip():
+                return "", False, share
+            self.released = True
+            if self.lead:
+                self.emit(self.lead)
+        # The final text may differ from the stream at its end (a stop string held back, a loop cut).
+        streamed = self.text[: self.shown]
+        rest = final[len(streamed) :] if final.startswith(streamed) else ""
+        for chunk in self.pending:
+            if not rest:
+                break
+            piece = chunk if rest.startswith(chunk) else rest
+            self.emit(piece)
+            rest = rest[len(piece) :]
+        if rest:
+            self.emit(rest)
+        return self.lead + (final if final.startswith(streamed) else streamed), False, share
+
+
 async def run_explanation(
     worker: Any, plan: ExplainPlan, on_chunk: Callable[[str], None] | None = None, cancel: CancelToken | None = None,
 ) -> ExplainOutcome:
-    """Stream the explanation: the notice (if any), then the model's text as it comes. Cancelling the
-    awaiting task (or `cancel`) stops the model between tokens."""
+    """Stream the explanation: the notice (if any), then the model's text as it comes. An answer
+    that only copies the prompt is not shown: the request runs once more with less context (the
+    plan's fallback), and if that echoes too the answer says so. Cancelling the awaiting task (or
+    `cancel`) stops the model between tokens."""
     started = time.perf_counter()
     first_chunk_ms: float | None = None
     parts: list[str] = []
@@ -466,9 +646,20 @@ async def run_explanation(
             on_chunk(chunk)
 
     emit(plan.notice)
-    model_started = len(parts)
-    result = await worker.generate(plan.request, cancel, on_text=emit)
-    if result.stop_reason != "cancelled" and not "".join(parts[model_started:]).strip():
+    attempt, retried = plan, False
+    while True:
+        guard = AnswerGuard(attempt, emit)
+        request = replace(attempt.request, should_stop=guard.should_stop)
+        result = await worker.generate(request, cancel, on_text=guard.feed)
+        answer, echo, share = guard.finish(result.text)
+        if not echo or attempt.fallback is None or result.stop_reason == CANCELLED:
+            break
+        log.info("the explanation echoed its prompt (%.0f%% copied); asking again with less context", share * 100)
+        attempt, retried = attempt.fallback, True
+    if echo:
+        log.info("the explanation echoed its prompt again (%.0f%% copied); not shown", share * 100)
+        emit(ECHO_ANSWER.get(plan.language, ECHO_ANSWER["en"]))
+    elif result.stop_reason != CANCELLED and not answer.strip():
         emit(EMPTY_ANSWER.get(plan.language, EMPTY_ANSWER["en"]))
-    return ExplainOutcome("".join(parts), result, first_chunk_ms, (time.perf_counter() - started) * 1000)
-
+    return ExplainOutcome("".join(parts), result, first_chunk_ms, (time.perf_counter() - started) * 1000,
+                          echo=echo, retried=retried, copied_share=round(share, 3))

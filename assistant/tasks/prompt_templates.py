@@ -23,7 +23,7 @@ STYLES = ("chat", "base", "cloud")
 # What each task's templates may use; every value is always provided.
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "explain": frozenset({"answer_language", "context", "path", "start_line", "end_line", "code_language",
-                          "code", "truncation"}),
+                          "code", "truncation", "answer_lead"}),
     "fix": frozenset({"context", "problem", "path", "start_line", "end_line", "code_language", "code"}),
     "ask": frozenset({"question", "context", "answer_language", "answer_lead"}),
     "generate": frozenset({"context", "instruction", "path", "start_line", "end_line", "code_language", "code",
@@ -64,8 +64,8 @@ class PromptTemplate:
         return out
 
 
-def file_name(task: str, style: str) -> str:
-    return f"{task}.{style}.md"
+def file_name(task: str, style: str, language: str = "") -> str:
+    return f"{task}.{style}.{language}.md" if language else f"{task}.{style}.md"
 
 
 def parse_template(task: str, style: str, text: str, source: str) -> PromptTemplate:
@@ -86,32 +86,41 @@ def parse_template(task: str, style: str, text: str, source: str) -> PromptTempl
     return PromptTemplate(task, style, text, source)
 
 
-def builtin_template(task: str, style: str) -> PromptTemplate:
-    path = BUILTIN_DIR / file_name(task, style)
+def builtin_template(task: str, style: str, language: str = "") -> PromptTemplate:
+    """The built-in template; with `language`, its `<task>.<style>.<language>.md` variant when there is
+    one (a base model continues a document in the document's own language)."""
+    path = BUILTIN_DIR / file_name(task, style, language)
+    if language and not path.exists():
+        path = BUILTIN_DIR / file_name(task, style)
     return parse_template(task, style, path.read_text(encoding="utf-8"), str(path))
 
 
-def load_template(task: str, style: str, prompts_dir: str = "") -> tuple[PromptTemplate, PromptError | None]:
-    """The override from `prompts_dir` when there is a usable one, else the built-in template.
+def load_template(task: str, style: str, prompts_dir: str = "", *, language: str = ""
+                  ) -> tuple[PromptTemplate, PromptError | None]:
+    """The override from `prompts_dir` when there is a usable one, else the built-in template; with
+    `language`, a `<task>.<style>.<language>.md` file is preferred to `<task>.<style>.md` in each place.
 
     Returns (template, error): error says why an override that exists was not used.
     """
     if task not in TASKS or style not in STYLES:
         raise ValueError(f"no prompt template for task {task!r} and style {style!r}")
     if prompts_dir:
-        path = Path(prompts_dir).expanduser() / file_name(task, style)
-        if path.exists():
+        names = [file_name(task, style, language)] if language else []
+        for name in [*names, file_name(task, style)]:
+            path = Path(prompts_dir).expanduser() / name
+            if not path.exists():
+                continue
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                return builtin_template(task, style), PromptError(
+                return builtin_template(task, style, language), PromptError(
                     f"kura: cannot read prompt template {path}: {reason}; using the built-in one")
             try:
                 return parse_template(task, style, text, str(path)), None
             except PromptError as exc:
-                return builtin_template(task, style), PromptError(f"{exc}; using the built-in one")
-    return builtin_template(task, style), None
+                return builtin_template(task, style, language), PromptError(f"{exc}; using the built-in one")
+    return builtin_template(task, style, language), None
 
 
 def _line_of(text: str, needle: str) -> int | None:

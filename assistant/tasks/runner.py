@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.tasks.explain import (
-    CHARS_PER_TOKEN, ExplainOutcome, ExplainPlan, Target, choose_style, file_line_reader, gather_context,
-    plan_explanation, run_explanation,
+    CHARS_PER_TOKEN, ExplainOutcome, ExplainPlan, Target, choose_style, file_line_reader, fit_context_to_model,
+    gather_context, plan_explanation, run_explanation,
 )
 from assistant.tasks.fix import FixOutcome, FixPlan, plan_fix, run_fix
 from assistant.tasks.ask import AskOutcome, gather_sources, plan_ask, run_ask
@@ -36,6 +36,9 @@ class TaskSpec:
     # The context recipe, `gather(target, index, read_line) -> pieces`; None: the target's repository
     # context (what explain and fix use). Ask gathers the code its question is about instead.
     gather: Callable[..., Any] | None = None
+    # How the context shrinks to the model, `fit(pieces, model_info) -> pieces` (a 270M model gets a
+    # few one-line signatures); None: the context as gathered.
+    fit: Callable[[list, dict], list] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,8 @@ async def _run_fix(worker: Any, plan: FixPlan, on_chunk: Callable[[str], None] |
     return await run_fix(worker, plan)
 
 
-EXPLAIN = TaskSpec("explain", whole_lines=False, plan=_plan_explain, run=run_explanation)
-FIX = TaskSpec("fix", whole_lines=True, plan=_plan_fix, run=_run_fix)
+EXPLAIN = TaskSpec("explain", whole_lines=False, plan=_plan_explain, run=run_explanation, fit=fit_context_to_model)
+FIX = TaskSpec("fix", whole_lines=True, plan=_plan_fix, run=_run_fix, fit=fit_context_to_model)
 ASK = TaskSpec("ask", whole_lines=False, plan=plan_ask, run=run_ask, gather=gather_sources)
 # Generate's target is an `Instruction` (the place and what to write); its context starts from the instruction.
 GENERATE = TaskSpec("generate", whole_lines=True, plan=plan_generation, run=run_generation,
@@ -81,6 +84,8 @@ async def plan_task(spec: TaskSpec, target: Target, worker: Any, env: TaskEnv, *
     """The task's plan (request, context pieces chosen, template error if any) for this model."""
     pieces = await env.query(spec.gather or gather_context, target, env.index, file_line_reader(env.root))
     info = await model_info(worker)
+    if spec.fit is not None:
+        pieces = spec.fit(pieces, info)
     window = info.get("context_tokens")
     window = window if isinstance(window, int) and window > 0 else env.context_tokens
     budget = await effective_context_tokens(worker, window, target.code)

@@ -8,7 +8,8 @@ from assistant.tasks.prompt_templates import PLACEHOLDERS, STYLES, TASKS, builti
 
 VALUES = {
     "explain": dict(answer_language="English", context="[a.py:1] (import)\nimport os", path="a.py", start_line=1,
-                    end_line=2, code_language="python", code="x = {1: 2}", truncation=""),
+                    end_line=2, code_language="python", code="x = {1: 2}", truncation="",
+                    answer_lead=""),
     "fix": dict(context="", problem="E999", path="a.py", start_line=1, end_line=2, code_language="python", code="x"),
     # ask has no code placeholder: `code` is what its context shows.
     "ask": dict(question="where?", context="[a.py:1] (chunk)\nx = {1: 2}", answer_language="English", answer_lead="",
