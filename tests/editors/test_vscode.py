@@ -48,6 +48,10 @@ def total(prices: list[int]) -> int:
 '''
 
 
+# Answered by `total` (line 9 of APP): the citation to open.
+ASK_QUESTION = "how is the total of the prices computed?"
+
+
 def missing_capability() -> str | None:
     """Why this machine cannot run code-server at all, or None. Only a missing capability is a skip."""
     if sys.platform != "linux" or os.uname().machine not in ("x86_64", "amd64"):
@@ -132,6 +136,8 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
     crash = make_workspace(tmp / "shop-crash", {"kura.serverPath": str(crashing), **server_settings})
     recovers = make_workspace(tmp / "shop-recovers", {"kura.serverPath": str(flaky), **server_settings,
                                                       "kura.index.path": str(tmp / "index-recovers.db")})
+    asking = make_workspace(tmp / "shop-ask", {"kura.serverPath": str(kura), **server_settings,
+                                               "kura.index.path": str(tmp / "index-ask.db")})
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     config = {
@@ -146,6 +152,7 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
             {"name": "crashing-server", "kind": "crashing-server", "folder": str(crash), "observeMs": 8000},
             {"name": "crash-recovers", "kind": "crash-recovers", "folder": str(recovers), "file": "shop/app.py",
              "typed": "def m"},
+            {"name": "ask", "kind": "ask", "folder": str(asking), "question": ASK_QUESTION},
         ],
     }
     config_file = tmp / "e2e.json"
@@ -291,3 +298,12 @@ def test_a_server_killed_while_running_is_restarted_and_serves_again(e2e_results
     assert "up to date" in outcome["statusItem"]["label"]
     assert outcome["ghostText"].strip()
     assert sum("kura" in n.lower() for n in outcome["notifications"]) <= 1, outcome["notifications"]
+
+
+def test_ask_the_codebase_answers_with_a_citation_that_opens_the_file(e2e_results):
+    outcome = scenario(e2e_results, "ask")
+    answer = outcome["answer"]
+    assert answer["state"] == "done" and answer["chunks"] > 0, answer
+    assert "shop/app.py:9" in answer["citations"], answer
+    assert outcome["cited"] == {"path": "shop/app.py", "line": 9}
+    assert outcome["opened"]["tab"] == "app.py" and "Ln 9," in outcome["opened"]["where"]

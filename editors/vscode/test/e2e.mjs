@@ -5,7 +5,8 @@
 //   node test/e2e.mjs config.json      → prints one line `KURA_E2E {json}` with what it saw
 //
 // config.json: { codeServer, node, vsix, chromium, artifacts, workDir, pathEnv,
-//                scenarios: [{ name, folder, file, kind: "complete-and-explain" | "missing-server" | "crashing-server" }] }
+//                scenarios: [{ name, folder, file, kind: "complete-and-explain" | "missing-server" | "crashing-server"
+//                              | "crash-recovers" | "ask" }] }
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -162,6 +163,8 @@ try {
         await crashingServer(page, scenario, outcome, shot);
       } else if (scenario.kind === 'crash-recovers') {
         await crashRecovers(page, scenario, outcome, shot);
+      } else if (scenario.kind === 'ask') {
+        await askCodebase(page, scenario, outcome, shot);
       }
       outcome.ok = true;
     } catch (e) {
@@ -412,4 +415,44 @@ async function crashRecovers(page, scenario, outcome, shot) {
   outcome.ghostText = await waitFor('ghost text from the restarted server', async () => (await ghostText(page)).trim() ? ghostText(page) : null, 60_000, 150);
   outcome.notifications = await notifications(page);
   await shot('recovered');
+}
+
+// Ask the codebase: the question typed into the panel's box, the answer streamed, and its first
+// citation clicked: the cited file opens at the cited line.
+async function askCodebase(page, scenario, outcome, shot) {
+  outcome.statusItem = await waitFor('a running server with an up-to-date index', async () => {
+    const s = await kuraStatusItem(page);
+    return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
+  }, 120_000, 500);
+  await runCommand(page, 'kura: Ask the codebase');
+  const frame = await waitFor('the ask panel', async () => {
+    for (const f of page.frames()) {
+      if (await f.locator('#kura-question').count().catch(() => 0)) return f;
+    }
+    return null;
+  }, 30_000, 200);
+  await frame.locator('#kura-question').fill(scenario.question);
+  await frame.locator('#kura-question').press('Enter');
+  const seen = { streamingWithText: 0 };
+  outcome.answer = await waitFor('the answer to finish', async () => {
+    const state = await frame.locator('body').getAttribute('data-state');
+    const text = (await frame.locator('#kura-answer').innerText()).trim();
+    if (state === 'streaming' && text) seen.streamingWithText++;
+    return state === 'done' || state === 'error' ? { state, text: text.slice(0, 3000) } : null;
+  }, 180_000, 100);
+  outcome.answer.streamingWithText = seen.streamingWithText;
+  outcome.answer.chunks = Number(await frame.locator('body').getAttribute('data-chunks'));
+  const links = frame.locator('a.kura-cite');
+  outcome.answer.citations = await links.evaluateAll((as) => as.map((a) => `${a.dataset.path}:${a.dataset.line}`));
+  await shot('answer');
+  const first = links.first();
+  const cited = { path: await first.getAttribute('data-path'), line: Number(await first.getAttribute('data-line')) };
+  outcome.cited = cited;
+  await first.click();
+  outcome.opened = await waitFor('the cited file to open at the cited line', async () => {
+    const tab = await page.locator(`.tab.active[aria-label^="${path.basename(cited.path)}"]`).count();
+    const where = (await page.locator('.statusbar-item[id="status.editor.selection"]').allInnerTexts()).join(' ');
+    return tab && where.includes(`Ln ${cited.line},`) ? { tab: path.basename(cited.path), where: where.trim() } : null;
+  }, 30_000, 200);
+  await shot('citation-opened');
 }
