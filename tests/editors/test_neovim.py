@@ -334,6 +334,43 @@ def test_kura_explain_opens_a_window_with_the_explanation(editor, repo):
 
 
 @needs_nvim
+def test_kura_ask_answers_in_a_float_whose_citation_opens_the_file_at_the_line(editor, repo):
+    ed = editor()
+    ed.open(repo / "notes.py")
+    ed.wait_for_server()
+    wait_for("the index", lambda: ed.status().get("index", {}).get("state") == "ready", timeout=60)
+
+    ed.nvim.command("KuraAsk how is the total of the prices computed?")
+
+    win = wait_for("the answer float", lambda: ed.lua(
+        "return vim.api.nvim_win_get_config(0).relative ~= '' and vim.bo.filetype == 'markdown'") and ed.nvim.current.window)
+    text = wait_for("the answer with its sources", lambda: (t := "\n".join(win.buffer[:])) and ":copen" in t and t,
+                    timeout=120)
+    row = next(i for i, line in enumerate(win.buffer[:]) if line.startswith("- `app.py:9`"))
+    quickfix = ed.lua("return vim.tbl_map(function(i) return {vim.fn.bufname(i.bufnr), i.lnum} end, vim.fn.getqflist())")
+    assert quickfix and quickfix[0][0].endswith("app.py") and quickfix[0][1] == 9, (quickfix, text)
+    win.cursor = (row + 1, 4)
+    ed.nvim.input("<CR>")
+    wait_for("app.py open at line 9", lambda: ed.nvim.current.buffer.name == str(repo / "app.py")
+             and ed.nvim.current.window.cursor[0] == 9, timeout=10)
+    assert ed.lua("return vim.api.nvim_win_get_config(0).relative") == ""  # the float closed, a normal window
+
+
+@needs_nvim
+def test_kura_ask_says_when_the_code_has_no_answer(editor, repo):
+    ed = editor()
+    ed.open(repo / "notes.py")
+    ed.wait_for_server()
+    wait_for("the index", lambda: ed.status().get("index", {}).get("state") == "ready", timeout=60)
+
+    ed.nvim.command("KuraAsk how do we charge credit cards?")
+
+    text = wait_for("the answer", lambda: (t := "\n".join(ed.nvim.current.buffer[:])) and "found nothing" in t and t,
+                    timeout=60)
+    assert "`charge`" in text and ed.lua("return #vim.fn.getqflist()") == 0
+
+
+@needs_nvim
 def test_kura_fix_changes_nothing_until_the_diff_preview_is_accepted(editor, repo):
     ed = editor()
     ed.open(repo / "app.py")

@@ -26,6 +26,7 @@ local commands = {
   KuraToggle = { nargs = '?', complete = complete({ 'on', 'off' }), desc = 'completions on or off' },
   KuraRestart = { desc = 'restart the server' },
   KuraLog = { desc = 'open the LSP log' },
+  KuraAsk = { nargs = '+', desc = 'ask the codebase a question; the answer cites path:line' },
 }
 
 for name, spec in pairs(commands) do

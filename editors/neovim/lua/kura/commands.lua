@@ -182,6 +182,11 @@ function M.handlers()
         on_explanation(err, params, ctx)
       end)
     end,
+    ['kura/answer'] = function(_, params)
+      vim.schedule(function()
+        require('kura.ask').on_answer(params)
+      end)
+    end,
     ['window/showMessage'] = function(err, params, ctx)
       if type(params) == 'table' and type(params.message) == 'string' then
         shown[vim.trim(params.message)] = vim.uv.now()
@@ -431,6 +436,7 @@ M.commands = {
   KuraToggle = toggle,
   KuraRestart = function() kura().restart() end,
   KuraLog = open_log,
+  KuraAsk = function(o) require('kura.ask').ask(o.args) end,
 }
 
 function M.run(name, opts)
