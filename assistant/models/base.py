@@ -35,6 +35,8 @@ class GenerationRequest:
         stop_reason "callback" (the text it was given is kept).
     on_prompt: called once with (prompt_tokens, reused_tokens) when the prompt is known, before the
         first token, so that a caller that ends generation early still knows what it cost.
+    repeat_penalty: >1 makes tokens already in the context less likely (a small base model decoding
+        greedily falls into loops without it); 1.0 leaves the distribution alone. Local backends only.
     """
 
     prompt: str | None = None
@@ -44,6 +46,7 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     should_stop: Callable[[str], bool] | None = None
     on_prompt: Callable[[int, int], None] | None = None
+    repeat_penalty: float = 1.0
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):

@@ -239,7 +239,7 @@ class LlamaCppBackend:
                 return GenerationResult("", CANCELLED if cancel.cancelled else LENGTH, len(tokens), 0, 0,
                                         (time.perf_counter() - started) * 1000, None)
             sampling = {"temp": request.temperature, "top_k": 40, "top_p": 0.95, "min_p": 0.05,
-                        "repeat_penalty": 1.0}
+                        "repeat_penalty": request.repeat_penalty}
             if request.temperature <= 0:
                 sampling.update(temp=0.0, top_k=1)
             return stream_tokens(

@@ -50,6 +50,7 @@ def is_stop_rule(should_stop: Any) -> bool:
 def request_to_wire(request: GenerationRequest, *, quiet: bool = False) -> dict[str, Any]:
     wire: dict[str, Any] = {"prompt": request.prompt, "messages": request.messages, "max_tokens": request.max_tokens,
                             "temperature": request.temperature, "stop": list(request.stop), "quiet": quiet,
+                            "repeat_penalty": request.repeat_penalty,
                             # a streamed answer may end on this side, with the counts it was sent
                             "report_prompt": not quiet or request.on_prompt is not None}
     if is_stop_rule(request.should_stop):
@@ -62,7 +63,7 @@ def request_from_wire(data: dict[str, Any]) -> GenerationRequest:
     return GenerationRequest(
         prompt=data.get("prompt"), messages=data.get("messages"), max_tokens=int(data["max_tokens"]),
         temperature=float(data["temperature"]), stop=tuple(data.get("stop") or ()),
-        should_stop=stop_rule_from_wire(data.get("stop_rule")),
+        should_stop=stop_rule_from_wire(data.get("stop_rule")), repeat_penalty=float(data.get("repeat_penalty", 1.0)),
     )
 
 
