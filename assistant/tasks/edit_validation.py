@@ -162,7 +162,7 @@ def validate_insertion(text: str, path: str, start: int, end: int, code: str) ->
         return Validation(None, "kura: the model's answer holds no code; nothing was inserted")
     if _looks_like_garbage(code):
         return Validation(None, "kura: the model's answer is not usable code (unreadable characters); nothing was inserted")
-    code = adapt_indentation(code, _insertion_indent(text, start, end) + "x")
+    code = adapt_indentation(code, insertion_indent(text, start, end) + "x")
     at_line_start = start == 0 or text[start - 1] == "\n"
     # at a line's start the code becomes whole lines; past the last line it starts one
     new_text = ("" if at_line_start else "\n") + code + ("\n" if start == end and at_line_start else "")
@@ -182,19 +182,16 @@ def validate_insertion(text: str, path: str, start: int, end: int, code: str) ->
                       f"kura: new code at line {line} (+{lines} line{'s' if lines != 1 else ''})")
 
 
-def _insertion_indent(text: str, start: int, end: int) -> str:
-    """A blank line's own indentation, else the next non-blank line's, else the previous one's."""
+def insertion_indent(text: str, start: int, end: int) -> str:
+    """A blank line's own indentation, else the next non-blank line's (the code the new code goes
+    before); at the end of the file none: the model's own indentation, relative to the code above
+    it in the prompt, is kept."""
     own = text[start:end]
-    if own.strip() == "" and own.strip("\n") and "\n" not in own:
+    if own and not own.strip() and "\n" not in own:
         return own
     lines = text.split("\n")
-    at = _position(text, start)[0]
-    below = _previous_nonblank(lines, at + (1 if end > start else 0), 1)
-    above = _previous_nonblank(lines, at - 1, -1)
-    for i in (below, above):
-        if i is not None:
-            return re.match(r"[ \t]*", lines[i]).group(0)
-    return ""
+    below = _previous_nonblank(lines, _position(text, start)[0] + (1 if end > start else 0), 1)
+    return re.match(r"[ \t]*", lines[below]).group(0) if below is not None else ""
 
 
 def _anchor(text: str, start: int, end: int, code: str) -> tuple[int, int, str]:

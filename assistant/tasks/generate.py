@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.models.base import CANCELLED, CancelToken, GenerationRequest, GenerationResult
 from assistant.tasks.edit_validation import (
-    FENCE, OPEN_FENCE, TextChange, Validation, validate_fix, validate_insertion,
+    FENCE, OPEN_FENCE, TextChange, Validation, insertion_indent, validate_fix, validate_insertion,
 )
 from assistant.tasks.explain import (
     ContextPiece, IndexQueries, Target, TargetError, code_budget, estimate_tokens, fit_pieces, gather_context,
@@ -217,14 +217,22 @@ def plan_generation(
         template, template_error = load_template("generate", style, prompts_dir)
     mode = mode_of(target)
     lines = target.text.split("\n")
+    comment = comment_marker(target.language)
+    fence = f"```{target.language or 'text'}"
+    # A base model continues documents: the code, then a comment stating the change. A rewrite is
+    # the selection "Before:" and an open block "After (instruction):"; new code is the code above
+    # it with the instruction as the comment it continues from.
     if mode == EDIT:
         code = target.code.rstrip("\n")
         max_tokens = min(max(128, estimate_tokens(code) * 2 + 64), max(64, context_tokens // 2))
         code_heading = f"lines {target.start_line + 1}-{target.end_line + 1}, to be changed"
         answer_heading = f"The same lines {target.start_line + 1}-{target.end_line + 1} after the change"
         reply = f"the rewritten lines {target.start_line + 1}-{target.end_line + 1}"
+        before = f"{comment} Before:\n{code}\n```\n\n{fence}"
+        change = f"{comment} After ({instruction}):"
+        stop: tuple[str, ...] = ("```",)
     else:
-        first = max(0, target.start_line - AROUND_LINES)
+        first = max(0, target.start_line - 2 * AROUND_LINES)
         above = lines[first : target.start_line]
         while above and not above[0].strip():
             above.pop(0)
@@ -234,6 +242,9 @@ def plan_generation(
         code_heading = f"the lines above {where}, where the new code goes" if code else f"empty so far; the new code goes at {where}"
         answer_heading = f"Only the new code to insert at {where}"
         reply = f"only the new code to insert at {where}"
+        before = f"{code}\n" if code else ""
+        change = f"{insertion_indent(target.text, target.start, target.end)}{comment} {instruction}"
+        stop = ("```", "\n\n\n")  # two blank lines: the new definition is complete
     after_from = target.end_line + 1 if target.end > target.start else target.start_line
     after = lines[after_from : after_from + 4]
     budget = code_budget(context_tokens, max_tokens) - estimate_tokens(code) - estimate_tokens(instruction)
@@ -243,15 +254,20 @@ def plan_generation(
         path=target.path, start_line=target.start_line + 1, end_line=target.end_line + 1,
         code_language=target.language or "text", code=code, code_heading=code_heading,
         answer_heading=answer_heading, reply=reply, mode=mode,
-        after="\n".join(after).rstrip() or "(end of file)",
+        after="\n".join(after).rstrip() or "(end of file)", before=before, change=change, comment=comment,
     )
     if template.style == "chat":
         request = GenerationRequest(messages=template.messages(**values), max_tokens=max_tokens, temperature=0.0,
                                     should_stop=repeating)
     else:
         request = GenerationRequest(prompt=template.render(**values), max_tokens=max_tokens, temperature=0.0,
-                                    stop=("```",), should_stop=repeating)
+                                    stop=stop, should_stop=repeating)
     return GeneratePlan(target, request, instruction, mode, chosen, template_error)
+
+
+def comment_marker(language: str) -> str:
+    """How a line comment starts in the language (kura's grammars: `#` or `//`)."""
+    return "#" if language in ("python", "ruby", "") else "//"
 
 
 # --- the answer --------------------------------------------------------------------------------

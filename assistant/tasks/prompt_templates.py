@@ -27,7 +27,8 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "fix": frozenset({"context", "problem", "path", "start_line", "end_line", "code_language", "code"}),
     "ask": frozenset({"question", "context", "answer_language", "answer_lead"}),
     "generate": frozenset({"context", "instruction", "path", "start_line", "end_line", "code_language", "code",
-                           "code_heading", "answer_heading", "reply", "mode", "after"}),
+                           "code_heading", "answer_heading", "reply", "mode", "after", "before", "change",
+                           "comment"}),
 }
 SECTION_MARKERS = {"[system]": "system", "[user]": "user"}
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "lsp_server.cli.policy_commands",
     "lsp_server.cli.task_commands",
     "lsp_server.cli.ask_commands",
+    "lsp_server.cli.generate_commands",
     "lsp_server.cli.usage_commands",
     "lsp_server.cli.eval_commands",
     "lsp_server.cli.doctor_commands",

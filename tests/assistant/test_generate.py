@@ -131,9 +131,19 @@ def test_a_base_model_gets_a_document_to_continue_ending_in_an_open_fence():
     plan = plan_generation(target, [], style="base", context_tokens=2048)
 
     assert plan.mode == EDIT and plan.request.messages is None
-    assert "# Change: return 0 for an empty cart" in plan.request.prompt
-    assert "        return sum(self.items)" in plan.request.prompt
-    assert plan.request.prompt.rstrip(" ").endswith("```python\n") and plan.request.stop == ("```",)
+    assert "# Before:\n        return sum(self.items)\n```" in plan.request.prompt
+    assert plan.request.prompt.endswith("```python\n# After (return 0 for an empty cart):\n")
+    assert plan.request.stop == ("```",)
+
+
+def test_a_base_model_writes_new_code_as_the_continuation_of_a_comment_stating_it():
+    target = instruction_for("cart.py", CART, (11, 0), (11, 0), "add a clear method")
+
+    plan = plan_generation(target, [], style="base", context_tokens=2048)
+
+    assert plan.mode == INSERT
+    assert plan.request.prompt.endswith("        self.items.append(item)\n\n    # add a clear method\n")
+    assert "\n\n\n" in plan.request.stop  # two blank lines end a new definition
 
 
 def test_a_chat_model_is_asked_for_only_the_new_code_at_the_cursor():

@@ -16,7 +16,7 @@ VALUES = {
                 code="x = {1: 2}"),
     "generate": dict(context="", instruction="add a test", path="a.py", start_line=1, end_line=2, code_language="python",
                      code="x = {1: 2}", code_heading="lines 1-2", answer_heading="The same lines", reply="the lines",
-                     mode="edit", after="y = 3"),
+                     mode="edit", after="y = 3", before="x = {1: 2}\n", change="# add a test", comment="#"),
 }
 
 
