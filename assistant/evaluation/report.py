@@ -75,6 +75,25 @@ def _mixed_sets(runs: Sequence[dict[str, Any]]) -> str | None:
 # --- terminal ---------------------------------------------------------------------------------------
 
 
+def _print_explanations(console: Any, models: list[dict[str, Any]]) -> None:
+    """Explanations per answer language: checklist coverage, answers in that language, echoes shown,
+    echoes refused (the run step said so instead)."""
+    rows = [(model["label"], mode, language, b) for model in models for mode in modes_of([model])
+            for language, b in sorted(((model.get("modes") or {}).get(mode, {}).get("explanations_by_language") or {}).items())]
+    if not rows:
+        return
+    from rich.table import Table
+
+    table = Table(title="Explanations by answer language", title_justify="left")
+    for header in ("model", "mode", "language", "n", "coverage", "in language", "echo shown", "echo refused"):
+        table.add_column(header, justify="left" if header in ("model", "mode", "language") else "right")
+    for label, mode, language, b in rows:
+        table.add_row(label, SHORT_MODE_NAMES.get(mode, mode), language, str(b.get("explanations", 0)),
+                      _fraction(b.get("coverage")), _fraction(b.get("language_rate")), _fraction(b.get("echo_rate")),
+                      _fraction(b.get("refused_rate")))
+    console.print(table)
+
+
 def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console: Any = None) -> list[Verdict]:
     """Print the comparison, the breakdown per kind, failures and verdicts; return the verdicts."""
     from rich.console import Console
@@ -115,6 +134,7 @@ def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console
                           _number(s.get("tokens_per_s"), 1), _number(throughput.get("tasks_per_s"), 2), *memory)
     console.print(quality)
     console.print(speed)
+    _print_explanations(console, models)
 
     kinds = Table(title="By task kind (exact / edit similarity)", title_justify="left")
     kinds.add_column("model")

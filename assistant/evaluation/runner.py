@@ -31,8 +31,8 @@ from assistant.evaluation import EvalError
 from assistant.evaluation.build import Confidentiality, git_head, load_confidentiality
 from assistant.evaluation.checklist import CONTEXT, NO_CONTEXT
 from assistant.evaluation.configs import EvalModel
-from assistant.evaluation.scoring import (checklist_coverage, edit_similarity, exact_match, scored_text, summarize,
-                                          syntax_valid)
+from assistant.evaluation.scoring import (checklist_coverage, edit_similarity, exact_match, explanation_scores,
+                                          scored_text, summarize, syntax_valid)
 from assistant.evaluation.store import EvalSet
 from assistant.evaluation.tasks import CompletionTask, ExplainTask
 from assistant.models.base import ModelError
@@ -53,6 +53,7 @@ class RunOptions:
     modes: tuple[str, ...] = (CONTEXT, NO_CONTEXT)
     limit: int | None = None
     concurrency: int | None = None  # requests in flight to a model server; None: DEFAULT_SERVER_CONCURRENCY
+    languages: tuple[str, ...] = ("en",)  # each explanation prompt is asked once in each answer language
 
 
 RATE_LIMIT_RETRIES = 5
@@ -229,7 +230,7 @@ async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: li
     lanes = lanes_for(model, options.concurrency)
     hosts = [ModelHost(model.settings.model) for _ in range(lanes)]  # a server's lanes load nothing
     views = [HeldOutIndex(index, confidentiality) if index is not None else None for _ in range(lanes)]
-    total = len(tasks) + len(explains)
+    total = len(tasks) + len(explains) * len(options.languages)
     entry["concurrency"] = lanes
     with RssSampler() as rss:
         try:
@@ -245,7 +246,8 @@ async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: li
             entry["file_bytes"] = _file_size(info.get("model_path"))
             for mode in options.modes:
                 mode_started = time.perf_counter()
-                results = await _run_mode(model, mode, tasks, explains, hosts, views, root, info, progress, total)
+                results = await _run_mode(model, mode, tasks, explains, hosts, views, root, info, progress, total,
+                                          options.languages)
                 seconds = time.perf_counter() - mode_started
                 entry["results"].extend(results)
                 entry["modes"][mode] = summarize(results)
@@ -267,13 +269,14 @@ async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: li
 
 async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], explains: list[ExplainTask],
                     hosts: list[Any], views: list[HeldOutIndex | None], root: Path, info: dict[str, Any],
-                    progress: Progress | None, total: int) -> list[dict[str, Any]]:
+                    progress: Progress | None, total: int, languages: tuple[str, ...] = ("en",)) -> list[dict[str, Any]]:
     """Every task of one mode, spread over the lanes (one host, service and view each); results
-    in task order."""
+    in task order (each explanation prompt once per answer language)."""
     from assistant.completion.service import CompletionService
 
-    jobs = iter(enumerate([*tasks, *explains]))
-    results: list[dict[str, Any]] = [{} for _ in range(len(tasks) + len(explains))]
+    asked = [(task, language) for task in explains for language in languages]
+    jobs = iter(enumerate([*((t, "") for t in tasks), *asked]))
+    results: list[dict[str, Any]] = [{} for _ in range(len(tasks) + len(asked))]
     done = 0
 
     async def lane(i: int) -> None:
@@ -282,26 +285,26 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
         errors: list[str] = []
         service = CompletionService(model.settings, index=lambda v=view: v, root=lambda: root, model=hosts[i],
                                     on_error=lambda message, show=False: errors.append(message))
-        async def run(task: CompletionTask | ExplainTask) -> dict[str, Any]:
+        async def run(task: CompletionTask | ExplainTask, language: str) -> dict[str, Any]:
             if isinstance(task, CompletionTask):
                 return await _complete(service, view, task, mode, errors)
             try:
                 worker = await hosts[i].worker()
             except ModelError as exc:
                 return {"id": task.id, "kind": "explain", "name": task.name, "language": task.language,
-                        "path": task.path, "mode": mode, "answer": None, "error": str(exc), "coverage": 0.0,
-                        "missing": list(task.must_mention)}
-            return await _explain(worker, task, mode, view, root, model)
+                        "answer_language": language, "path": task.path, "mode": mode, "answer": None,
+                        "error": str(exc), "coverage": 0.0, "missing": list(task.must_mention)}
+            return await _explain(worker, task, mode, view, root, model, language)
 
-        for position, task in jobs:  # one shared iterator: each lane takes the next task when free
-            result = await run(task)
+        for position, (task, language) in jobs:  # one shared iterator: each lane takes the next task when free
+            result = await run(task, language)
             # A server's rate limit is a pause, not the task's failure: wait as long as it asks, retry.
             for _ in range(RATE_LIMIT_RETRIES):
                 wait = _rate_limit_wait(hosts[i]) if result.get("error") else None
                 if wait is None:
                     break
                 await asyncio.sleep(wait)
-                result = await run(task)
+                result = await run(task, language)
             results[position] = result
             done += 1
             if progress:
@@ -348,17 +351,18 @@ async def _complete(service: Any, view: HeldOutIndex | None, task: CompletionTas
 
 
 async def _explain(worker: Any, task: ExplainTask, mode: str, view: HeldOutIndex | None, root: Path,
-                   model: EvalModel) -> dict[str, Any]:
+                   model: EvalModel, language: str = "en") -> dict[str, Any]:
     from assistant.tasks.runner import EXPLAIN, TaskEnv, plan_task, run_task
 
     record: dict[str, Any] = {"id": task.id, "kind": "explain", "name": task.name, "language": task.language,
-                              "path": task.path, "mode": mode, "answer": None, "error": None}
+                              "answer_language": language, "path": task.path, "mode": mode, "answer": None,
+                              "error": None}
     if view is not None:
         view.task = None
     try:
         target = explain_target(task, root)
         env = TaskEnv(index=view, root=root, prompts_dir=model.settings.prompts_dir,
-                      context_tokens=model.settings.model.context_tokens, language="en")
+                      context_tokens=model.settings.model.context_tokens, language=language)
         plan = await plan_task(EXPLAIN, target, worker, env)  # exactly what the editor runs
         outcome = await run_task(EXPLAIN, plan, worker)
     except Exception as exc:  # a model error on one prompt is that prompt's result
@@ -374,6 +378,7 @@ async def _explain(worker: Any, task: ExplainTask, mode: str, view: HeldOutIndex
         model_ms=round(result.model_ms, 1) if result else None,
         prompt_tokens=result.prompt_tokens if result else None, reused_tokens=result.reused_tokens if result else None,
         generated_tokens=result.generated_tokens if result else None, context_pieces=len(plan.pieces),
+        **explanation_scores(outcome, plan, language),
     )
     return record
 

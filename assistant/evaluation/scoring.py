@@ -69,6 +69,29 @@ def checklist_coverage(answer: str, facts: Sequence[str]) -> tuple[float | None,
     return (len(facts) - len(missing)) / len(facts), missing
 
 
+def explanation_scores(outcome: Any, plan: Any, language: str) -> dict[str, Any]:
+    """An explanation's answer, measured: `echo` (what was shown mostly copies the prompt),
+    `refused` (the run step recognised an echo and said so instead), `language_share` and
+    `in_language` (the shown explanation is written in the requested language; a refusal or an
+    empty answer is not), `copied_share` (of the model's text, against the prompt)."""
+    from assistant.tasks.answer_checks import PromptEcho, in_language, language_share
+    from assistant.tasks.explain import EMPTY_ANSWER, ECHO_ANSWER, prompt_text
+
+    shown = outcome.markdown[len(plan.notice):] if plan.notice and outcome.markdown.startswith(plan.notice) else outcome.markdown
+    refused = bool(getattr(outcome, "echo", False)) or shown.strip() in {*ECHO_ANSWER.values()}
+    empty = not shown.strip() or shown.strip() in {*EMPTY_ANSWER.values()}
+    echo = PromptEcho(prompt_text(plan.request))
+    explained = not (refused or empty)
+    return {
+        "echo": explained and echo.is_echo(shown),
+        "refused": refused,
+        "retried": bool(getattr(outcome, "retried", False)),
+        "copied_share": round(echo.copied_share(shown), 3) if explained else None,
+        "language_share": round(language_share(shown, language), 3) if explained else 0.0,
+        "in_language": explained and in_language(shown, language),
+    }
+
+
 def percentile(values: Iterable[float], p: float) -> float | None:
     """The p-th percentile with linear interpolation between closest ranks; None for no values."""
     ordered = sorted(v for v in values if v is not None)
@@ -110,6 +133,10 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "prompt_tokens_per_s": round(prompt_tokens / (prompt_ms / 1000), 1) if prompt_ms > 0 and prompt_tokens else None,
         "explanations": len(explains),
         "explanation_coverage": mean((r.get("coverage") or 0.0) for r in explains) if explains else None,
+        # Of the explanations asked: shown answers that copy the prompt; answers in the requested language.
+        "explanation_echo_rate": mean(bool(r.get("echo")) for r in explains) if explains else None,
+        "explanation_language_rate": mean(bool(r.get("in_language")) for r in explains) if explains else None,
+        "explanations_by_language": _explain_breakdown(explains),
         "by_kind": _breakdown(completions, "kind"),
         "by_language": _breakdown(completions, "language"),
     }
@@ -126,6 +153,22 @@ def _breakdown(results: Sequence[dict[str, Any]], key: str) -> dict[str, dict[st
             "exact_match": mean(bool(r.get("exact_match")) for r in rs),
             "edit_similarity": mean((r.get("edit_similarity") or 0.0) for r in rs),
             "syntax_validity": mean(r.get("syntax_valid") for r in rs if r.get("error") is None),
+        }
+        for name, rs in sorted(groups.items())
+    }
+
+
+def _explain_breakdown(explains: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in explains:
+        groups[str(r.get("answer_language") or "en")].append(r)
+    return {
+        name: {
+            "explanations": len(rs),
+            "coverage": mean((r.get("coverage") or 0.0) for r in rs),
+            "echo_rate": mean(bool(r.get("echo")) for r in rs),
+            "refused_rate": mean(bool(r.get("refused")) for r in rs),
+            "language_rate": mean(bool(r.get("in_language")) for r in rs),
         }
         for name, rs in sorted(groups.items())
     }

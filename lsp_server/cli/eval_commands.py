@@ -39,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--set", dest="set_version", metavar="VERSION", help="set version, e.g. v3 (default: the latest)")
     r.add_argument("--limit", type=int, help="run only the first N completion tasks (and N explanation prompts)")
     r.add_argument("--index", help="index file (default: the user cache, keyed by repository)")
+    r.add_argument("--language", dest="languages", action="append", metavar="LANG",
+                   help="answer language of the explanation prompts, e.g. en or ja (repeat for several; default en)")
     r.add_argument("--concurrency", type=int, metavar="N",
                    help="requests in flight to a model server (backend openai; default 8); local models run one "
                         "at a time")
@@ -124,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.evaluation.configs import parse_model_arg, unique_labels
     from assistant.evaluation.report import print_report
     from assistant.evaluation.runner import RunOptions, run_evaluation
+    from assistant.tasks.explain import answer_language
 
     root, store = _store(args, "run")
     if store is None:
@@ -138,8 +141,9 @@ def run(args: argparse.Namespace) -> int:
         if not eval_set.size:
             raise EvalError(f"set {eval_set.version} is empty; build a new one with `kura eval build`")
         thresholds = load_checklist(store.checklist_path)
+        languages = tuple(dict.fromkeys(answer_language(language, "") for language in args.languages or ["en"]))
         options = RunOptions(modes=(NO_CONTEXT,) if args.no_context else (CONTEXT, NO_CONTEXT), limit=args.limit,
-                             concurrency=args.concurrency)
+                             concurrency=args.concurrency, languages=languages)
         with _ProgressBars() as progress:
             record = run_evaluation(root, eval_set, models, options=options, index_path=args.index, progress=progress)
     except EvalError as exc:
