@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -70,8 +71,10 @@ def tell_target_error(ls: "KuraServer", error: TargetError) -> None:
 # --- documents and positions -------------------------------------------------------------------
 
 
-async def load_target(ls: "KuraServer", uri: str, rng: types.Range, *, whole_lines: bool = False) -> Target:
-    """The document (open in the editor, else from disk) and the range as a Target."""
+async def load_target(ls: "KuraServer", uri: str, rng: types.Range, *, whole_lines: bool = False,
+                      build: Callable[..., Any] | None = None) -> Target:
+    """The document (open in the editor, else from disk) and the range as a Target; `build(path,
+    text, start, end)` makes another kind of target from the same (generate's place for new code)."""
     from lsp_server.server import uri_to_path
 
     doc = ls.workspace.text_documents.get(uri)
@@ -91,6 +94,8 @@ async def load_target(ls: "KuraServer", uri: str, rng: types.Range, *, whole_lin
         lines = text.splitlines(True)
     path = path or (uri_to_path(uri).name if uri_to_path(uri) else uri)
     start, end = to_code_points(ls, lines, rng.start), to_code_points(ls, lines, rng.end)
+    if build is not None:
+        return await ls.query(build, path, text, start, end)
     if whole_lines:
         from assistant.tasks.fix import fix_target
 

@@ -45,6 +45,7 @@ FEATURES = (
     "explain",
     "ask",
     "fix",
+    "generate",
     "escalation",
 )
 
