@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from assistant.models.base import CancelToken, GenerationRequest, GenerationResult
@@ -28,9 +28,10 @@ ASK_MAX_TOKENS = 320
 MAX_SOURCES = 6  # what a small model can read; also the most citations an answer carries
 MAX_SOURCE_LINES = 40
 MAX_SOURCE_CHARS = 1600
-CHUNK_POOL = 30
+CHUNK_POOL = 60  # built bundles and tests repeat the answer's words: room for the source itself
 SYMBOLS_PER_TERM = 20
 MAX_REFERENCES = 4
+RELATIVE_FLOOR = 0.6
 MIN_COVERAGE = 0.5  # a source must hold at least half of the question's words (all, for a one-word question)
 
 # Words that say what kind of question it is, not what it is about.
@@ -61,6 +62,11 @@ JA_TERMS = {
     "ファイル": "file", "補完": "completion", "フック": "hook", "イベント": "event", "キャンセル": "cancel",
 }
 _ASCII_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Where an answer is least likely to be: built bundles and vendored copies, type declarations, tests,
+# examples. They still count, below the code itself.
+_GENERATED_DIRS = frozenset({"dist", "build", "out", "vendor", "node_modules", "third_party", "generated", "gen"})
+_TEST_DIRS = frozenset({"test", "tests", "testing", "spec", "specs", "__tests__", "e2e", "testdata", "fixtures"})
+_EXAMPLE_DIRS = frozenset({"examples", "example", "docs", "doc", "benchmarks", "sandbox", "samples"})
 
 NOTHING_FOUND = {
     "en": "I found nothing in the repository index that answers this{terms}, so I won't guess. "
@@ -231,7 +237,10 @@ def _same_stem(a: str, b: str) -> bool:
         if x != y:
             break
         common += 1
-    return common >= max(4, shorter - 2)
+    if common < max(4, shorter - 2):
+        return False
+    # A long ending needs a long shared start: `configured`~`config`, but not `database`~`data`.
+    return max(len(a), len(b)) - common < 4 or common >= 6
 
 
 def fts_text(terms: list[Term]) -> str:
@@ -295,6 +304,9 @@ def gather_sources(question: Question, index: IndexQueries | None,
             best_symbol = (score, definition)
 
     sources = _merge(candidates)
+    if sources:  # a piece far weaker than the best one is more likely noise than a second answer
+        floor = sources[0].score * RELATIVE_FLOOR
+        sources = [s for s in sources if s.score >= floor]
     if best_symbol is not None and coverage(terms, best_symbol[1].name) >= need:
         sources += _reference_sources(index, best_symbol[1], read_line, sources, best_symbol[0] * 0.5)
         sources.sort(key=lambda s: -s.score)
@@ -364,13 +376,37 @@ def _reference_sources(index: IndexQueries, d: Definition, read_line, sources: l
     return out
 
 
+def path_weight(path: str) -> float:
+    """How much a piece from this path counts: 1 for the code itself, less for built copies, type
+    declarations, tests and examples."""
+    *dirs, name = path.lower().split("/")
+    stem = name.rsplit(".", 1)[0]
+    if any(d in _GENERATED_DIRS for d in dirs) or ".min." in name or ".bundle." in name:
+        return 0.5
+    if name.endswith((".d.ts", ".d.cts", ".d.mts", ".pyi")):
+        return 0.7
+    if (any(d in _TEST_DIRS for d in dirs) or stem.startswith("test_") or stem == "conftest"
+            or stem.endswith(("_test", ".test", ".spec", "_spec"))):
+        return 0.75
+    if any(d in _EXAMPLE_DIRS for d in dirs):
+        return 0.8
+    return 1.0
+
+
 def _merge(candidates: list[Source]) -> list[Source]:
-    """Best first; a piece overlapping a better one in the same file is dropped."""
+    """Best first (weighted by `path_weight`); a piece overlapping a better one in the same file, or
+    the same code as a better one elsewhere (a built copy), is dropped."""
     kept: list[Source] = []
-    for source in sorted(candidates, key=lambda s: (-s.score, s.path, s.start_line)):
+    seen_code: set[str] = set()
+    weighted = [replace(s, score=s.score * path_weight(s.path)) for s in candidates]
+    for source in sorted(weighted, key=lambda s: (-s.score, s.path, s.start_line)):
         if any(k.path == source.path and k.start_line <= source.end_line and source.start_line <= k.end_line
                for k in kept):
             continue
+        code = " ".join(source.text.split())[:400]
+        if source.kind != "reference" and code in seen_code:
+            continue
+        seen_code.add(code)
         kept.append(source)
     return kept
 

@@ -7,7 +7,7 @@ import pytest
 from fixtures.ask_repo import RETRY_POLICY, SIGNATURE_CHECK, make_ask_repo
 
 from assistant.tasks.ask import (
-    AskPlan, Question, Source, gather_sources, mentioned_labels, plan_ask, question_terms, run_ask,
+    AskPlan, Question, Source, gather_sources, mentioned_labels, path_weight, plan_ask, question_terms, run_ask,
     sources_markdown,
 )
 from assistant.tasks.explain import file_line_reader
@@ -45,6 +45,45 @@ def test_a_plural_in_the_question_finds_the_singular_in_the_code():
     (term,) = question_terms("signatures")
 
     assert term.matches("signature") and term.matches("signatures") and not term.matches("sign_in")
+
+
+@pytest.mark.parametrize("asked, code, same", [
+    ("retries", "retry", True), ("validation", "validate", True), ("configured", "config", True),
+    ("database", "data", False), ("signature", "sign", False),
+])
+def test_word_forms_meet_but_different_words_do_not(asked, code, same):
+    (term,) = question_terms(asked)
+
+    assert term.matches(code) is same
+
+
+def test_a_built_copy_is_dropped_and_tests_rank_below_the_code_they_test(tmp_path):
+    from fixtures.ask_repo import RETRY
+    from fixtures.git_repo import git
+
+    root = make_ask_repo(tmp_path / "repo")
+    (root / "dist").mkdir()
+    (root / "dist" / "retry.py").write_text(RETRY)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_retry.py").write_text("from payments.retry import RetryPolicy\n\n\n"
+                                                  "def test_retry_policy_backoff():\n    assert RetryPolicy().delay(1) == 1.0\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "copies")
+    with Index.open(root, tmp_path / "index.db") as index:
+        index.update()
+        sources = ask((root, index), "how does the retry policy work?")
+
+    paths = [s.path for s in sources]
+    assert paths[0] == "payments/retry.py" and "dist/retry.py" not in paths
+    assert "tests/test_retry.py" in paths  # still cited, after the code
+
+
+@pytest.mark.parametrize("path, weight", [
+    ("payments/retry.py", 1.0), ("dist/axios.js", 0.5), ("lib/axios.min.js", 0.5), ("index.d.ts", 0.7),
+    ("tests/test_retry.py", 0.75), ("retry_test.go", 0.75), ("test/specs/xsrf.spec.js", 0.75), ("examples/demo.py", 0.8),
+])
+def test_built_copies_declarations_tests_and_examples_count_less_than_the_code(path, weight):
+    assert path_weight(path) == weight
 
 
 @pytest.mark.parametrize("question, first", [
