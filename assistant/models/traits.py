@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 # Words in `general.finetune`, the name or the file name that say how a model was tuned.
-_INSTRUCT = re.compile(r"(?:^|[^a-z0-9])(instruct|chat|it|sft|dpo|rlhf|orpo|assistant)(?:[^a-z0-9]|$)")
+_INSTRUCT = re.compile(r"(?:^|[^a-z0-9])(instruct|chat(?![-_ ]?template)|it|sft|dpo|rlhf|orpo|assistant)(?:[^a-z0-9]|$)")
 _BASE = re.compile(r"(?:^|[^a-z0-9])(base|pretrain(?:ed)?)(?:[^a-z0-9]|$)")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmbt])\s*$", re.IGNORECASE)
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}

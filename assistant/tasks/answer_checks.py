@@ -63,8 +63,8 @@ def is_echo(answer: str, source: str, *, share: float = ECHO_SHARE) -> bool:
 
 def loop_start(text: str, *, min_period: int = 3, max_period: int = 80, repeats: int = 3) -> int | None:
     """Where a loop begins when the text ends in the same run of characters `repeats` times over
-    (`、そのデータを読み込むと、そのデータを読み込むと…`): the offset just after its first copy,
-    so `text[:offset]` keeps one. None when the text does not end in a loop."""
+    (`、そのデータを読み込むと、そのデータを読み込むと…`): the offset of its first copy, so
+    `text[:offset]` is what came before it. None when the text does not end in a loop."""
     for period in range(min_period, min(max_period, len(text) // repeats) + 1):
         unit = text[-period:]
         if not unit.strip() or text[-period * repeats :] != unit * repeats:
@@ -72,7 +72,7 @@ def loop_start(text: str, *, min_period: int = 3, max_period: int = 80, repeats:
         start = len(text) - period * repeats
         while start >= period and text[start - period : start] == unit:
             start -= period
-        return start + period
+        return start
     return None
 
 
