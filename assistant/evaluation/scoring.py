@@ -72,8 +72,8 @@ def checklist_coverage(answer: str, facts: Sequence[str]) -> tuple[float | None,
 def explanation_scores(outcome: Any, plan: Any, language: str) -> dict[str, Any]:
     """An explanation's answer, measured: `echo` (what was shown mostly copies the prompt),
     `refused` (the run step recognised an echo and said so instead), `language_share` and
-    `in_language` (the shown explanation is written in the requested language; a refusal or an
-    empty answer is not), `copied_share` (of the model's text, against the prompt)."""
+    `in_language` (the shown explanation is written in the requested language; an echo, a refusal
+    or an empty answer is not), `copied_share` (of the model's text, against the prompt)."""
     from assistant.tasks.answer_checks import PromptEcho, in_language, language_share
     from assistant.tasks.explain import EMPTY_ANSWER, ECHO_ANSWER, prompt_text
 
@@ -82,13 +82,14 @@ def explanation_scores(outcome: Any, plan: Any, language: str) -> dict[str, Any]
     empty = not shown.strip() or shown.strip() in {*EMPTY_ANSWER.values()}
     echo = PromptEcho(prompt_text(plan.request))
     explained = not (refused or empty)
+    echoed = explained and echo.is_echo(shown)
     return {
-        "echo": explained and echo.is_echo(shown),
+        "echo": echoed,
         "refused": refused,
         "retried": bool(getattr(outcome, "retried", False)),
         "copied_share": round(echo.copied_share(shown), 3) if explained else None,
         "language_share": round(language_share(shown, language), 3) if explained else 0.0,
-        "in_language": explained and in_language(shown, language),
+        "in_language": explained and not echoed and in_language(shown, language),
     }
 
 
