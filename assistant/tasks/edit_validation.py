@@ -156,7 +156,6 @@ def validate_insertion(text: str, path: str, start: int, end: int, code: str) ->
     """Check new code (already taken out of the answer) to insert at text[start:end] (empty, or a
     blank line it fills): not empty, readable, indented like the code around it, and re-parsing
     without new syntax errors. The change is whole lines."""
-    line = _position(text, start)[0] + 1
     code = "\n".join(l.rstrip() for l in code.strip("\n").split("\n"))
     if not code.strip():
         return Validation(None, "kura: the model's answer holds no code; nothing was inserted")
@@ -164,7 +163,7 @@ def validate_insertion(text: str, path: str, start: int, end: int, code: str) ->
         return Validation(None, "kura: the model's answer is not usable code (unreadable characters); nothing was inserted")
     code = adapt_indentation(code, insertion_indent(text, start, end) + "x")
     at_line_start = start == 0 or text[start - 1] == "\n"
-    # at a line's start the code becomes whole lines; past the last line it starts one
+    # at a line's start the code becomes whole lines; at the end of a line it starts a new one
     new_text = ("" if at_line_start else "\n") + code + ("\n" if start == end and at_line_start else "")
     new = text[:start] + new_text + text[end:]
     before, after = syntax_errors(text, path), syntax_errors(new, path)
@@ -179,7 +178,7 @@ def validate_insertion(text: str, path: str, start: int, end: int, code: str) ->
     (sl, sc), (el, ec) = _position(text, start), _position(text, end)
     lines = code.count("\n") + 1
     return Validation(TextChange(start, end, new_text, sl, sc, el, ec),
-                      f"kura: new code at line {line} (+{lines} line{'s' if lines != 1 else ''})")
+                      f"kura: new code at line {first + 1} (+{lines} line{'s' if lines != 1 else ''})")
 
 
 def insertion_indent(text: str, start: int, end: int) -> str:
@@ -190,7 +189,8 @@ def insertion_indent(text: str, start: int, end: int) -> str:
     if own and not own.strip() and "\n" not in own:
         return own
     lines = text.split("\n")
-    below = _previous_nonblank(lines, _position(text, start)[0] + (1 if end > start else 0), 1)
+    mid_line = start > 0 and text[start - 1] != "\n"  # after a line's last character: the lines below it
+    below = _previous_nonblank(lines, _position(text, start)[0] + (1 if end > start or mid_line else 0), 1)
     return re.match(r"[ \t]*", lines[below]).group(0) if below is not None else ""
 
 

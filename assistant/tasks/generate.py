@@ -88,7 +88,8 @@ class GenerateOutcome:
 
 def generate_target(path: str, text: str, start: tuple[int, int], end: tuple[int, int]) -> Target:
     """A selection: its whole lines, to rewrite. No selection: where new code goes — the cursor's
-    line when it is blank, else the start of the line below it."""
+    line when it is blank, else the start of the line below it (below the last line: the end of
+    that line, so that the edit never names a line past the end, which editors treat differently)."""
     if start == end:
         line = start[0]
         line_start = offset_of(text, line, 0)
@@ -99,7 +100,7 @@ def generate_target(path: str, text: str, start: tuple[int, int], end: tuple[int
         line_end = len(text) if nl < 0 else nl
         spec = language_for_path(path)
         if text[line_start:line_end].strip():
-            at = len(text) if nl < 0 else nl + 1
+            at = len(text) if nl < 0 else nl if nl + 1 == len(text) else nl + 1
             return Target(path, text, at, at, spec.name if spec else "")
         return Target(path, text, line_start, line_end, spec.name if spec else "")  # the blank line is filled
     if not text.strip():
@@ -232,20 +233,21 @@ def plan_generation(
         change = f"{comment} After ({instruction}):"
         stop: tuple[str, ...] = ("```",)
     else:
-        first = max(0, target.start_line - 2 * AROUND_LINES)
-        above = lines[first : target.start_line]
+        above = target.text[: target.start].split("\n")[-2 * AROUND_LINES :]
         while above and not above[0].strip():
             above.pop(0)
         code = "\n".join(above).rstrip()
         max_tokens = min(INSERT_MAX_TOKENS, max(64, context_tokens // 3))
-        where = f"line {target.start_line + 1}"
+        at_line_start = target.start == 0 or target.text[target.start - 1] == "\n"
+        where = f"line {target.start_line + (1 if at_line_start else 2)}"
         code_heading = f"the lines above {where}, where the new code goes" if code else f"empty so far; the new code goes at {where}"
         answer_heading = f"Only the new code to insert at {where}"
         reply = f"only the new code to insert at {where}"
         before = f"{code}\n" if code else ""
         change = f"{insertion_indent(target.text, target.start, target.end)}{comment} {instruction}"
         stop = ("```", "\n\n\n")  # two blank lines: the new definition is complete
-    after_from = target.end_line + 1 if target.end > target.start else target.start_line
+    mid_line = target.start > 0 and target.text[target.start - 1] != "\n"
+    after_from = target.end_line + 1 if target.end > target.start or mid_line else target.start_line
     after = lines[after_from : after_from + 4]
     budget = code_budget(context_tokens, max_tokens) - estimate_tokens(code) - estimate_tokens(instruction)
     chosen = fit_pieces(pieces, max(0, budget))

@@ -65,6 +65,22 @@ def test_without_a_selection_new_code_goes_below_the_cursor_line():
     assert place.start == place.end and place.start_line == 11 and place.code == ""
 
 
+def test_below_the_last_line_new_code_goes_at_its_end_never_past_the_last_line():
+    place = instruction_for("cart.py", CART, (13, 0), (13, 0), "add a method").place
+
+    assert place.start == place.end == len(CART) - 1 and place.start_line == 13
+
+
+def test_new_code_below_the_last_line_keeps_the_files_final_newline():
+    target = instruction_for("cart.py", CART, (13, 0), (13, 0), "add a method")
+
+    validation = read_answer(target.place, "```python\n\n    def count(self):\n        return len(self.items)\n```")
+
+    assert validation.ok, validation.message
+    assert applied(CART, validation.change) == CART + "    def count(self):\n        return len(self.items)\n"
+    assert validation.message == "kura: new code at line 15 (+2 lines)"
+
+
 def test_a_blank_cursor_line_is_filled_rather_than_pushed_down():
     place = instruction_for("cart.py", CART, (11, 0), (11, 0), "add a remove method").place
 

@@ -75,8 +75,10 @@ def test_json_for_new_code_below_a_line_names_the_instructions_definitions(repo)
 
     report = json.loads(result.stdout)
     assert result.returncode == 0, result.stderr
-    assert report["mode"] == "insert" and report["edit"]["range"]["start"] == {"line": 10, "character": 0}
-    assert "def parse_all(texts):" in report["edit"]["newText"] and report["message"].startswith("kura: new code")
+    edit = report["edit"]
+    assert report["mode"] == "insert" and edit["range"]["start"] == edit["range"]["end"] == {"line": 9, "character": 41}
+    assert APP + edit["newText"][1:] + "\n" == APP + "def parse_all(texts):\n    return [parse_price(t) for t in texts]\n"
+    assert report["message"].startswith("kura: new code at line 11")
     assert "prices.py:1" in json.dumps(model.requests[0])  # parse_price's definition went along as context
 
 

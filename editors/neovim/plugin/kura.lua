@@ -27,6 +27,7 @@ local commands = {
   KuraRestart = { desc = 'restart the server' },
   KuraLog = { desc = 'open the LSP log' },
   KuraAsk = { nargs = '+', desc = 'ask the codebase a question; the answer cites path:line' },
+  KuraGenerate = { range = true, nargs = '+', desc = 'rewrite the range as instructed, or write new code at the cursor; diff preview' },
 }
 
 for name, spec in pairs(commands) do

@@ -187,6 +187,11 @@ function M.handlers()
         require('kura.ask').on_answer(params)
       end)
     end,
+    ['kura/generation'] = function(_, params)
+      vim.schedule(function()
+        require('kura.generate').on_generation(params)
+      end)
+    end,
     ['window/showMessage'] = function(err, params, ctx)
       if type(params) == 'table' and type(params.message) == 'string' then
         shown[vim.trim(params.message)] = vim.uv.now()
@@ -424,6 +429,12 @@ local function open_log()
   vim.cmd.tabnew(vim.fn.fnameescape(path))
 end
 
+--- What other command modules (generate.lua) share with these commands.
+M.util = {
+  client_or_warn = client_or_warn, execute = execute, lsp_range = lsp_range, scratch = scratch,
+  set_text = set_text, fit_height = fit_height, recently_shown = recently_shown,
+}
+
 --- `:Kura*` name -> function(command opts); plugin/kura.lua defines the commands themselves.
 M.commands = {
   KuraExplain = function(o) explain(false, o) end,
@@ -437,6 +448,7 @@ M.commands = {
   KuraRestart = function() kura().restart() end,
   KuraLog = open_log,
   KuraAsk = function(o) require('kura.ask').ask(o.args) end,
+  KuraGenerate = function(o) require('kura.generate').generate(o) end,
 }
 
 function M.run(name, opts)
