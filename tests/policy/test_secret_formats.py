@@ -38,6 +38,19 @@ PLANTED = [
     ("api.toml", 'gi_reo_gi_api = "{v}";\n', "DvMB_glvwjlEQ_uqIyn8k"),
     # secretlint snapshots (MIT)
     ("input.txt", "bot-token={v}\n", "xoxb-23984754863-2348975623000-AAAAANzjawSSE9krECohd"),
+    # the generic nets (synthetic values): a value found once goes everywhere it stands
+    ("notes.txt", "login: {v}  password: {v}\n", "Vq7mZ2pLk9"),
+    ("README.ja.md", "初期パスワード: {v}\n", "Hk8mQ2vLx#"),
+    ("setup.ko.txt", "비밀번호 {v}\n", "Tz4!wQ9pLm"),
+    ("legacy.txt", "PSWRD:={v}\n", "Rm3vXq8LpZ"),
+    ("db.properties", "url={v}\n", "jdbc:postgresql://db.internal:5432/billing?user=svc"),
+    ("appsettings.txt", 'conn = "{v}"\n', "Endpoint=https://cfg.example.azconfig.io;Id=ab1c;Secret=Zx8Lm2Vq7Np3Kw9Rt4Yb6"),
+    ("hooks.py", 'URL = "{v}"\n', "https://ops.example.com/workflows/run?api-version=1&sig=Q7xLm2Vp9Kw4Zt8Rb3Nc6Yh1"),
+    ("schema.sql", "CREATE USER reporter WITH LOGIN IDENTIFIED BY {v};\n", "Qz7wLp2Vm9"),
+    ("settings.py", 'DB_PASSWORD = os.getenv("DB_PASSWORD", "{v}")\n', "w8Ld2Vq7Xz"),
+    ("server.xml", '<password encrypted="false">{v}</password>\n', "Pl4mVq8Zx!"),
+    ("notes.txt", "[DEBUG] client Key={v}\n", "4/1234567890123456/9876543210987654:9f1a3c7be84d2a6c4e7d9c32bf1e7f05"),
+    ("jobs.py", 'salt1 = b"{v}"\n', "\\x91k2!\\xae77qz@"),
 ]
 
 CLEAN = [
@@ -50,6 +63,9 @@ CLEAN = [
     ("version.ts", 'export const VERSION = "4.17.21-beta.3+build.20240101";\n'),
     ("Ids.cs", 'var id = Guid.Parse("3f2504e0-4f89-11d3-9a0c-0305e82c3301");\n'),
     ("pins.py", 'COMMIT = "98e958c0df498efd7cf44a2078cc71caeb7aed23"  # sha of the release\n'),
+    ("docs.py", "# Each plugin is identified by its entry point name.\n"),
+    ("links.md", "See https://docs.example.com/search?q=retry&page=2 for details.\n"),
+    ("fmt.py", 'MESSAGE = "user {name} logged in with {password}"\n'),
 ]
 
 

@@ -74,7 +74,7 @@ def is_placeholder_value(value: str) -> bool:
         return True  # "secretpassword", "my-super-secret-password", "Password1": a stand-in that names itself
     if re.fullmatch(r"(?:\$\w+(?:\[\w+\])?|\$\{[^}]*\}|[:@/])+", v) or re.fullmatch(r"/[\w.\-/]*|[a-z]+/[a-z0-9.+\-]+", v):
         return True  # interpolations only ("$user:$pass"); a path or a MIME type
-    if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{[^{}]*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
+    if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{\s*[\w.\-\[\]]*\s*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
         return True
     return bool(PLACEHOLDER.fullmatch(v.strip("'\"")))
 
@@ -110,7 +110,11 @@ def _secret_like(value: str, min_len: int = 8) -> bool:
 
 
 _CRED_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw", "secret", "token",
-               "credential", "credentials"}
+               "credential", "credentials", "salt"}
+# Abbreviated spellings (PSWD, PSSWRD, PASWORD) and the password words of the languages kura serves.
+_PASSWORD_SPELLING = re.compile(r"(?i)pa?s{1,2}w(?:o?r)?d|비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令")
+# `secret key`, `api key`, `Authentication key`: a credential word, then a space, then "key".
+_SPACED_KEY = re.compile(r"(?i)(?:secret|api|access|private|auth\w*|encryption|signing|license|master|client|app)[ \t]$")
 _KEY_PREFIXES = ("api", "access", "secret", "private", "auth", "signing", "encryption", "master", "account",
                  "app", "consumer", "license", "shared", "client", "sas", "storage", "subscription", "service",
                  "webhook", "session", "admin", "hmac", "jwt", "crypt", "cipher", "aes", "root", "deploy")
@@ -130,7 +134,11 @@ def _credential_key(text: str, match: re.Match) -> str | None:
     low = word.lower()
     if low == "key":
         stem = re.sub(r"[_.\-]$", "", before).lower()
+        if not before and _SPACED_KEY.search(text, max(0, match.start("word") - 24), match.start("word")):
+            return "token"
         return "token" if stem.endswith(_KEY_PREFIXES) else None
+    if _PASSWORD_SPELLING.fullmatch(word):
+        return "password"
     if low not in _CRED_WORDS:
         return None
     if before and before[-1].isalnum() and low in ("pass", "pw", "secret", "token"):
@@ -140,9 +148,10 @@ def _credential_key(text: str, match: re.Match) -> str | None:
 
 
 _ASSIGNMENT = re.compile(
-    r"""(?P<word>(?i:passw(?:or)?d|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?))
-        (?P<close>["'`\]]{0,2})
-        [ \t]*(?P<op>:=|=>|!==?|={1,3}|:|,|\(|<-)[ \t]*
+    r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
+        |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
+        \d{0,2}(?P<close>["'`\]]{0,2})
+        [ \t]*(?P<op>:=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`]))[ \t]*
         (?:(?:[fFbBrRuU]{1,2}|@)?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
           |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
     re.VERBOSE,
@@ -163,6 +172,12 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         value = match.group("qv") if quoted else match.group("uv")
         if is_placeholder_value(value):
             continue
+        if not quoted and re.fullmatch(r"[A-Za-z_][\w.]*\(", value):
+            # `SECRET := getenv("NAME", "default")`: the literal default is the credential, the call is code.
+            call = _call_default(text, match.end("uv"))
+            if call is not None:
+                yield call
+            continue
         if not quoted:
             if value.startswith("\\"):
                 continue  # an escape sequence (`passwd:\n`), not a value
@@ -178,12 +193,26 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
                 continue
             if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
                 continue
-        elif kind == "token" and (not _secret_like(value) or _dotted_name(value)):
+        elif kind == "token" and (not (_secret_like(value) or re.fullmatch(r"\d{16,}", value)) or _dotted_name(value)):
             continue
         elif kind == "password" and re.search(r"\s\S+\s\S+\s", value) and value[:1].isupper():
             continue  # a sentence: a label or help text
         group = "qv" if quoted else "uv"
         yield match.start(group), match.end(group)
+
+
+def _call_default(text: str, start: int) -> tuple[int, int] | None:
+    """The span of the last string literal among two or more arguments of the call whose arguments
+    begin at `start` (on the same line), if it looks like a value rather than a name."""
+    end = text.find("\n", start)
+    line = text[start:len(text) if end < 0 else end]
+    literals = list(re.finditer(r"""(["'])((?:\\.|(?!\1)[^\\])*)\1""", line.split(")", 1)[0]))
+    if len(literals) < 2 or not literals[-1].group(2) or is_placeholder_value(literals[-1].group(2)):
+        return None
+    value = literals[-1].group(2)
+    if not (_secret_like(value, 6) or re.search(r"\d", value) and re.search(r"[A-Za-z]", value)):
+        return None
+    return start + literals[-1].start(2), start + literals[-1].end(2)
 
 
 def _dotted_name(value: str) -> bool:
@@ -200,7 +229,7 @@ def _sentinel_assignment(text: str, path: str | None) -> Iterator[tuple[int, int
             fake.group(1).lower() != "key" or key.lower()[: fake.start(1)].rstrip("_").endswith(_KEY_PREFIXES)
         ):
             yield match.start(2), match.end(2)
-    for match in re.finditer(r"<(\w*(?:[Pp]assword|[Ss]ecret|[Tt]oken|[Aa]pi[Kk]ey|PASSWORD|SECRET|TOKEN)\w{0,8})>([^<\n]{1,256})</\1>", text):
+    for match in re.finditer(r"<(\w*(?:[Pp]assword|[Ss]ecret|[Tt]oken|[Aa]pi[Kk]ey|PASSWORD|SECRET|TOKEN)\w{0,8})(?:\s[^<>\n]*)?>([^<\n]{1,256})</\1>", text):
         if not is_placeholder_value(match.group(2)):
             yield match.start(2), match.end(2)
 
@@ -227,6 +256,23 @@ def _entropy_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         line_end = text.find("\n", match.end())
         if _CRED_CONTEXT.search(text, line_start, len(text) if line_end < 0 else line_end):
             yield match.start(2), match.end(2)
+
+
+_URL = re.compile(r"https?://[^\s'\"`<>()\[\]{}|\\^]+")
+_CREDENTIAL_PARAM = re.compile(
+    r"(?i)[?&;](?:sig|signature|token|access_token|id_token|refresh_token|auth_token|api_?key|key|secret|client_secret"
+    r"|password|passwd|pwd|x-amz-(?:signature|credential|security-token|algorithm)|x-goog-(?:signature|credential))=([^&#\s]+)")
+
+
+def _capability_url_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """A URL that carries a credential in its query (a signed or tokened link, a webhook with its
+    signature) is itself the credential: the whole URL goes, not just the parameter."""
+    if "://" not in text:
+        return
+    for match in _URL.finditer(text):
+        param = _CREDENTIAL_PARAM.search(match.group(0))
+        if param and len(param.group(1)) >= 4 and not is_placeholder_value(param.group(1)):
+            yield match.start(), match.end()
 
 
 def _valid_db_password(value: str, match: re.Match, path: str | None) -> bool:
@@ -292,8 +338,17 @@ BUILTIN: tuple[Detector, ...] = (
              re.compile(r"(?i)(?:(?<=;)|(?<=[\"'])|^)[ \t]*(?:password|pwd)[ \t]*=[ \t]*([^;'\"\n]{1,256}?)[ \t]*(?=;)", re.M), 1,
              _not_placeholder, needles=("password", "pwd")),
     Detector("sql-password", "password in SQL",
-             re.compile(r"(?i)\b(?:identified\s+(?:with\s+\w+\s+)?by|with\s+(?:encrypted\s+)?password|password)\s+'([^'\n]{1,256})'"), 1,
+             re.compile(r"(?i)\b(?:identified\s+(?:with\s+\w+\s+)?by|with\s+(?:encrypted\s+)?password|password)\s+'([^'\n]{1,256})'"
+), 1,
              _not_placeholder, needles=("password", "identified")),
+    Detector("sql-password", "password in SQL",
+             re.compile(r"(?i)\b(?:create|alter)\s+(?:user|role|login)\b[^;\n]{0,120}?\bidentified\s+by\s+(?!password\b|values?\b)([^\s'\";)]{4,128})"), 1,
+             _not_placeholder, needles=("identified",)),
+    Detector("connection-string", "database connection string (jdbc URL, or one carrying a secret), whole",
+             re.compile(r"(?i)(?<![\w.])jdbc:[a-z0-9]+:[^\s'\"`<>]+"
+                        r"|(?<![\w])(?:Endpoint|Server|Data Source|Host|AccountName|DefaultEndpointsProtocol)=[^'\"`\n]*?"
+                        r"(?:Secret|Password|Pwd|AccountKey|SharedAccessKey|SharedAccessSignature|AccessKey)=[^'\"`\s;]+(?:;[^'\"`\s;]*)*"),
+             0, _not_placeholder, needles=("jdbc:", "secret=", "password=", "pwd=", "accountkey=", "sharedaccess", "accesskey=")),
     Detector("auth-header", "bearer/basic credentials in an Authorization header",
              re.compile(r"(?i)\b(?:bearer|token|basic)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)(?![A-Za-z0-9\-._~+/=])"), 1,
              lambda v, m, p: not is_placeholder_value(v) and _secret_like(v, 16)),
@@ -304,6 +359,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("credential-assignment", "password/secret/token assigned to a credential-named key", _assignment_hits),
     ("credential-literal", "credential in a #define or XML element", _sentinel_assignment),
     ("high-entropy-credential", "high-entropy string in a credential context", _entropy_hits),
+    ("capability-url", "URL carrying a credential in its query (signed link, tokened webhook), whole", _capability_url_hits),
 )
 
 
@@ -385,6 +441,7 @@ STRUCTURAL_RULES = (
     ("random-credential", "random-looking value on a line that names a credential"),
     ("random-token", "random-looking token (letters and digits mixed like a generated key)"),
     ("password-value", "letters-and-digits value right after a password word"),
+    ("repeated-secret", "another occurrence of a value redacted elsewhere in the same text"),
 )
 
 BUILTIN_RULE_IDS = frozenset(
@@ -429,7 +486,23 @@ class SecretScanner:
         hits = self._scan_as_written(text, path)
         for rule_id, start, end in view_hits(text, path, self._spans):
             hits.append(Hit(rule_id, "secret", start, end, self.action_for(rule_id)))
-        return [h for h in hits if not _inside_placeholder(text, h)]
+        hits = [h for h in hits if not _inside_placeholder(text, h)]
+        hits += _whole_values(text, hits)
+        return hits + self._repeats(text, hits)
+
+    def _repeats(self, text: str, hits: list[Hit]) -> list[Hit]:
+        """A value found once is a secret wherever else it stands in the text (`login: X password: X`,
+        a token logged after it was assigned), though no detector would fire there on its own."""
+        values = {text[h.start:h.end] for h in hits if h.kind == "secret"}
+        covered = {(h.start, h.end) for h in hits}
+        out: list[Hit] = []
+        for value in values:
+            if len(value) < 6 or "\n" in value or is_placeholder_value(value) or text.count(value) < 2:
+                continue
+            for match in re.finditer(r"(?<![A-Za-z0-9])" + re.escape(value) + r"(?![A-Za-z0-9])", text):
+                if match.span() not in covered:
+                    out.append(Hit("repeated-secret", "secret", match.start(), match.end(), self.action_for("repeated-secret")))
+        return out
 
     def _spans(self, text: str, path: str | None) -> list[tuple[str, int, int]]:
         return [(h.rule_id, h.start, h.end) for h in self._scan_as_written(text, path) if not _inside_placeholder(text, h)]
@@ -458,6 +531,28 @@ class SecretScanner:
         for rule_id, start, end in random_value_hits(text, path):
             hits.append(Hit(rule_id, "secret", start, end, self.action_for(rule_id)))
         return hits
+
+
+_KEYED_VALUE = re.compile(r"(?i)[\w.\-]*(?:key|token|secret|passw\w*|pwd|auth\w*|credentials?)[=:]")
+_VALUE_STOP = " \t\n\"'`<>"
+
+
+def _whole_values(text: str, hits: list[Hit]) -> list[Hit]:
+    """A hit inside the value of `credential_key=VALUE` (no spaces) widens to the whole value: a
+    token with a readable part (`Key=7/123…/456:9f1a…`) is one credential, not just its random tail."""
+    out: list[Hit] = []
+    for hit in hits:
+        if hit.kind != "secret":
+            continue
+        start, end = hit.start, hit.end
+        while start > 0 and text[start - 1] not in _VALUE_STOP and hit.end - start < 512:
+            start -= 1
+        while end < len(text) and text[end] not in _VALUE_STOP and end - hit.start < 512:
+            end += 1
+        keyed = _KEYED_VALUE.match(text, start, hit.start)
+        if keyed and (keyed.end(), end) != (hit.start, hit.end) and keyed.end() <= hit.start:
+            out.append(Hit(hit.rule_id, "secret", keyed.end(), end, hit.action))
+    return out
 
 
 def _policy_detector(rule_id: str, pattern: str, description: str) -> Detector:

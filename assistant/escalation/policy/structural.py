@@ -86,6 +86,14 @@ def _hexlike(value: str) -> bool:
     return sum(c in "0123456789abcdefABCDEF" for c in core) >= 0.85 * len(core)
 
 
+def _without_runs(text: str) -> str:
+    """`text` with long value runs blanked out, keeping a `name=` that begins one (`Key=7/12…`)."""
+    def keep_name(match: re.Match) -> str:
+        name = _NAME_EQ.match(match.group(0))
+        return " " + (name.group(0) if name else "") + " "
+    return _RUN.sub(keep_name, text)
+
+
 def _random_score(value: str) -> bool:
     """Random-looking on its own: letter pairs unlike words, or digits scattered through letters."""
     core = re.sub(r"[^A-Za-z0-9]", "", value)
@@ -201,8 +209,8 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
         stop = text.find("\n", end)
         stop = len(text) if stop < 0 else stop
         previous = text.rfind("\n", 0, max(0, begin - 1)) + 1 if begin else begin
-        around = _RUN.sub(" ", text[previous:start] + " " + text[end:stop])
-        return bool(_CONTEXT.search(around)), bool(_DIGEST.search(_RUN.sub(" ", text[begin:start] + " " + text[end:stop])))
+        around = _without_runs(text[previous:start] + " " + text[end:stop])
+        return bool(_CONTEXT.search(around)), bool(_DIGEST.search(_without_runs(text[begin:start] + " " + text[end:stop])))
 
     for start, value, url in _candidates(text):
         if len(value) < 20 and not _DIGIT.search(value):
@@ -236,7 +244,9 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
             yield "random-credential", *(url or (start, start + len(value)))
 
 
-_PASSWORD_WORD = re.compile(r"(?:pa?s{1,2}w(?:o?r)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z]))")
+_PASSWORD_WORD = re.compile(r"(?:pa?s{1,2}w(?:o?r)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z])"
+                            r"|(?<![a-z])p/w|비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令|(?<![a-z])pin(?=\s*[:=]))")
+_PASSWORD_NEEDLES = ("pas", "pw", "psw", "pssw", "p/w", "pin", "비밀번호", "비번", "암호", "패스워드", "パスワード", "暗証番号", "密码", "密碼", "口令")
 _PASSWORD_WORD_I = re.compile(_PASSWORD_WORD.pattern, re.I)
 _SHORT_VALUE = re.compile(r"[^\s'\"`,;()\[\]{}<>=:|]{6,64}")
 
@@ -244,7 +254,7 @@ _SHORT_VALUE = re.compile(r"[^\s'\"`,;()\[\]{}<>=:|]{6,64}")
 def password_hits(text: str) -> Iterator[tuple[int, int]]:
     """Short passwords (6+ characters, letters and digits, not a word) in the two tokens after a password word."""
     lower = text.lower()
-    if "pas" not in lower and "pw" not in lower and "psw" not in lower and "pssw" not in lower:
+    if not any(needle in lower for needle in _PASSWORD_NEEDLES):
         return
     # Offsets in `lower` are offsets in `text` unless lowercasing changed a length (rare non-ASCII).
     for match in (_PASSWORD_WORD.finditer(lower) if len(lower) == len(text) else _PASSWORD_WORD_I.finditer(text)):
