@@ -17,7 +17,8 @@ import {
 } from 'vscode-languageclient/node';
 import { inlineCompletionMiddleware } from './inlineCompletions';
 import {
-  ANSWER_NOTIFICATION, EXPLANATION_NOTIFICATION, STATUS_REQUEST, type AnswerChunk, type ExplanationChunk, type KuraStatus,
+  ANSWER_NOTIFICATION, EXPLANATION_NOTIFICATION, GENERATION_NOTIFICATION, STATUS_REQUEST, type AnswerChunk,
+  type ExplanationChunk, type GenerationChunk, type KuraStatus,
 } from './protocol';
 import { RestartPolicy } from './restartPolicy';
 import { findServer, isExecutableFile, type ServerLocation } from './serverPath';
@@ -63,6 +64,7 @@ export interface ServerEvents {
   state(state: ServerState, message?: string): void;
   explanation(chunk: ExplanationChunk): void;
   answer?(chunk: AnswerChunk): void;
+  generation?(chunk: GenerationChunk): void;
 }
 
 export class ServerManager implements vscode.Disposable {
@@ -238,6 +240,7 @@ export class ServerManager implements vscode.Disposable {
     client.registerProposedFeatures(); // textDocument/inlineCompletion (LSP 3.18)
     client.onNotification(EXPLANATION_NOTIFICATION, (chunk: ExplanationChunk) => this.events.explanation(chunk));
     client.onNotification(ANSWER_NOTIFICATION, (chunk: AnswerChunk) => this.events.answer?.(chunk));
+    client.onNotification(GENERATION_NOTIFICATION, (chunk: GenerationChunk) => this.events.generation?.(chunk));
     return client;
   }
 

@@ -25,6 +25,7 @@ export const Command = {
   toggle: 'kura.toggleInlineCompletions',
   restart: 'kura.restartServer',
   ask: 'kura.askCodebase',
+  generate: 'kura.generateCode',
 } as const;
 
 interface Deps {

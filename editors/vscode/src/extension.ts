@@ -8,6 +8,7 @@ import { Command, registerCommands } from './commands';
 import { registerDoctorCommand } from './doctor';
 import { AskPanel, registerAskCommand } from './askPanel';
 import { ExplainPanel } from './explainPanel';
+import { GenerateCommand } from './generate';
 import { registerInlineCompletionCommands } from './inlineCompletions';
 import { disposeServerCommands } from './serverCommands';
 import { DID_DISMISS_COMPLETION, ServerCommand, type AskResult } from './protocol';
@@ -30,10 +31,12 @@ export function activate(context: vscode.ExtensionContext): void {
       state: (state, message) => status.setServerState(state, message),
       explanation: (chunk) => panel.onChunk(chunk),
       answer: (chunk) => askPanel.onChunk(chunk),
+      generation: (chunk) => generate.onChunk(chunk),
     },
     tracker,
   );
   server = manager;
+  const generate = new GenerateCommand(Command.generate, manager, output);
   const status = new StatusBar({ fetch: () => manager.status() }, Command.showStatus);
 
   context.subscriptions.push(
@@ -43,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCommands({ server: manager, panel, status, output }),
     askPanel,
     registerAskCommand(Command.ask, askPanel),
+    generate,
     registerDoctorCommand(output),
     ...registerInlineCompletionCommands(tracker, async (args) => {
       try {

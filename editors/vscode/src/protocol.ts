@@ -5,6 +5,7 @@ export const STATUS_REQUEST = 'kura/status';
 export const EXPLANATION_NOTIFICATION = 'kura/explanation';
 export const DID_DISMISS_COMPLETION = 'kura/didDismissCompletion';
 export const ANSWER_NOTIFICATION = 'kura/answer';
+export const GENERATION_NOTIFICATION = 'kura/generation';
 
 /** Server-side commands, run with `workspace/executeCommand`. */
 export const ServerCommand = {
@@ -18,6 +19,8 @@ export const ServerCommand = {
   didAcceptCompletion: 'kura.didAcceptCompletion',
   didApplyFix: 'kura.didApplyFix',
   ask: 'kura.ask',
+  generate: 'kura.generate',
+  didResolveGeneration: 'kura.didResolveGeneration',
 } as const;
 
 export interface ModelStatus {
@@ -127,5 +130,22 @@ export interface AnswerChunk {
   chunk: string;
   done: boolean;
   cloud: boolean;
+  reason?: string;
+}
+
+/** `kura.generate` → the proposed edit (none: `message` says why). */
+export interface GenerateResult {
+  id: string;
+  mode: 'edit' | 'insert' | null;
+  edit: WorkspaceEdit | null;
+  message: string;
+}
+
+/** `kura/generation`: the model's text while a generation runs. */
+export interface GenerationChunk {
+  id: string;
+  uri: string;
+  chunk: string;
+  done: boolean;
   reason?: string;
 }
