@@ -12,6 +12,7 @@ machine takes minutes. Screenshots go to artifacts/vscode/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -50,6 +51,9 @@ def total(prices: list[int]) -> int:
 
 # Answered by `total` (line 9 of APP): the citation to open.
 ASK_QUESTION = "how is the total of the prices computed?"
+# What the in-house model server answers to Generate/Edit (chatter around the code, kept out of the file).
+GENERATED = "def double(x: int) -> int:\n    return add(x, x)"
+GENERATE_ANSWER = f"Here is the function:\n```python\n{GENERATED}\n```\nIt reuses add."
 
 
 def missing_capability() -> str | None:
@@ -138,6 +142,13 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
                                                       "kura.index.path": str(tmp / "index-recovers.db")})
     asking = make_workspace(tmp / "shop-ask", {"kura.serverPath": str(kura), **server_settings,
                                                "kura.index.path": str(tmp / "index-ask.db")})
+    from fixtures.scripted_model_server import scripted_model_server
+
+    servers = contextlib.ExitStack()
+    generator = servers.enter_context(scripted_model_server(GENERATE_ANSWER))
+    generating = make_workspace(tmp / "shop-generate", {"kura.serverPath": str(kura), **server_settings,
+                                                         "kura.model.backend": "openai", "kura.model.serverUrl": generator.url,
+                                                         "kura.index.path": str(tmp / "index-generate.db")})
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     config = {
@@ -153,12 +164,15 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
             {"name": "crash-recovers", "kind": "crash-recovers", "folder": str(recovers), "file": "shop/app.py",
              "typed": "def m"},
             {"name": "ask", "kind": "ask", "folder": str(asking), "question": ASK_QUESTION},
+            {"name": "generate", "kind": "generate", "folder": str(generating), "file": "shop/app.py", "line": 13,
+             "instruction": "add double() that uses add", "expect": "def double(x: int) -> int:"},
         ],
     }
     config_file = tmp / "e2e.json"
     config_file.write_text(json.dumps(config))
-    proc = subprocess.run([setup_paths["node"], str(E2E), str(config_file)], capture_output=True, text=True,
-                          timeout=900, cwd=EXTENSION)
+    with servers:
+        proc = subprocess.run([setup_paths["node"], str(E2E), str(config_file)], capture_output=True, text=True,
+                              timeout=900, cwd=EXTENSION)
     (ARTIFACTS / "e2e-stderr.log").write_text(proc.stderr)
     line = next((l for l in reversed(proc.stdout.splitlines()) if l.startswith("KURA_E2E ")), None)
     assert line, f"e2e.mjs printed no result (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
@@ -285,11 +299,11 @@ def test_package_json_contributes_every_command_to_the_palette_and_editor_menu()
     titles = {c["title"] for c in pkg["contributes"]["commands"]}
     for title in ["Explain selection", "Fix selection", "Explain with cloud (sanitized)", "Fix with cloud (sanitized)",
                   "Preview what would be sent", "Reindex repository", "Show status", "Show logs",
-                  "Toggle completions", "Restart server", "Ask the codebase…"]:
+                  "Toggle completions", "Restart server", "Ask the codebase…", "Generate/Edit…"]:
         assert title in titles
     in_editor_menu = {m["command"] for m in pkg["contributes"]["menus"]["editor/context"]}
     assert {"kura.explainSelection", "kura.fixSelection", "kura.explainSelectionWithCloud",
-            "kura.fixSelectionWithCloud", "kura.previewCloudPayload", "kura.askCodebase"} <= in_editor_menu
+            "kura.fixSelectionWithCloud", "kura.previewCloudPayload", "kura.askCodebase", "kura.generateCode"} <= in_editor_menu
 
 
 def test_a_server_killed_while_running_is_restarted_and_serves_again(e2e_results):
@@ -307,3 +321,12 @@ def test_ask_the_codebase_answers_with_a_citation_that_opens_the_file(e2e_result
     assert "shop/app.py:9" in answer["citations"], answer
     assert outcome["cited"] == {"path": "shop/app.py", "line": 9}
     assert outcome["opened"]["tab"] == "app.py" and "Ln 9," in outcome["opened"]["where"]
+
+
+def test_generate_shows_a_diff_and_accept_puts_only_the_code_in_the_editor(e2e_results):
+    outcome = scenario(e2e_results, "generate")
+    assert outcome["diffOpen"] and "Apply it?" in outcome["prompt"], outcome
+    assert "def double" not in outcome["before"] and outcome["whileProposed"] == APP  # nothing applied before Accept
+    assert GENERATED.split("\n")[0] in outcome["editorAfter"] and "Here is" not in outcome["editorAfter"]
+    assert not outcome["diffOpenAfter"]
+    assert outcome["savedText"] == APP  # in the editor for the user to save, not written behind their back

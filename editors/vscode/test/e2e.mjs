@@ -6,7 +6,7 @@
 //
 // config.json: { codeServer, node, vsix, chromium, artifacts, workDir, pathEnv,
 //                scenarios: [{ name, folder, file, kind: "complete-and-explain" | "missing-server" | "crashing-server"
-//                              | "crash-recovers" | "ask" }] }
+//                              | "crash-recovers" | "ask" | "generate" }] }
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -165,6 +165,8 @@ try {
         await crashRecovers(page, scenario, outcome, shot);
       } else if (scenario.kind === 'ask') {
         await askCodebase(page, scenario, outcome, shot);
+      } else if (scenario.kind === 'generate') {
+        await generateCode(page, scenario, outcome, shot);
       }
       outcome.ok = true;
     } catch (e) {
@@ -455,4 +457,38 @@ async function askCodebase(page, scenario, outcome, shot) {
     return tab && where.includes(`Ln ${cited.line},`) ? { tab: path.basename(cited.path), where: where.trim() } : null;
   }, 30_000, 200);
   await shot('citation-opened');
+}
+
+// Generate/Edit: the instruction typed into the input box, the proposal shown as a diff with an
+// Accept/Reject prompt, the editor unchanged until Accept, then the new code in the editor (unsaved).
+async function generateCode(page, scenario, outcome, shot) {
+  await openFile(page, scenario.file);
+  outcome.statusItem = await waitFor('a running server with an up-to-date index', async () => {
+    const s = await kuraStatusItem(page);
+    return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
+  }, 120_000, 500);
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').fill(`:${scenario.line}`);
+  await page.keyboard.press('Enter');
+  outcome.before = await editorText(page);
+  await runCommand(page, 'kura: Generate/Edit');
+  const input = page.locator('.quick-input-widget input');
+  await waitFor('the instruction box', async () => (await input.getAttribute('placeholder'))?.includes('e.g.'), 10_000, 100);
+  await input.fill(scenario.instruction);
+  await page.keyboard.press('Enter');
+  const prompt = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'Apply it?' });
+  outcome.prompt = await waitFor('the Accept/Reject prompt', async () => ((await prompt.count()) ? (await prompt.first().innerText()).trim() : null), 120_000, 200);
+  outcome.diffOpen = (await page.locator('.monaco-diff-editor').count()) > 0;
+  outcome.diffTab = (await page.locator('.tab.active').first().getAttribute('aria-label')) ?? '';
+  outcome.whileProposed = readFileSync(path.join(scenario.folder, scenario.file), 'utf8');
+  await shot('proposal');
+  await prompt.first().locator('.monaco-button', { hasText: 'Accept' }).click();
+  outcome.editorAfter = await waitFor('the generated code in the editor', async () => {
+    const text = await editorText(page);
+    return text.includes(scenario.expect) ? text : null;
+  }, 30_000, 200);
+  outcome.diffOpenAfter = (await page.locator('.monaco-diff-editor').count()) > 0;
+  outcome.savedText = readFileSync(path.join(scenario.folder, scenario.file), 'utf8');
+  await shot('accepted');
 }
