@@ -78,6 +78,8 @@ SEARCHED_FOR = {"en": " (searched for: {words})", "ja": "（検索語: {words}�
 SOURCES_HEADING = {"en": "**Sources**", "ja": "**出典**"}
 # How the answer opens: a base model continues it (in this language, citing the best source).
 ANSWER_LEAD = {"en": "According to `{label}`,", "ja": "`{label}` によると、"}
+# With the best piece's symbol: the model goes on to say what it does.
+ANSWER_LEAD_SYMBOL = {"en": "According to `{label}`, `{symbol}`", "ja": "`{label}` の `{symbol}` は、"}
 EMPTY_ANSWER = {
     "en": "_The model returned no answer; the sources below are what the index found._",
     "ja": "_モデルから回答が返りませんでした。以下はインデックスが見つけた出典です。_",
@@ -440,16 +442,27 @@ def plan_ask(question: Question, sources: list[Source], *, language: str = "en",
         chosen = [Source(best.path, best.start_line, best.end_line,
                          best.text[: max(200, int(budget * 3))], best.kind, best.symbol, best.score)]
     context = "\n\n".join(s.piece().render() for s in chosen)
-    lead = ANSWER_LEAD.get(language, ANSWER_LEAD["en"]).format(label=chosen[0].label) if template.style == "base" else ""
+    lead = ""
+    if template.style == "base":
+        best = chosen[0]
+        leads = ANSWER_LEAD_SYMBOL if best.symbol else ANSWER_LEAD
+        lead = leads.get(language, leads["en"]).format(label=best.label, symbol=best.symbol.rsplit(".", 1)[-1])
     values = dict(question=question.text.strip(), context=context, answer_language=LANGUAGE_NAMES.get(language, "English"),
                   answer_lead=lead)
     if template.style == "chat":
         request = GenerationRequest(messages=template.messages(**values), max_tokens=max_tokens, temperature=0.0,
-                                    should_stop=repeating)
+                                    should_stop=answer_repeating)
     else:
         request = GenerationRequest(prompt=template.render(**values), max_tokens=max_tokens, temperature=0.0,
-                                    stop=("\n# ", "\n## ", "\nQuestion:", "\n[", "```\n\n"), should_stop=repeating)
+                                    stop=("\nQ:", "\nA:", "\n# ", "\n## ", "\nQuestion:", "\n[", "```\n\n", "\n\n\n"), should_stop=answer_repeating)
     return AskPlan(question, request, language, terms, chosen, lead, template_error)
+
+
+def answer_repeating(text: str) -> bool:
+    """`repeating` over the complete lines so far: a newline often comes in one token with what
+    follows it ("\nThe", "\n    "), so the text rarely ends right after one."""
+    cut = text.rfind("\n")
+    return cut >= 0 and repeating(text[: cut + 1])
 
 
 def nothing_found_message(plan: AskPlan) -> str:

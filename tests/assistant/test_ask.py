@@ -7,7 +7,7 @@ import pytest
 from fixtures.ask_repo import RETRY_POLICY, SIGNATURE_CHECK, make_ask_repo
 
 from assistant.tasks.ask import (
-    AskPlan, Question, Source, gather_sources, mentioned_labels, path_weight, plan_ask, question_terms, run_ask,
+    AskPlan, Question, Source, answer_repeating, gather_sources, mentioned_labels, path_weight, plan_ask, question_terms, run_ask,
     sources_markdown,
 )
 from assistant.tasks.explain import file_line_reader
@@ -134,7 +134,7 @@ def test_the_prompt_holds_the_sources_labelled_and_the_base_answer_opens_by_citi
 
     assert plan.found and plan.sources[0].label == RETRY_POLICY
     assert f"[{RETRY_POLICY}]" in plan.request.prompt and "def delay" in plan.request.prompt
-    assert plan.lead == f"`{RETRY_POLICY}` によると、" and plan.request.prompt.rstrip().endswith(plan.lead)
+    assert plan.lead == f"`{RETRY_POLICY}` の `RetryPolicy` は、" and plan.request.prompt.rstrip().endswith(plan.lead)
 
 
 def test_a_small_context_window_keeps_fewer_sources_but_never_none(repo):
@@ -144,6 +144,12 @@ def test_a_small_context_window_keeps_fewer_sources_but_never_none(repo):
     narrow = plan_ask(Question("where do we validate webhook signatures?"), sources, context_tokens=256)
 
     assert len(wide.sources) == len(sources[:6]) and 1 <= len(narrow.sources) <= len(wide.sources)
+
+
+def test_a_looping_answer_is_stopped_even_when_newlines_arrive_with_the_next_word():
+    loop = "The payload is invalid.\nThe payload is invalid.\nThe payload is invalid.\nThe"
+
+    assert answer_repeating(loop) and not answer_repeating("The payload is invalid.\nIt is checked.\nThe")
 
 
 def test_citations_list_every_source_as_path_line():
