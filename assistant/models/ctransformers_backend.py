@@ -29,6 +29,8 @@ from assistant.models.fim import AUTO, FimTemplate, ModelFacts, detect_fim, read
 from assistant.models.llama_cpp_backend import render_chat, resolve_model_path
 from assistant.models.config import ModelConfig
 
+from assistant.models.traits import model_traits
+
 log = logging.getLogger(__name__)
 
 # Architectures the llama.cpp inside ctransformers 0.2.27 reads from GGUF.
@@ -223,6 +225,7 @@ class CTransformersBackend:
             "backend": self.name,
             "model_path": str(self.path or self.config.path or "(embedded)"),
             "model_name": str(self._metadata.get("general.name", "")),
+            **(model_traits(self._metadata, self.path, _size(self.path)) if self._metadata else {}),
             "model_type": self.model_type,
             "context_tokens": self._llm.context_length if self._llm is not None else self.config.context_tokens,
             "threads": self.config.resolved_threads,
@@ -235,3 +238,10 @@ class CTransformersBackend:
     def close(self) -> None:
         with self._lock:
             self._llm = None
+
+
+def _size(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_size if path is not None else None
+    except OSError:
+        return None
