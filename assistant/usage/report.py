@@ -147,6 +147,7 @@ class UsageSummary:
     fixes_applied: int
     escalations: EscalationStats
     tz: tzinfo | None  # days are calendar days here; None = local time
+    questions: TaskStats = TaskStats()  # asking the codebase (kind "ask"; outcome done / nothing_found / …)
 
     @property
     def fix_apply_rate(self) -> float | None:
@@ -155,7 +156,8 @@ class UsageSummary:
     @property
     def empty(self) -> bool:
         return not self.suggestions.shown and not (self.explanations.count or self.fixes.count
-                                                   or self.fixes_applied or self.escalations.count)
+                                                   or self.fixes_applied or self.escalations.count
+                                                   or self.questions.count)
 
 
 # --- summarising ----------------------------------------------------------------------------------
@@ -255,7 +257,7 @@ def summarize(data: UsageData, *, since: float | None = None, until: float | Non
         by_model=_ranked(group_stats(suggestions, events, _by("model"))),
         explanations=task_stats(kinds["explain"]), fixes=task_stats(kinds["fix_offered"]),
         fixes_offered=offered, fixes_applied=len(kinds["fix_applied"]),
-        escalations=escalation_stats(kinds["escalation"]), tz=tz)
+        escalations=escalation_stats(kinds["escalation"]), tz=tz, questions=task_stats(kinds["ask"]))
 
 
 # --- dates on the command line --------------------------------------------------------------------
@@ -362,6 +364,7 @@ def render_terminal(summary: UsageSummary, console) -> None:
     else:
         row("Suggestions", "no suggestions in this period")
     row("Explanations", _task_line(summary.explanations))
+    row("Questions (ask)", _task_line(summary.questions))
     row("Fixes", _task_line(summary.fixes) + (
         f" · applied {summary.fixes_applied} of {summary.fixes_offered} offered ({pct(summary.fix_apply_rate)})"
         if summary.fixes.count or summary.fixes_applied else ""))
@@ -511,7 +514,9 @@ def render_html(summary: UsageSummary, *, title: str = "kura: effect report") ->
                   [["explanations", ex.count, duration(ex.latency.p50), duration(ex.latency.p95),
                     duration(ex.first_chunk.p50), None, None],
                    ["fixes", fx.count, duration(fx.latency.p50), duration(fx.latency.p95),
-                    duration(fx.first_chunk.p50), summary.fixes_offered, summary.fixes_applied]])))
+                    duration(fx.first_chunk.p50), summary.fixes_offered, summary.fixes_applied],
+                   ["questions (ask)", summary.questions.count, duration(summary.questions.latency.p50),
+                    duration(summary.questions.latency.p95), duration(summary.questions.first_chunk.p50), None, None]])))
 
     e = summary.escalations
     top = e.reasons[:TOP_REASONS]

@@ -258,6 +258,21 @@ def test_an_empty_log_gives_a_summary_without_rates(tmp_path):
     assert "no suggestions" in ur.render_html(summary)
 
 
+def test_questions_asked_of_the_codebase_are_counted_by_outcome(tmp_path):
+    events = [Event(0, "ask", "done", latency=900.0, first_chunk=40.0), Event(0, "ask", "nothing_found", latency=30.0),
+              Event(1, "ask", "done", latency=1100.0, first_chunk=60.0)]
+    summary = ur.summarize(read_logs([write_log(tmp_path / "ask.sqlite", "aiko", [], events)]), tz=UTC)
+
+    console = Console(record=True, width=200)
+    ur.render_terminal(summary, console)
+
+    text = console.export_text()
+    assert not summary.empty and summary.questions.count == 3
+    assert summary.questions.outcomes == {"done": 2, "nothing_found": 1}
+    assert "Questions (ask)" in text and "done 2, nothing_found 1" in text
+    assert "questions (ask)" in ur.render_html(summary)
+
+
 def test_the_terminal_summary_shows_the_headline_numbers(summary):
     console = Console(record=True, width=160)
     ur.render_terminal(summary, console)
