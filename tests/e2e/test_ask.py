@@ -61,6 +61,22 @@ async def test_a_question_the_code_does_not_answer_is_told_so(client, payments, 
 
 
 @pytest.mark.asyncio
+async def test_each_question_is_a_row_in_the_usage_log_with_its_outcome(client, payments, tiny_model, tmp_path):
+    from tests.e2e.test_usage import eventually, read
+
+    log = tmp_path / "usage.sqlite"
+    await start(client, payments, {"model": {"path": str(tiny_model)}, "usage": {"path": str(log)}})
+    await wait_for_index(client)
+
+    await ask(client, {"question": "how does the retry policy work?"})
+    await ask(client, {"question": "how do we charge credit cards?"})
+
+    rows = await eventually("two ask rows", lambda: len(read(log, "events")) >= 2 and read(log, "events"))
+    assert [(r["kind"], r["task"], r["outcome"]) for r in rows] == [("ask", "ask", "done"), ("ask", "ask", "nothing_found")]
+    assert rows[0]["latency_ms"] > 0 and rows[0]["text"] is None  # no code stored unless the policy says so
+
+
+@pytest.mark.asyncio
 async def test_a_missing_question_is_answered_with_an_error_not_a_crash(client, payments, tiny_model):
     await start(client, payments, {"model": {"path": str(tiny_model)}})
 
