@@ -163,11 +163,12 @@ def validate_insertion(text: str, path: str, start: int, end: int, code: str) ->
         return Validation(None, "kura: the model's answer is not usable code (unreadable characters); nothing was inserted")
     code = adapt_indentation(code, insertion_indent(text, start, end) + "x")
     at_line_start = start == 0 or text[start - 1] == "\n"
+    code = _spaced(text, start, end, code, path)
     # at a line's start the code becomes whole lines; at the end of a line it starts a new one
     new_text = ("" if at_line_start else "\n") + code + ("\n" if start == end and at_line_start else "")
     new = text[:start] + new_text + text[end:]
     before, after = syntax_errors(text, path), syntax_errors(new, path)
-    first = _position(text, start)[0] + (0 if at_line_start else 1)
+    first = _position(text, start)[0] + (0 if at_line_start else 1) + len(code) - len(code.lstrip("\n"))
     if before is not None and after is not None:
         inserted = (first, first + code.count("\n"))
         inside = [e for e in after if e[0] <= inserted[1] and e[1] >= inserted[0]]
@@ -176,9 +177,31 @@ def validate_insertion(text: str, path: str, start: int, end: int, code: str) ->
             return Validation(None, f"kura: the generated code would break the syntax (a syntax error at line {where}); "
                                     f"nothing was inserted")
     (sl, sc), (el, ec) = _position(text, start), _position(text, end)
-    lines = code.count("\n") + 1
+    lines = code.strip("\n").count("\n") + 1
     return Validation(TextChange(start, end, new_text, sl, sc, el, ec),
                       f"kura: new code at line {first + 1} (+{lines} line{'s' if lines != 1 else ''})")
+
+
+_TOP_LEVEL_DEFINITION = re.compile(
+    r"(async\s+def|def|class|function|func|fn|pub\s|export\s|public\s|private\s|protected\s|static\s|"
+    r"interface|struct|impl|type|module)\b")
+
+
+def _spaced(text: str, start: int, end: int, code: str, path: str) -> str:
+    """An unindented new definition set off from the lines around it by blank lines (two in Python,
+    as PEP 8 has it; one elsewhere) where those lines are not blank already."""
+    if not _TOP_LEVEL_DEFINITION.match(code):
+        return code
+    blank = "\n\n" if path.endswith((".py", ".pyi")) else "\n"
+    head = text[:start]
+    at_line_start = not head or head.endswith("\n")
+    above = (head[:-1] if at_line_start else head).rsplit("\n", 1)[-1] if head else ""
+    tail = text[end:]
+    if start == end and at_line_start:
+        below = tail.split("\n", 1)[0]
+    else:
+        below = tail[1:].split("\n", 1)[0] if tail.startswith("\n") else ""
+    return (blank if above.strip() else "") + code + (blank if below.strip() else "")
 
 
 def insertion_indent(text: str, start: int, end: int) -> str:

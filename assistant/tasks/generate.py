@@ -231,7 +231,7 @@ def plan_generation(
         reply = f"the rewritten lines {target.start_line + 1}-{target.end_line + 1}"
         before = f"{comment} Before:\n{code}\n```\n\n{fence}"
         change = f"{comment} After ({instruction}):"
-        stop: tuple[str, ...] = ("```",)
+        again = f"{comment} After ("
     else:
         above = target.text[: target.start].split("\n")[-2 * AROUND_LINES :]
         while above and not above[0].strip():
@@ -245,8 +245,11 @@ def plan_generation(
         reply = f"only the new code to insert at {where}"
         before = f"{code}\n" if code else ""
         change = f"{insertion_indent(target.text, target.start, target.end)}{comment} {instruction}"
-        stop = ("```", "\n\n\n")  # two blank lines: the new definition is complete
+        again = change.strip()
     mid_line = target.start > 0 and target.text[target.start - 1] != "\n"
+    # A base model that has written its code goes on with the document: a closing fence, two blank
+    # lines after a new definition, or the prompt's own headings and change comment over again.
+    stop = ("```", "\n# Repository context", f"\n# {target.path} (", again, *(("\n\n\n",) if mode == INSERT else ()))
     after_from = target.end_line + 1 if target.end > target.start or mid_line else target.start_line
     after = lines[after_from : after_from + 4]
     budget = code_budget(context_tokens, max_tokens) - estimate_tokens(code) - estimate_tokens(instruction)

@@ -149,7 +149,7 @@ def test_a_base_model_gets_a_document_to_continue_ending_in_an_open_fence():
     assert plan.mode == EDIT and plan.request.messages is None
     assert "# Before:\n        return sum(self.items)\n```" in plan.request.prompt
     assert plan.request.prompt.endswith("```python\n# After (return 0 for an empty cart):\n")
-    assert plan.request.stop == ("```",)
+    assert "```" in plan.request.stop and "# After (" in plan.request.stop  # it stops before starting over
 
 
 def test_a_base_model_writes_new_code_as_the_continuation_of_a_comment_stating_it():
@@ -246,6 +246,20 @@ def test_code_inserted_below_a_line_keeps_the_lines_after_it_intact():
     assert validation.ok, validation.message
     assert applied(CART, validation.change).split("\n")[7:10] == [
         "        self.items = []", "        self.count = 0", ""]
+
+
+@pytest.mark.parametrize("path, blank", [("cart.py", "\n\n"), ("cart.ts", "\n")])
+def test_a_new_top_level_definition_is_set_off_by_blank_lines(path, blank):
+    text = "const a = 1;\nconst b = 2;\n" if path.endswith(".ts") else "a = 1\nb = 2\n"
+    target = instruction_for(path, text, (0, 0), (0, 0), "add a function")
+    code = "function f() {\n  return 1;\n}" if path.endswith(".ts") else "def f():\n    return 1"
+
+    validation = read_answer(target.place, f"```\n{code}\n```")
+
+    assert validation.ok, validation.message
+    lines = text.split("\n")
+    assert applied(text, validation.change) == f"{lines[0]}\n{blank}{code}\n{blank}{lines[1]}\n"
+    assert validation.message == f"kura: new code at line {2 + blank.count(chr(10))} (+{code.count(chr(10)) + 1} lines)"
 
 
 def test_inserted_code_that_does_not_parse_is_refused():

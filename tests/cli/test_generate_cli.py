@@ -77,8 +77,9 @@ def test_json_for_new_code_below_a_line_names_the_instructions_definitions(repo)
     assert result.returncode == 0, result.stderr
     edit = report["edit"]
     assert report["mode"] == "insert" and edit["range"]["start"] == edit["range"]["end"] == {"line": 9, "character": 41}
-    assert APP + edit["newText"][1:] + "\n" == APP + "def parse_all(texts):\n    return [parse_price(t) for t in texts]\n"
-    assert report["message"].startswith("kura: new code at line 11")
+    # after the last line, set off by the two blank lines PEP 8 wants before a top-level function
+    assert edit["newText"] == "\n\n\ndef parse_all(texts):\n    return [parse_price(t) for t in texts]"
+    assert report["message"].startswith("kura: new code at line 13")
     assert "prices.py:1" in json.dumps(model.requests[0])  # parse_price's definition went along as context
 
 

@@ -55,7 +55,7 @@ def test_new_code_is_previewed_as_a_diff_and_lands_in_the_buffer_when_accepted(e
         ed.nvim.input("a")
 
         after = wait_for("the code applied", lambda: (lines := buffer_of(ed, repo / "app.py")) != before and lines)
-    assert after == before + ["def double(x: int) -> int:", "    return add(x, x)"]
+    assert after == before + ["", "", "def double(x: int) -> int:", "    return add(x, x)"]  # PEP 8's two blank lines
     assert (repo / "app.py").read_text() == APP  # in the buffer, not saved behind the user's back
     wait_for("the accept in the usage log", lambda: ("generate_resolved", "accepted") in usage_outcomes(log))
 
