@@ -1,6 +1,6 @@
 """Completion latency as a developer feels it: the real server over stdio, a scripted typing session.
 
-    python benchmarks/completion_bench.py [REPO] [--file PATH] [--keystrokes 60] [--model GGUF]
+    python benchmarks/completion_bench.py [REPO] [--file PATH] [--keystrokes 60] [--model GGUF] [--first 8]
 
 A line inside a function of a real file is removed and typed back one character at a time; after
 each keystroke the client sends `textDocument/inlineCompletion` and waits for the answer (a closed
@@ -8,6 +8,12 @@ loop at most one keystroke per 100 ms). Prints p50/p95 latency, the share of pro
 from the KV cache, the share of keystrokes inside a visible suggestion answered without the model,
 server overhead (end-to-end minus model time), the server's peak RSS, and the model's own time for
 the same prompts called directly (llama-cpp-python, no server), as a ratio.
+
+`--first N` measures the first suggestion instead: a new line is opened at the top of the bodies of N
+functions of the file, one after another, each asked once with the product's default cap
+(completion.firstSuggestionTimeoutMs); an empty answer is followed, as the editors do, by a
+re-request when the server sends `kura/suggestionReady`. Prints the time from the first request
+to a shown suggestion (p50/p95), how many came only after the cap, and how many never came (15 s).
 """
 
 from __future__ import annotations
@@ -134,6 +140,79 @@ async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Pa
             "keystrokes": len(to_type), "model": final["model"], "states": states}
 
 
+def function_tops(path: Path, count: int) -> list[tuple[int, str]]:
+    """(line index, indentation) of the first body line of up to `count` functions spread over the file."""
+    lines = path.read_text().split("\n")
+    tops = []
+    for i, line in enumerate(lines[:-1]):
+        stripped = line.lstrip()
+        if stripped.startswith(("def ", "async def ")) and line.rstrip().endswith(":"):
+            body = lines[i + 1]
+            indent = body[: len(body) - len(body.lstrip())]
+            if len(indent) > len(line) - len(stripped):
+                tops.append((i + 1, indent))
+    step = max(1, len(tops) // max(1, count))
+    return tops[::step][:count]
+
+
+async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) -> dict:
+    client = LanguageClient("kura-bench", "1")
+    ready: list[str] = []
+
+    @client.feature("kura/suggestionReady")
+    def on_ready(params):
+        ready.append(getattr(params, "uri", None) or dict(params).get("uri"))
+
+    await client.start_io(sys.executable, "-m", "lsp_server", "--log-level", "warning")
+    options = {"index": {"path": str(workdir / "index.sqlite"), "watch": False},
+               "completion": {"debounceMs": args.debounce_ms}}  # the default first-suggestion cap
+    if args.model:
+        options["model"] = {"path": str(Path(args.model).resolve())}
+    await client.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=repo.as_uri(), initialization_options=options))
+    client.initialized(types.InitializedParams())
+    while True:
+        status = plain(await client.protocol.send_request_async("kura/status", {}))
+        if status["index"]["state"] != "indexing" and status["model"]["state"] in ("loaded", "error"):
+            break
+        await asyncio.sleep(0.2)
+    uri = file.as_uri()
+    original = file.read_text()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text=original)))
+
+    async def ask(line: int, col: int):
+        return await client.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+
+    waits, late, lost, version = [], 0, 0, 1
+    for line, indent in function_tops(file, args.first):
+        lines = original.split("\n")
+        lines.insert(line, indent)  # the user opens a new line at the top of the function body
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="\n".join(lines))]))
+        ready.clear()
+        started = time.perf_counter()
+        result = await ask(line, len(indent))
+        if not (result and result.items):
+            deadline = started + 15
+            while not ready and time.perf_counter() < deadline:
+                await asyncio.sleep(0.02)
+            result = await ask(line, len(indent)) if ready else None
+            late += 1
+        if result and result.items:
+            waits.append((time.perf_counter() - started) * 1000)
+        else:
+            lost += 1
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return {"waits": waits, "late": late, "lost": lost, "sites": len(waits) + lost}
+
+
 def peak_rss_mb(pid: int | None) -> float | None:
     if not pid:
         return None
@@ -179,6 +258,7 @@ def main() -> int:
     parser.add_argument("--model", help="a GGUF (default: the embedded Gemma 3 270M)")
     parser.add_argument("--debounce-ms", type=int, default=50)
     parser.add_argument("--no-direct", action="store_true", help="skip the direct-model comparison")
+    parser.add_argument("--first", type=int, default=0, help="measure the first suggestion at the tops of N functions")
     args = parser.parse_args()
     repo = Path(args.repo).resolve()
     file = Path(args.file).resolve() if args.file else default_file(repo)
@@ -188,6 +268,13 @@ def main() -> int:
         # Type into a scratch copy of the repository so the real one is never touched.
         copy = workdir / "repo"
         subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(repo), str(copy)], check=True)
+        if args.first:
+            f = asyncio.run(first_suggestion_session(args, copy, copy / rel, workdir))
+            w = f["waits"]
+            print(f"first suggestion at the tops of {f['sites']} functions of {rel}: p50 {percentile(w, 50):.0f} ms, "
+                  f"p95 {percentile(w, 95):.0f} ms; {f['late']} came after the cap (announced by kura/suggestionReady), "
+                  f"{f['lost']} never came within 15 s (target p50 <= 1500 ms, none lost)")
+            return 0
         line_no = choose_line(copy / rel, min(args.keystrokes, 50))
         r = asyncio.run(typing_session(args, copy, copy / rel, line_no, workdir))
         direct = [] if args.no_direct else direct_model_times(args, copy, rel, r["states"], workdir)

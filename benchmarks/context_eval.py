@@ -13,11 +13,18 @@ above) and "not used above" (its name does not appear there).
 
 Tokens are counted as characters / 3.5 (no model is loaded); prompt sizes are reported in characters.
 Repositories are indexed into `<root>/../<name>.kura-index` so that the checkout stays untouched.
+
+With `--model GGUF` (or `--model embedded`), each site is also completed by that model through
+llama.cpp (greedy, up to the line's end), once with the prompt above and once with the same window
+and no repository snippets; exact match and edit similarity against the blanked line, and the
+model time of each, are reported per language.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import difflib
 import json
 import os
 import random
@@ -143,10 +150,11 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
 _LANGUAGES = {"python", "go", "javascript", "typescript", "c", "cpp", "java", "rust"}
 
 
-def prompt_for(site: Site, index: Index, budget: ContextBudget, template) -> tuple[str, float]:
-    """The prompt `kura complete` would send with the site's line blanked at its indentation, and
-    the share of it up to the cursor that is unchanged after the line's first characters are typed
-    (what a KV cache reuses)."""
+def prompt_for(site: Site, index: Index, budget: ContextBudget, template, bare: bool = False):
+    """The prompt `kura complete` would send with the site's line blanked at its indentation, the
+    share of it up to the cursor that is unchanged after the line's first characters are typed
+    (what a KV cache reuses), the completion's shape, and (`bare`) the same prompt without
+    repository snippets."""
     text = (index.root / site.path).read_text(encoding="utf-8")
     lines = text.split("\n")
     original = lines[site.line]
@@ -163,22 +171,68 @@ def prompt_for(site: Site, index: Index, budget: ContextBudget, template) -> tup
     later = builder.build(Document(site.path, blanked[:offset] + typed + blanked[offset:], offset + len(typed)))
     again = build_prompt(later, shape, template, repo=index.root.name).text
     head = prompt.split(template.suffix)[0] if template is not None else prompt
-    return prompt, min(1.0, len(os.path.commonprefix([prompt, again])) / max(1, len(head)))
+    reused = min(1.0, len(os.path.commonprefix([prompt, again])) / max(1, len(head)))
+    without = build_prompt(dataclasses.replace(context, snippets=()), shape, template, repo=index.root.name).text if bare else ""
+    return prompt, reused, shape, without
 
 
-def evaluate(name: str, root: Path, per_kind: int, template, context_tokens: int | None = None) -> dict:
+def complete(backend, prompt: str, shape) -> tuple[str, float]:
+    """The model's completion of the blanked line (greedy, stopping at the line's end) and its time."""
+    from assistant.completion.stopping import StopAtShapeEnd
+    from assistant.models.base import GenerationRequest
+
+    result = backend.generate(GenerationRequest(prompt=prompt, max_tokens=48, temperature=0.0,
+                                                should_stop=StopAtShapeEnd(shape)))
+    return result.text.split("\n", 1)[0], result.model_ms
+
+
+def score_line(expected: str, got: str) -> tuple[bool, float]:
+    """(exact match, edit similarity) of a completed line against the original, ignoring indentation."""
+    expected, got = expected.strip(), got.strip()
+    return expected == got, difflib.SequenceMatcher(None, expected, got).ratio()
+
+
+def evaluate(name: str, root: Path, per_kind: int, template, context_tokens: int | None = None,
+             backend=None) -> dict:
     index = Index.open(root, root.parent / f"{name}.kura-index")
     try:
         index.update()
         budget = ContextBudget(max_context_tokens=context_tokens or Settings().completion.context_tokens)
         results = []
         for site in sample_sites(index, name, per_kind):
-            prompt, reused = prompt_for(site, index, budget, template)
+            prompt, reused, shape, without = prompt_for(site, index, budget, template, bare=backend is not None)
             hit = site.signature_line in prompt
-            results.append({**site.__dict__, "hit": hit, "prompt_chars": len(prompt), "reused": reused})
+            row = {**site.__dict__, "hit": hit, "prompt_chars": len(prompt), "reused": reused}
+            if backend is not None:
+                expected = (index.root / site.path).read_text(encoding="utf-8").split("\n")[site.line]
+                for label, text in (("with", prompt), ("without", without)):
+                    got, ms = complete(backend, text, shape)
+                    exact, similarity = score_line(expected, got)
+                    row.update({f"{label}_exact": exact, f"{label}_similarity": similarity, f"{label}_ms": ms})
+            results.append(row)
         return {"repo": name, "sites": results}
     finally:
         index.close()
+
+
+def summarize_model(reports: list[dict]) -> list[dict]:
+    """Exact match / edit similarity / model time with and without repository context, per language."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for report in reports:
+        for s in report["sites"]:
+            if "with_exact" in s:
+                groups[s["language"]].append(s)
+    rows = []
+    for language, sites in sorted(groups.items()):
+        n = len(sites)
+        row = {"language": language, "sites": n}
+        for label in ("with", "without"):
+            times = sorted(s[f"{label}_ms"] for s in sites)
+            row.update({f"{label}_exact": sum(s[f"{label}_exact"] for s in sites) / n,
+                        f"{label}_similarity": sum(s[f"{label}_similarity"] for s in sites) / n,
+                        f"{label}_ms_median": times[n // 2]})
+        rows.append(row)
+    return rows
 
 
 def summarize(reports: list[dict]) -> list[dict]:
@@ -207,12 +261,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--context-tokens", type=int, help="the budget (default: completion.contextTokens's default)")
     parser.add_argument("--json", type=Path, help="write every site and the summary here")
     parser.add_argument("--misses", action="store_true", help="list the sites whose callee is missing")
+    parser.add_argument("--model", help="also complete each site with this GGUF ('embedded': the default model)")
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads for --model")
     args = parser.parse_args(argv)
     template = None if args.template == "none" else template_by_name(args.template)
+    backend = None
+    if args.model:
+        from assistant.models.registry import ModelConfig, create_backend
+
+        backend = create_backend(ModelConfig(path="" if args.model == "embedded" else args.model,
+                                             threads=args.threads, context_tokens=4096), isolated=False)
+        backend.load()
+        template = backend.fim_template()  # the prompt the model would really get
     reports = []
-    for spec in args.repos:
-        name, _, path = spec.partition("=")
-        reports.append(evaluate(name, Path(path).expanduser().resolve(), args.sites, template, args.context_tokens))
+    try:
+        for spec in args.repos:
+            name, _, path = spec.partition("=")
+            reports.append(evaluate(name, Path(path).expanduser().resolve(), args.sites, template,
+                                    args.context_tokens, backend))
+    finally:
+        if backend is not None:
+            backend.close()
     rows = summarize(reports)
     print(f"{'repo':<10} {'language':<11} {'kind':<15} {'sites':>5} {'recall':>7} {'chars(med)':>10} {'reused':>7}")
     for r in rows:
@@ -224,8 +293,16 @@ def main(argv: list[str] | None = None) -> int:
                 if not s["hit"]:
                     print(f"miss {s['repo']} {s['kind']:<15} {s['path']}:{s['line'] + 1} {s['callee']} "
                           f"-> {s['definition_path']}", file=sys.stderr)
+    model_rows = summarize_model(reports) if backend is not None else []
+    if model_rows:
+        print(f"\nmodel {args.model}: {'language':<11} {'sites':>5} {'exact with':>11} {'without':>8} "
+              f"{'similarity with':>16} {'without':>8} {'ms with':>8} {'without':>8}")
+        for r in model_rows:
+            print(f"{'':<{len(args.model) + 8}}{r['language']:<11} {r['sites']:>5} {r['with_exact']:>11.0%} "
+                  f"{r['without_exact']:>8.0%} {r['with_similarity']:>16.2f} {r['without_similarity']:>8.2f} "
+                  f"{r['with_ms_median']:>8.0f} {r['without_ms_median']:>8.0f}")
     if args.json:
-        args.json.write_text(json.dumps({"summary": rows, "reports": reports}, indent=1))
+        args.json.write_text(json.dumps({"summary": rows, "model": model_rows, "reports": reports}, indent=1))
     return 0
 
 

@@ -58,7 +58,8 @@ class CompletionStats:
     cache_answers: int = 0
     model_calls: int = 0
     superseded: int = 0
-    timeouts: int = 0
+    timeouts: int = 0  # requests answered empty at completion.firstSuggestionTimeoutMs
+    late_suggestions: int = 0  # of those, finished afterwards and announced to the editor
     prompt_tokens: int = 0
     reused_tokens: int = 0
 
@@ -76,11 +77,13 @@ class CompletionService:
         recent: Callable[[str | None], list[RecentEdit]] = lambda path: [],
         root: Callable[[], Path | None] = lambda: None,
         on_error: Callable[..., None] = lambda message, show=False, once_per=None: None,
+        on_ready: Callable[[str], None] = lambda doc_id: None,
         model: ModelHost | None = None,
     ) -> None:
         self.settings = settings
         self.model = model or ModelHost(settings.model)
         self._index, self._recent, self._root, self._on_error = index, recent, root, on_error
+        self._on_ready = on_ready  # a suggestion that outlived its request is in the cache: ask again
         self.cache = CompletionCache()
         self.stats = CompletionStats()
         self._builder: ContextBuilder | None = None
@@ -146,12 +149,21 @@ class CompletionService:
                 self.stats.superseded += 1
                 return None
         cap = self.settings.completion.first_suggestion_timeout_ms / 1000
+        generation = asyncio.ensure_future(self._generate(snap, prefix, suffix, started))
         try:
-            return await asyncio.wait_for(self._generate(snap, prefix, suffix, started), timeout=cap or None)
+            # shield: past the cap the request is answered empty, but the model's work is not thrown
+            # away; it finishes into the cache (unless a newer request for the document supersedes
+            # it) and the editor is told to ask again.
+            return await asyncio.wait_for(asyncio.shield(generation), timeout=cap or None)
         except asyncio.TimeoutError:
             self.stats.timeouts += 1
-            log.info("completion gave up after %.0f ms (completion.firstSuggestionTimeoutMs)", cap * 1000)
+            log.info("completion still running after %.0f ms (completion.firstSuggestionTimeoutMs): "
+                     "answered empty, continuing in the background", cap * 1000)
+            generation.add_done_callback(lambda task: self._finished_late(task, snap.doc_id, mine))
             return None
+        except asyncio.CancelledError:
+            generation.cancel()  # the editor withdrew the request: so does the model
+            raise
         except ModelRestarting:
             return None  # the crash that caused it was reported; the status line shows "restarting"
         except WorkerCrashed as exc:
@@ -198,6 +210,20 @@ class CompletionService:
         }
         self.last = timings
         return CompletionOutcome(_new_id(), text, False, timings, result.stop_reason)
+
+    def _finished_late(self, task: asyncio.Future, doc_id: str, mine: int) -> None:
+        """A generation that outlived its request's cap has ended: if it produced a suggestion and
+        no newer request for the document came since, the cache holds it; tell the editor."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.info("a completion finished late with an error: %s", error)
+            return
+        outcome = task.result()
+        if outcome is not None and outcome.text and self._latest.get(doc_id) == mine:
+            self.stats.late_suggestions += 1
+            self._on_ready(doc_id)
 
     def _context_builder(self, count_tokens: Callable[[str], int]) -> ContextBuilder:
         index = self._index()

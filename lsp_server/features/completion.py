@@ -23,6 +23,9 @@ MAX_SYMBOL_ITEMS = 30
 ACCEPTED_COMMAND = "kura.didAcceptCompletion"  # attached to every inline item
 ACCEPTED_NOTIFICATION = "kura/didAcceptCompletion"
 DISMISSED_NOTIFICATION = "kura/didDismissCompletion"
+# Server → editor: a suggestion for this document finished after its request was answered empty
+# (completion.firstSuggestionTimeoutMs); asking again at the same place answers it from the cache.
+SUGGESTION_READY_NOTIFICATION = "kura/suggestionReady"
 TOGGLE_COMMAND = "kura.toggleCompletions"
 
 
@@ -161,10 +164,15 @@ def configure_completions(ls: "KuraServer", previous: Settings) -> None:
     if ls.completions is None:
         ls.completions = CompletionService(
             ls.settings, index=lambda: ls.index, recent=lambda path: recent_edits(ls, path),
-            root=lambda: ls.root, on_error=ls.record_error,
+            root=lambda: ls.root, on_error=ls.record_error, on_ready=lambda uri: _suggestion_ready(ls, uri),
         )
     elif previous.model != ls.settings.model or previous.completion != ls.settings.completion:
         ls.completions.reconfigure(ls.settings)
+
+
+def _suggestion_ready(ls: "KuraServer", uri: str) -> None:
+    if not ls.editor_gone:
+        ls.protocol.notify(SUGGESTION_READY_NOTIFICATION, {"uri": uri})
 
 
 def recent_edits(ls: "KuraServer", current: str | None, limit: int = 3) -> list[RecentEdit]:

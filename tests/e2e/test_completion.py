@@ -129,3 +129,34 @@ async def test_accept_dismiss_toggle_and_reindex_are_understood(client: Language
     report = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="kura.reindex", arguments=[]))
     assert report["files"] == 4
     assert not [m for m in client.log_messages if "unknown method" in m.message.lower() or "error" in m.message.lower()]
+
+
+@pytest.mark.slow
+async def test_a_suggestion_past_the_first_suggestion_cap_is_finished_announced_and_answered_from_cache(
+        client: LanguageClient, repo, tmp_path):
+    # The embedded model reads a cold prompt for seconds: far past a 50 ms cap.
+    await start(client, repo, {"index": {"path": str(tmp_path / "i.sqlite"), "watch": False},
+                               "completion": {"firstSuggestionTimeoutMs": 50, "debounceMs": 0}})
+    await wait_for_model(client)
+    ready: list[dict] = []
+
+    @client.feature("kura/suggestionReady")
+    def on_ready(params):
+        ready.append({"uri": params.uri} if hasattr(params, "uri") else dict(params))
+
+    path = repo / "shop/checkout.py"
+    text = path.read_text() + NEW_FUNCTION
+    uri = open_document(client, path, text)
+    line, col = text.count("\n"), len(text.split("\n")[-1])
+    first = await inline(client, uri, line, col)
+    assert not first.items  # answered at the cap, empty, while the model goes on
+    for _ in range(600):  # the notification, polled (up to 60 s on a busy machine)
+        if ready:
+            break
+        await asyncio.sleep(0.1)
+    assert ready == [{"uri": uri}]
+    again = await inline(client, uri, line, col)  # what the editor does on the notification
+    assert len(again.items) == 1 and again.items[0].insert_text.strip()
+    completion = (await status(client))["model"]["completion"]
+    assert completion["timeouts"] == 1 and completion["late_suggestions"] == 1
+    assert completion["model_calls"] == 1 and completion["cache_answers"] == 1  # not computed twice

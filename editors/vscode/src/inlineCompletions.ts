@@ -59,6 +59,18 @@ export function inlineCompletionMiddleware(
   };
 }
 
+/**
+ * `kura/suggestionReady`: the model finished a suggestion after its request had been answered empty
+ * (the first-suggestion cap). If that document is still in front of the user, ask again: the server
+ * answers from its cache at once.
+ */
+export function suggestionReady(uri: string | undefined): void {
+  const editor = vscode.window.activeTextEditor;
+  if (uri && editor && editor.document.uri.toString() === uri) {
+    void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+  }
+}
+
 export function registerInlineCompletionCommands(
   tracker: SuggestionTracker,
   forwardAccept: (args: unknown[]) => Promise<void>,

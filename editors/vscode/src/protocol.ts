@@ -4,6 +4,8 @@ import type { Range, WorkspaceEdit } from 'vscode-languageclient/node';
 export const STATUS_REQUEST = 'kura/status';
 export const EXPLANATION_NOTIFICATION = 'kura/explanation';
 export const DID_DISMISS_COMPLETION = 'kura/didDismissCompletion';
+/** A suggestion finished after its request was answered empty: ask again, the cache has it. */
+export const SUGGESTION_READY_NOTIFICATION = 'kura/suggestionReady';
 export const ANSWER_NOTIFICATION = 'kura/answer';
 export const GENERATION_NOTIFICATION = 'kura/generation';
 

@@ -225,6 +225,20 @@ function M.request(buf, trigger)
   end
 end
 
+--- `kura/suggestionReady`: a suggestion finished after its request was answered empty (the
+--- first-suggestion cap); if the user is still typing in that buffer, ask again: the server answers
+--- from its cache at once. (On Neovim's native path, its own next request picks it up.)
+function M.suggestion_ready(uri)
+  if type(uri) ~= 'string' then
+    return
+  end
+  local buf = vim.uri_to_bufnr(uri)
+  local st = bufs[buf]
+  if st and not st.native and buf == api.nvim_get_current_buf() then
+    M.request(buf, TRIGGER_AUTOMATIC)
+  end
+end
+
 local function schedule_request(buf)
   local st = bufs[buf]
   if not st then
