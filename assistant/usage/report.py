@@ -148,6 +148,11 @@ class UsageSummary:
     escalations: EscalationStats
     tz: tzinfo | None  # days are calendar days here; None = local time
     questions: TaskStats = TaskStats()  # asking the codebase (kind "ask"; outcome done / nothing_found / …)
+    # generate/edit from an instruction: proposals (kind "generate": offered / invalid / failed / cancelled)
+    # and what the user did with them (kind "generate_resolved": accepted / rejected)
+    generations: TaskStats = TaskStats()
+    generations_accepted: int = 0
+    generations_rejected: int = 0
 
     @property
     def fix_apply_rate(self) -> float | None:
@@ -157,7 +162,7 @@ class UsageSummary:
     def empty(self) -> bool:
         return not self.suggestions.shown and not (self.explanations.count or self.fixes.count
                                                    or self.fixes_applied or self.escalations.count
-                                                   or self.questions.count)
+                                                   or self.questions.count or self.generations.count)
 
 
 # --- summarising ----------------------------------------------------------------------------------
@@ -257,7 +262,10 @@ def summarize(data: UsageData, *, since: float | None = None, until: float | Non
         by_model=_ranked(group_stats(suggestions, events, _by("model"))),
         explanations=task_stats(kinds["explain"]), fixes=task_stats(kinds["fix_offered"]),
         fixes_offered=offered, fixes_applied=len(kinds["fix_applied"]),
-        escalations=escalation_stats(kinds["escalation"]), tz=tz, questions=task_stats(kinds["ask"]))
+        escalations=escalation_stats(kinds["escalation"]), tz=tz, questions=task_stats(kinds["ask"]),
+        generations=task_stats(kinds["generate"]),
+        generations_accepted=sum(1 for r in kinds["generate_resolved"] if r.get("outcome") == "accepted"),
+        generations_rejected=sum(1 for r in kinds["generate_resolved"] if r.get("outcome") == "rejected"))
 
 
 # --- dates on the command line --------------------------------------------------------------------
@@ -365,6 +373,10 @@ def render_terminal(summary: UsageSummary, console) -> None:
         row("Suggestions", "no suggestions in this period")
     row("Explanations", _task_line(summary.explanations))
     row("Questions (ask)", _task_line(summary.questions))
+    g = summary.generations
+    row("Generations", _task_line(g) + (
+        f" · accepted {summary.generations_accepted}, rejected {summary.generations_rejected}"
+        if g.count or summary.generations_accepted or summary.generations_rejected else ""))
     row("Fixes", _task_line(summary.fixes) + (
         f" · applied {summary.fixes_applied} of {summary.fixes_offered} offered ({pct(summary.fix_apply_rate)})"
         if summary.fixes.count or summary.fixes_applied else ""))
@@ -516,7 +528,10 @@ def render_html(summary: UsageSummary, *, title: str = "kura: effect report") ->
                    ["fixes", fx.count, duration(fx.latency.p50), duration(fx.latency.p95),
                     duration(fx.first_chunk.p50), summary.fixes_offered, summary.fixes_applied],
                    ["questions (ask)", summary.questions.count, duration(summary.questions.latency.p50),
-                    duration(summary.questions.latency.p95), duration(summary.questions.first_chunk.p50), None, None]])))
+                    duration(summary.questions.latency.p95), duration(summary.questions.first_chunk.p50), None, None],
+                   ["generations", summary.generations.count, duration(summary.generations.latency.p50),
+                    duration(summary.generations.latency.p95), duration(summary.generations.first_chunk.p50),
+                    summary.generations.outcomes.get("offered", 0), summary.generations_accepted]])))
 
     e = summary.escalations
     top = e.reasons[:TOP_REASONS]

@@ -408,3 +408,20 @@ def test_names_and_reasons_are_printed_literally_not_as_markup(tmp_path):
     ur.render_terminal(ur.summarize(read_logs([path]), tz=UTC), console)
     text = console.export_text()
     assert reason in text and "[python]" in text
+
+
+def test_generations_are_counted_by_outcome_with_what_the_user_did_with_them(tmp_path):
+    events = [Event(0, "generate", "offered", latency=2100.0), Event(0, "generate", "invalid", latency=1500.0),
+              Event(1, "generate", "offered", latency=1900.0), Event(1, "generate_resolved", "accepted"),
+              Event(1, "generate_resolved", "rejected")]
+    summary = ur.summarize(read_logs([write_log(tmp_path / "gen.sqlite", "aiko", [], events)]), tz=UTC)
+
+    console = Console(record=True, width=200)
+    ur.render_terminal(summary, console)
+
+    text = console.export_text()
+    assert not summary.empty and summary.generations.count == 3
+    assert summary.generations.outcomes == {"offered": 2, "invalid": 1}
+    assert (summary.generations_accepted, summary.generations_rejected) == (1, 1)
+    assert "Generations" in text and "offered 2, invalid 1" in text and "accepted 1, rejected 1" in text
+    assert "generations" in ur.render_html(summary)
