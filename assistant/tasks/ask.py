@@ -80,6 +80,10 @@ SOURCES_HEADING = {"en": "**Sources**", "ja": "**出典**"}
 ANSWER_LEAD = {"en": "According to `{label}`,", "ja": "`{label}` によると、"}
 # With the best piece's symbol: the model goes on to say what it does.
 ANSWER_LEAD_SYMBOL = {"en": "According to `{label}`, `{symbol}`", "ja": "`{label}` の `{symbol}` は、"}
+# With its docstring too: the answer opens with what the code says of itself, quoted.
+ANSWER_LEAD_DOC = {"en": "According to `{label}`, `{symbol}` does this: \"{doc}\"",
+                   "ja": "`{label}` の `{symbol}` は「{doc}」と説明されています。"}
+BASE_MAX_TOKENS = 160  # a base model answers in one paragraph; past it, small ones invent
 EMPTY_ANSWER = {
     "en": "_The model returned no answer; the sources below are what the index found._",
     "ja": "_モデルから回答が返りませんでした。以下はインデックスが見つけた出典です。_",
@@ -129,6 +133,7 @@ class Source:
     symbol: str = ""
     score: float = 0.0
     line: int = -1  # 0-based line cited (where the piece's answer is); -1: its first line
+    doc: str = ""  # the symbol's docstring or leading comment, when the index has one
 
     @property
     def cited_line(self) -> int:
@@ -301,7 +306,8 @@ def gather_sources(question: Question, index: IndexQueries | None,
         name_cov = coverage(terms, definition.name)
         score = cov + 0.5 * name_cov + 0.3
         candidates.append(Source(definition.path, definition.range.start_line, definition.range.end_line,
-                                 _trim(text or definition.signature), "symbol", definition.qualname, score))
+                                 _trim(text or definition.signature), "symbol", definition.qualname, score,
+                                 doc=definition.doc))
         if best_symbol is None or name_cov > coverage(terms, best_symbol[1].name):
             best_symbol = (score, definition)
 
@@ -309,6 +315,7 @@ def gather_sources(question: Question, index: IndexQueries | None,
     if sources:  # a piece far weaker than the best one is more likely noise than a second answer
         floor = sources[0].score * RELATIVE_FLOOR
         sources = [s for s in sources if s.score >= floor]
+        sources[0] = _with_doc(index, sources[0])
     if best_symbol is not None and coverage(terms, best_symbol[1].name) >= need:
         sources += _reference_sources(index, best_symbol[1], read_line, sources, best_symbol[0] * 0.5)
         sources.sort(key=lambda s: -s.score)
@@ -343,6 +350,29 @@ def _matching_symbols(index: IndexQueries, terms: list[Term]) -> list[Definition
         except Exception:
             log.debug("symbol search failed for %r", query, exc_info=True)
     return list(found.values())
+
+
+def _with_doc(index: IndexQueries, source: Source) -> Source:
+    """The piece with its symbol's docstring, looked up for a chunk (symbols come with theirs)."""
+    if source.doc or not source.symbol or not hasattr(index, "definitions"):
+        return source
+    try:
+        found = index.definitions(source.symbol.rsplit(".", 1)[-1])
+    except Exception:
+        log.debug("definitions(%s) failed", source.symbol, exc_info=True)
+        return source
+    for d in found:
+        if d.path == source.path and source.start_line <= d.range.start_line <= source.end_line and d.doc.strip():
+            return replace(source, doc=d.doc)
+    return source
+
+
+def first_sentence(doc: str, limit: int = 200) -> str:
+    """A docstring's first sentence (or line), for quoting."""
+    text = " ".join(doc.strip().split("\n\n", 1)[0].split())
+    end = re.search(r"(?<=[.!?。])\s", text)
+    text = text[: end.start()] if end else text
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _definition_text(d: Definition, read_line: Callable[[str, int], str | None] | None) -> str:
@@ -445,16 +475,19 @@ def plan_ask(question: Question, sources: list[Source], *, language: str = "en",
     lead = ""
     if template.style == "base":
         best = chosen[0]
-        leads = ANSWER_LEAD_SYMBOL if best.symbol else ANSWER_LEAD
-        lead = leads.get(language, leads["en"]).format(label=best.label, symbol=best.symbol.rsplit(".", 1)[-1])
+        leads = ANSWER_LEAD_DOC if best.symbol and best.doc.strip() else ANSWER_LEAD_SYMBOL if best.symbol else ANSWER_LEAD
+        lead = leads.get(language, leads["en"]).format(label=best.label, symbol=best.symbol.rsplit(".", 1)[-1],
+                                                       doc=first_sentence(best.doc))
     values = dict(question=question.text.strip(), context=context, answer_language=LANGUAGE_NAMES.get(language, "English"),
                   answer_lead=lead)
     if template.style == "chat":
         request = GenerationRequest(messages=template.messages(**values), max_tokens=max_tokens, temperature=0.0,
                                     should_stop=answer_repeating)
     else:
-        request = GenerationRequest(prompt=template.render(**values), max_tokens=max_tokens, temperature=0.0,
-                                    stop=("\nQ:", "\nA:", "\n# ", "\n## ", "\nQuestion:", "\n[", "```\n\n", "\n\n\n"), should_stop=answer_repeating)
+        # One paragraph, no invented links: what a small base model writes past these is rarely true.
+        request = GenerationRequest(prompt=template.render(**values), max_tokens=min(max_tokens, BASE_MAX_TOKENS),
+                                    temperature=0.0, should_stop=answer_repeating,
+                                    stop=("\n\n", "\nQ:", "\nA:", "\n# ", "\n[", "```", "http://", "https://"))
     return AskPlan(question, request, language, terms, chosen, lead, template_error)
 
 

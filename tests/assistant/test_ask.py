@@ -127,14 +127,17 @@ async def test_nothing_found_is_said_in_the_users_language():
     assert "見つかりませんでした" in outcome.markdown
 
 
-def test_the_prompt_holds_the_sources_labelled_and_the_base_answer_opens_by_citing_the_best(repo):
+def test_the_prompt_holds_the_sources_labelled_and_the_base_answer_opens_by_quoting_the_best(repo):
     sources = ask(repo, "how does the retry policy work?")
 
     plan = plan_ask(Question("how does the retry policy work?"), sources, style="base", language="ja")
 
     assert plan.found and plan.sources[0].label == RETRY_POLICY
     assert f"[{RETRY_POLICY}]" in plan.request.prompt and "def delay" in plan.request.prompt
-    assert plan.lead == f"`{RETRY_POLICY}` の `RetryPolicy` は、" and plan.request.prompt.rstrip().endswith(plan.lead)
+    # A base model's answer opens with what the code says of itself, in the user's language.
+    assert plan.lead == (f"`{RETRY_POLICY}` の `RetryPolicy` は「Retry a failed call with exponential backoff, "
+                         "at most max_attempts times.」と説明されています。")
+    assert plan.request.prompt.rstrip().endswith(plan.lead)
 
 
 def test_a_small_context_window_keeps_fewer_sources_but_never_none(repo):
