@@ -270,6 +270,24 @@ def plan_generation(
     return GeneratePlan(target, request, instruction, mode, chosen, template_error)
 
 
+def cloud_instruction(target: Instruction, prompts_dir: str = "") -> tuple[str, PromptError | None]:
+    """What an escalated generation asks the cloud model (`generate.cloud.md`, with the same values
+    as the local prompts; the sanitized excerpt travels separately)."""
+    plan = plan_generation(target, [], style="cloud", prompts_dir=prompts_dir)
+    return (plan.request.prompt or "").strip(), plan.template_error
+
+
+def cloud_excerpt(place: Target) -> Target:
+    """The code an escalated generation shows the cloud model: the selection, or for new code the
+    lines above where it goes (the model sees no more of the file than that and the context)."""
+    if mode_of(place) == EDIT:
+        return place
+    first = max(0, place.start_line - 2 * AROUND_LINES)
+    a = offset_of(place.text, first, 0) or 0
+    end = place.start if place.start > a else min(len(place.text), place.end)
+    return Target(place.path, place.text, a, end, place.language)
+
+
 def comment_marker(language: str) -> str:
     """How a line comment starts in the language (kura's grammars: `#` or `//`)."""
     return "#" if language in ("python", "ruby", "") else "//"

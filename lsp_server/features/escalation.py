@@ -175,9 +175,13 @@ async def build_request(ls: "KuraServer", arg: Any, task: str, instruction: str)
         raise TargetError(f"kura: only files inside the workspace can be sent to the cloud model ({uri})")
     target = await load_target(ls, uri, rng, whole_lines=task == "fix")
     pieces = await ls.query(gather_context, target, ls.index, file_line_reader(ls.root))
+    return uri, target, escalation_request(task, target, pieces, instruction)
+
+
+def escalation_request(task: str, target: Target, pieces: list[LocalPiece], instruction: str) -> EscalationRequest:
+    """The policy's request: the target's code as the selection, the task's context pieces, the instruction."""
     selection = ContextPiece(target.path, target.code, "selection", target.start_line + 1, target.end_line + 1)
-    context = tuple(_policy_piece(p) for p in pieces)
-    return uri, target, EscalationRequest(task, selection, context, instruction)
+    return EscalationRequest(task, selection, tuple(_policy_piece(p) for p in pieces), instruction)
 
 
 def _policy_piece(piece: LocalPiece) -> ContextPiece:

@@ -21,6 +21,7 @@ version = 1
 [tasks]
 explain = "prompt"
 fix = "prompt"
+generate = "prompt"
 # complete = "deny"
 # chat = "deny"
 
