@@ -32,6 +32,7 @@ CHUNK_POOL = 60  # built bundles and tests repeat the answer's words: room for t
 SYMBOLS_PER_TERM = 20
 MAX_REFERENCES = 4
 RELATIVE_FLOOR = 0.6
+MAX_TERMS = 12  # a pasted paragraph is not a question: its first words say what it is about
 MIN_COVERAGE = 0.5  # a source must hold at least half of the question's words (all, for a one-word question)
 
 # Words that say what kind of question it is, not what it is about.
@@ -205,7 +206,7 @@ def question_terms(question: str) -> list[Term]:
         stem = _stem(word)
         if stem not in terms:
             terms[stem] = Term(word, frozenset(_variants(word)))
-    return list(terms.values())
+    return list(terms.values())[:MAX_TERMS]
 
 
 def _stem(word: str) -> str:

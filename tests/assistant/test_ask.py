@@ -41,6 +41,14 @@ def test_question_words_drop_what_kind_of_question_it_is():
     assert words == ["validate", "webhook", "signatures"]
 
 
+def test_a_pasted_paragraph_is_searched_by_its_first_words_only():
+    paragraph = " ".join(f"term{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(500))
+
+    words = [t.word for t in question_terms(paragraph)]
+
+    assert words[:2] == ["termaa", "termba"] and len(words) == 12
+
+
 def test_a_plural_in_the_question_finds_the_singular_in_the_code():
     (term,) = question_terms("signatures")
 
