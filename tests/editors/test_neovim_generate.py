@@ -105,5 +105,7 @@ def test_an_instruction_is_required(editor, repo):
     ed.wait_for_server()
 
     ed.lua("require('kura.commands').run('KuraGenerate', { range = 0, args = '  ' })")
+    ed.lua("require('kura.commands').run('KuraGenerateCloud', { range = 0, args = '' })")
 
-    assert any("say what to write" in m["msg"] for m in ed.messages())
+    assert len([m for m in ed.messages() if "say what to write" in m["msg"]]) == 2
+    assert ed.lua("return vim.fn.exists(':KuraGenerateCloud')") == 2

@@ -28,6 +28,7 @@ local commands = {
   KuraLog = { desc = 'open the LSP log' },
   KuraAsk = { nargs = '+', desc = 'ask the codebase a question; the answer cites path:line' },
   KuraGenerate = { range = true, nargs = '+', desc = 'rewrite the range as instructed, or write new code at the cursor; diff preview' },
+  KuraGenerateCloud = { range = true, nargs = '+', desc = 'generate with the cloud model (sanitized)' },
 }
 
 for name, spec in pairs(commands) do

@@ -449,6 +449,7 @@ M.commands = {
   KuraLog = open_log,
   KuraAsk = function(o) require('kura.ask').ask(o.args) end,
   KuraGenerate = function(o) require('kura.generate').generate(o) end,
+  KuraGenerateCloud = function(o) require('kura.generate').generate(o, true) end,
 }
 
 function M.run(name, opts)

@@ -1,7 +1,8 @@
 --- `:KuraGenerate {instruction}`: on a range, the lines rewritten as instructed; without one, new code
 --- below the cursor's line (or in it, when it is blank). The model's text streams into a float
 --- (`kura/generation` notifications), which then shows the diff: `a` applies it, `q` or `r` rejects
---- it. Nothing touches the buffer before `a`.
+--- it. Nothing touches the buffer before `a`. `:KuraGenerateCloud` asks the cloud model (sanitized,
+--- under the workspace policy).
 local M = {}
 
 local api = vim.api
@@ -70,8 +71,8 @@ local function show_proposal(client, src, buf, win, arg, result)
   vim.keymap.set('n', 'r', reject, { buffer = buf, nowait = true, desc = 'kura: reject the generated code' })
 end
 
---- `cmd_opts`: the user command's options (range, args).
-function M.generate(cmd_opts)
+--- `cmd_opts`: the user command's options (range, args); `cloud`: escalate under the policy.
+function M.generate(cmd_opts, cloud)
   local u = util()
   local instruction = vim.trim(cmd_opts.args or '')
   if instruction == '' then
@@ -90,11 +91,11 @@ function M.generate(cmd_opts)
     instruction = instruction,
     id = ('kura-nvim-generate-%d-%d'):format(vim.fn.getpid(), counter),
   }
-  local buf, win = u.scratch('markdown', 'kura: generate', client.root_dir, 'float')
+  local buf, win = u.scratch('markdown', cloud and 'kura: generate (cloud, sanitized)' or 'kura: generate', client.root_dir, 'float')
   u.set_text(buf, 'Generating…')
   local stream = { buf = buf, text = '', done = false }
   streams[arg.id] = stream
-  u.execute(client, src, 'kura.generate', { arg }, function(result)
+  u.execute(client, src, cloud and 'kura.generateCloud' or 'kura.generate', { arg }, function(result)
     stream.done = true
     streams[arg.id] = nil
     if type(result) ~= 'table' or result.edit == nil or result.edit == vim.NIL then
