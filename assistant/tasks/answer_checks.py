@@ -9,7 +9,9 @@ import re
 import unicodedata
 
 ECHO_NGRAM_CHARS = 24  # a copied run this long is not an accident (a quoted identifier is shorter)
-ECHO_SHARE = 0.5  # an answer whose characters are mostly inside such runs is an echo
+# An answer whose characters are mostly inside such runs is an echo. Measured on Gemma 3 270M over
+# httpx: echoes of the context copy 0.88-1.0; an answer paraphrasing the code's own docstring 0.59.
+ECHO_SHARE = 0.65
 ECHO_MIN_CHARS = 40  # below this, too little to judge
 LANGUAGE_SHARE = 0.5
 

@@ -582,6 +582,7 @@ class AnswerGuard:
         self.pending: list[str] = []  # chunks not shown yet
         self.shown = 0  # characters of self.text shown
         self.released = False
+        self.probed = False  # should_stop has judged the first ECHO_PROBE_CHARS
 
     def should_stop(self, text: str) -> bool:
         if self.inner is not None and self.inner(text):
@@ -589,8 +590,11 @@ class AnswerGuard:
         if loop_start(text) is not None:
             return True
         size = len(squash(text))
-        if size >= ECHO_PROBE_CHARS and size < ECHO_PROBE_CHARS * 2 and self.echo.is_echo(self.lead + text):
-            return True
+        if size >= ECHO_PROBE_CHARS and not self.probed:
+            # the same text `feed` decides on (the stream's prefixes arrive in the same order)
+            self.probed = True
+            if self.echo.is_echo(self.lead + text):
+                return True
         # an answer that began well and then turned into a copy of the prompt
         return size >= 160 and self.echo.is_echo(text[-160:], share=0.8)
 
