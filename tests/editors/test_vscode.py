@@ -299,11 +299,13 @@ def test_package_json_contributes_every_command_to_the_palette_and_editor_menu()
     titles = {c["title"] for c in pkg["contributes"]["commands"]}
     for title in ["Explain selection", "Fix selection", "Explain with cloud (sanitized)", "Fix with cloud (sanitized)",
                   "Preview what would be sent", "Reindex repository", "Show status", "Show logs",
-                  "Toggle completions", "Restart server", "Ask the codebase…", "Generate/Edit…"]:
+                  "Toggle completions", "Restart server", "Ask the codebase…", "Generate/Edit…",
+                  "Generate/Edit with cloud (sanitized)…"]:
         assert title in titles
     in_editor_menu = {m["command"] for m in pkg["contributes"]["menus"]["editor/context"]}
     assert {"kura.explainSelection", "kura.fixSelection", "kura.explainSelectionWithCloud",
-            "kura.fixSelectionWithCloud", "kura.previewCloudPayload", "kura.askCodebase", "kura.generateCode"} <= in_editor_menu
+            "kura.fixSelectionWithCloud", "kura.previewCloudPayload", "kura.askCodebase", "kura.generateCode",
+            "kura.generateCodeWithCloud"} <= in_editor_menu
 
 
 def test_a_server_killed_while_running_is_restarted_and_serves_again(e2e_results):

@@ -26,6 +26,7 @@ export const Command = {
   restart: 'kura.restartServer',
   ask: 'kura.askCodebase',
   generate: 'kura.generateCode',
+  generateCloud: 'kura.generateCodeWithCloud',
 } as const;
 
 interface Deps {

@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
     tracker,
   );
   server = manager;
-  const generate = new GenerateCommand(Command.generate, manager, output);
+  const generate = new GenerateCommand(Command.generate, Command.generateCloud, manager, output);
   const status = new StatusBar({ fetch: () => manager.status() }, Command.showStatus);
 
   context.subscriptions.push(

@@ -2,7 +2,8 @@
  * "kura: Generate/Edit…": an input box for the instruction; with a selection the server rewrites
  * those lines, without one it writes new code at the cursor. The model's text streams into the
  * progress notification; the proposed edit opens as a diff (current file ↔ proposal) with Accept /
- * Reject. Nothing touches the document until Accept.
+ * Reject. Nothing touches the document until Accept. The cloud variant asks the cloud model under the
+ * workspace policy (the server sanitizes, asks for approval, restores placeholders in the code).
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -45,6 +46,7 @@ export class GenerateCommand implements vscode.Disposable {
 
   constructor(
     command: string,
+    cloudCommand: string,
     private readonly server: ServerManager,
     private readonly output: vscode.LogOutputChannel,
   ) {
@@ -53,6 +55,9 @@ export class GenerateCommand implements vscode.Disposable {
       vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this.proposals),
       vscode.commands.registerCommand(command, (instruction?: unknown) =>
         this.run(typeof instruction === 'string' ? instruction : undefined),
+      ),
+      vscode.commands.registerCommand(cloudCommand, (instruction?: unknown) =>
+        this.run(typeof instruction === 'string' ? instruction : undefined, true),
       ),
     ];
   }
@@ -63,7 +68,7 @@ export class GenerateCommand implements vscode.Disposable {
   }
 
   /** Ask for the instruction (unless given), run it, and preview the proposal; returns what happened. */
-  async run(given?: string): Promise<'accepted' | 'rejected' | 'no edit' | undefined> {
+  async run(given?: string, cloud = false): Promise<'accepted' | 'rejected' | 'no edit' | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       void vscode.window.showInformationMessage('kura: open a file first; select code to rewrite it, or place the cursor for new code.');
@@ -71,7 +76,7 @@ export class GenerateCommand implements vscode.Disposable {
     }
     const selection = editor.selection;
     const instruction = (given ?? (await vscode.window.showInputBox({
-      title: 'kura: Generate/Edit',
+      title: cloud ? 'kura: Generate/Edit with the cloud model (sanitized)' : 'kura: Generate/Edit',
       prompt: selection.isEmpty ? 'What code should kura write here?' : 'How should kura change the selected code?',
       placeHolder: selection.isEmpty ? 'e.g. add a function that parses a price like "12.30"' : 'e.g. return 0 for an empty list',
       ignoreFocusOut: true,
@@ -87,7 +92,7 @@ export class GenerateCommand implements vscode.Disposable {
     const id = `kura-generate-${randomBytes(6).toString('hex')}`;
     const args = { uri: document.uri.toString(), range, instruction, id };
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'kura: generating', cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: cloud ? 'kura: generating with the cloud model' : 'kura: generating', cancellable: true },
       async (progress, token) => {
         let text = '';
         this.streams.set(id, (chunk) => {
@@ -98,7 +103,7 @@ export class GenerateCommand implements vscode.Disposable {
           }
         });
         try {
-          return await this.server.execute<GenerateResult | null>(ServerCommand.generate, [args], token);
+          return await this.server.execute<GenerateResult | null>(cloud ? ServerCommand.generateCloud : ServerCommand.generate, [args], token);
         } finally {
           this.streams.delete(id);
         }

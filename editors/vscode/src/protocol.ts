@@ -22,6 +22,7 @@ export const ServerCommand = {
   didApplyFix: 'kura.didApplyFix',
   ask: 'kura.ask',
   generate: 'kura.generate',
+  generateCloud: 'kura.generateCloud',
   didResolveGeneration: 'kura.didResolveGeneration',
 } as const;
 
@@ -141,6 +142,8 @@ export interface GenerateResult {
   mode: 'edit' | 'insert' | null;
   edit: WorkspaceEdit | null;
   message: string;
+  cloud?: boolean;
+  cloudError?: string;
 }
 
 /** `kura/generation`: the model's text while a generation runs. */

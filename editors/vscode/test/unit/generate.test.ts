@@ -22,6 +22,13 @@ describe('kura: Generate/Edit…', () => {
     assert.ok(pkg.contributes.menus.commandPalette.some((m) => m.command === command?.command && m.when === 'editorIsOpen'));
   });
 
+  it('has a cloud variant in the palette and the editor menu that runs the cloud server command', () => {
+    const cloud = pkg.contributes.commands.find((c) => c.title === 'Generate/Edit with cloud (sanitized)…');
+    assert.ok(cloud && cloud.command !== ServerCommand.generateCloud);
+    assert.ok(pkg.contributes.menus['editor/context'].some((m) => m.command === cloud.command));
+    assert.ok(pkg.contributes.menus.commandPalette.some((m) => m.command === cloud.command));
+  });
+
   it('shows the last line of the streamed answer as the progress message', () => {
     assert.equal(progressTail('```python\ndef add(a, b):\n    return a + b\n\n'), 'return a + b');
     assert.equal(progressTail(''), '');
