@@ -207,6 +207,11 @@ async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) 
             waits.append((time.perf_counter() - started) * 1000)
         else:
             lost += 1
+        if args.verbose:
+            stats = plain(await client.protocol.send_request_async("kura/status", {}))["model"]
+            print(f"  line {line + 1}: {'shown' if result and result.items else 'none'} after "
+                  f"{(time.perf_counter() - started) * 1000:.0f} ms; announced: {bool(ready)}; "
+                  f"last: {stats['last']}", file=sys.stderr)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -259,6 +264,7 @@ def main() -> int:
     parser.add_argument("--debounce-ms", type=int, default=50)
     parser.add_argument("--no-direct", action="store_true", help="skip the direct-model comparison")
     parser.add_argument("--first", type=int, default=0, help="measure the first suggestion at the tops of N functions")
+    parser.add_argument("--verbose", action="store_true", help="print each site's outcome")
     args = parser.parse_args()
     repo = Path(args.repo).resolve()
     file = Path(args.file).resolve() if args.file else default_file(repo)

@@ -15,9 +15,10 @@ import {
   type StaticFeature,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { inlineCompletionMiddleware } from './inlineCompletions';
+import { inlineCompletionMiddleware, suggestionReady } from './inlineCompletions';
 import {
-  ANSWER_NOTIFICATION, EXPLANATION_NOTIFICATION, GENERATION_NOTIFICATION, STATUS_REQUEST, type AnswerChunk,
+  ANSWER_NOTIFICATION, EXPLANATION_NOTIFICATION, GENERATION_NOTIFICATION, STATUS_REQUEST, SUGGESTION_READY_NOTIFICATION,
+  type AnswerChunk,
   type ExplanationChunk, type GenerationChunk, type KuraStatus,
 } from './protocol';
 import { RestartPolicy } from './restartPolicy';
@@ -239,6 +240,7 @@ export class ServerManager implements vscode.Disposable {
     const client = new KuraLanguageClient('kura', 'kura', serverOptions, clientOptions);
     client.registerProposedFeatures(); // textDocument/inlineCompletion (LSP 3.18)
     client.onNotification(EXPLANATION_NOTIFICATION, (chunk: ExplanationChunk) => this.events.explanation(chunk));
+    client.onNotification(SUGGESTION_READY_NOTIFICATION, (params: { uri?: string }) => suggestionReady(params.uri));
     client.onNotification(ANSWER_NOTIFICATION, (chunk: AnswerChunk) => this.events.answer?.(chunk));
     client.onNotification(GENERATION_NOTIFICATION, (chunk: GenerationChunk) => this.events.generation?.(chunk));
     return client;

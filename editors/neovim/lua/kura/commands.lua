@@ -182,6 +182,11 @@ function M.handlers()
         on_explanation(err, params, ctx)
       end)
     end,
+    ['kura/suggestionReady'] = function(_, params)
+      vim.schedule(function()
+        require('kura.inline').suggestion_ready(type(params) == 'table' and params.uri or nil)
+      end)
+    end,
     ['kura/answer'] = function(_, params)
       vim.schedule(function()
         require('kura.ask').on_answer(params)
