@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +22,7 @@ from assistant.completion.stopping import StopAtShapeEnd
 from assistant.completion.stopping import finalize
 from assistant.context.builder import ContextBudget, ContextBuilder, Document, RecentEdit
 from assistant.models.host import ModelHost
-from assistant.models.base import CANCELLED, LENGTH, GenerationRequest, ModelError
+from assistant.models.base import CANCELLED, LENGTH, CancelToken, GenerationRequest, ModelError
 from assistant.models.process import ModelRestarting, WorkerCrashed
 from assistant.settings import Settings
 
@@ -60,6 +60,8 @@ class CompletionStats:
     superseded: int = 0
     timeouts: int = 0  # requests answered empty at completion.firstSuggestionTimeoutMs
     late_suggestions: int = 0  # of those, finished afterwards and announced to the editor
+    warmups: int = 0  # prefills at a resting cursor (kura/cursorMoved)
+    warmed_tokens: int = 0  # prompt tokens they evaluated
     prompt_tokens: int = 0
     reused_tokens: int = 0
 
@@ -90,6 +92,8 @@ class CompletionService:
         self._latest: dict[str, int] = {}  # doc_id -> sequence number of its newest request
         self._sequence = 0
         self._reported_error: str | None = None
+        self._warming: dict[str, CancelToken] = {}  # doc_id -> the warm-up queued or running for it
+        self._warmed: dict[str, str] = {}  # doc_id -> the prompt last prefilled for it
         self.last: dict[str, Any] = {}  # the last answered request's timings, for status and benchmarks
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -113,6 +117,7 @@ class CompletionService:
     def forget(self, doc_id: str, path: str | None = None) -> None:
         self.cache.invalidate(doc_id)
         self._latest.pop(doc_id, None)
+        self._warmed.pop(doc_id, None)
         if self._builder is not None and path:
             self._builder.forget(path)
 
@@ -140,6 +145,9 @@ class CompletionService:
             self.last = {"total_ms": _ms(started), "model_ms": 0.0, "from_cache": True}
             return CompletionOutcome(_new_id(), hit.text, True, self.last, hit.source)
 
+        warming = self._warming.pop(snap.doc_id, None)
+        if warming is not None:
+            warming.cancel()  # a real request goes first; a warm-up already prefilling still helps it
         self._sequence += 1
         mine = self._latest[snap.doc_id] = self._sequence
         debounce = self.settings.completion.debounce_ms / 1000
@@ -175,22 +183,7 @@ class CompletionService:
 
     async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float) -> CompletionOutcome | None:
         worker = await self.model.worker()
-        backend = worker.backend
-        path = snap.path or _fallback_path(snap)
-        shape = decide_shape(snap.text, snap.offset, path, max_lines=self.settings.completion.max_lines)
-        builder = self._context_builder(backend.count_tokens)
-        t_context = time.perf_counter()
-        context = await asyncio.to_thread(builder.build, Document(path, snap.text, snap.offset), self._recent(snap.path))
-        context_ms = _ms(t_context)
-        root = self._root()
-        prompt = build_prompt(context, shape, backend.fim_template(), repo=root.name if root else None)
-        max_tokens = self.settings.completion.max_tokens
-        if shape.single_line:
-            max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
-        request = GenerationRequest(
-            prompt=prompt.text, stop=prompt.stop, max_tokens=max_tokens,
-            should_stop=StopAtShapeEnd(shape),
-        )
+        request, shape, context, prompt, context_ms = await self._request_for(snap, worker.backend)
         result = await worker.generate(request, key=snap.doc_id)
         if result.stop_reason == CANCELLED:
             self.stats.superseded += 1
@@ -210,6 +203,58 @@ class CompletionService:
         }
         self.last = timings
         return CompletionOutcome(_new_id(), text, False, timings, result.stop_reason)
+
+    async def _request_for(self, snap: DocumentSnapshot, backend: Any):
+        """(request, shape, context, prompt, context ms) of a completion at the snapshot's cursor."""
+        path = snap.path or _fallback_path(snap)
+        shape = decide_shape(snap.text, snap.offset, path, max_lines=self.settings.completion.max_lines)
+        builder = self._context_builder(backend.count_tokens)
+        t_context = time.perf_counter()
+        context = await asyncio.to_thread(builder.build, Document(path, snap.text, snap.offset), self._recent(snap.path))
+        context_ms = _ms(t_context)
+        root = self._root()
+        prompt = build_prompt(context, shape, backend.fim_template(), repo=root.name if root else None)
+        max_tokens = self.settings.completion.max_tokens
+        if shape.single_line:
+            max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
+        request = GenerationRequest(
+            prompt=prompt.text, stop=prompt.stop, max_tokens=max_tokens,
+            should_stop=StopAtShapeEnd(shape),
+        )
+        return request, shape, context, prompt, context_ms
+
+    async def warm(self, snap: DocumentSnapshot) -> bool:
+        """Prefill the prompt a completion at this cursor would send (one token sampled and thrown
+        away), so that the first request here evaluates only what changed since: the editor sends
+        the cursor when it rests. Never delays a real request by more than a prefill already under
+        way: one for the document cancels a warm-up still queued. True when the model prefilled."""
+        if len(snap.text) > MAX_DOCUMENT_CHARS:
+            return False
+        if self.cache.lookup(snap.doc_id, snap.text[: snap.offset], snap.text[snap.offset:]) is not None:
+            return False
+        try:
+            worker = await self.model.worker()
+            request, *_ = await self._request_for(snap, worker.backend)
+        except ModelError:
+            return False
+        if self._warmed.get(snap.doc_id) == request.prompt:
+            return False  # the cursor came back to where the cache was last warmed
+        cancel = CancelToken()
+        self._warming[snap.doc_id] = cancel
+        try:
+            result = await worker.generate(replace(request, max_tokens=1, stop=(), should_stop=None), cancel,
+                                           key=("warm", snap.doc_id))
+        except ModelError:
+            return False
+        finally:
+            if self._warming.get(snap.doc_id) is cancel:
+                del self._warming[snap.doc_id]
+        if result.stop_reason == CANCELLED:
+            return False
+        self._warmed[snap.doc_id] = request.prompt
+        self.stats.warmups += 1
+        self.stats.warmed_tokens += result.prompt_tokens - result.reused_tokens
+        return True
 
     def _finished_late(self, task: asyncio.Future, doc_id: str, mine: int) -> None:
         """A generation that outlived its request's cap has ended: if it produced a suggestion and

@@ -26,6 +26,9 @@ DISMISSED_NOTIFICATION = "kura/didDismissCompletion"
 # Server → editor: a suggestion for this document finished after its request was answered empty
 # (completion.firstSuggestionTimeoutMs); asking again at the same place answers it from the cache.
 SUGGESTION_READY_NOTIFICATION = "kura/suggestionReady"
+# Editor → server: the cursor came to rest here ({uri, position}); the model prefills the prompt a
+# completion here would send, so the first suggestion does not start from a cold cache.
+CURSOR_NOTIFICATION = "kura/cursorMoved"
 TOGGLE_COMMAND = "kura.toggleCompletions"
 
 
@@ -92,6 +95,17 @@ def register(server: "KuraServer") -> None:
     @server.feature(ACCEPTED_NOTIFICATION)
     def accepted_notification(ls, params):
         _accepted(ls, params)
+
+    @server.feature(CURSOR_NOTIFICATION)
+    async def cursor_moved(ls: "KuraServer", params):
+        uri, position = _field(params, "uri"), _field(params, "position")
+        line, character = _field(position, "line"), _field(position, "character")
+        if (ls.completions is None or not ls.settings.completion.enabled or not isinstance(uri, str)
+                or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (line, character))):
+            return
+        snapshot = snapshot_at(ls, uri, types.Position(line=line, character=character))
+        if snapshot is not None:
+            await ls.completions.warm(snapshot)
 
     @server.feature(DISMISSED_NOTIFICATION)
     def dismissed(ls, params):

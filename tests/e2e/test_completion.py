@@ -160,3 +160,28 @@ async def test_a_suggestion_past_the_first_suggestion_cap_is_finished_announced_
     completion = (await status(client))["model"]["completion"]
     assert completion["timeouts"] == 1 and completion["late_suggestions"] == 1
     assert completion["model_calls"] == 1 and completion["cache_answers"] == 1  # not computed twice
+
+
+async def test_a_resting_cursor_warms_the_cache_so_the_first_request_there_reuses_the_prompt(
+        client: LanguageClient, repo, tmp_path, tiny_model):
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"firstSuggestionTimeoutMs": 0},
+                               "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
+    await wait_for_model(client)
+    path = repo / "shop/checkout.py"
+    text = path.read_text() + NEW_FUNCTION
+    uri = open_document(client, path, text)
+    line, col = text.count("\n"), len(text.split("\n")[-1])
+    client.protocol.notify("kura/cursorMoved", {"uri": uri, "position": {"line": line, "character": col}})
+    client.protocol.notify("kura/cursorMoved", {"uri": uri, "position": {"line": -1, "character": "x"}})  # ignored
+    for _ in range(300):
+        completion = (await status(client))["model"]["completion"]
+        if completion["warmups"]:
+            break
+        await asyncio.sleep(0.1)
+    assert completion["warmups"] == 1 and completion["warmed_tokens"] > 50 and completion["model_calls"] == 0
+
+    await inline(client, uri, line, col)
+    last = (await status(client))["model"]["last"]
+    assert last["prompt_tokens"] - last["reused_tokens"] <= 2, last  # only what sampling needs fresh
+    client.protocol.notify("kura/cursorMoved", {"uri": uri, "position": {"line": line, "character": col}})
+    assert (await status(client))["model"]["completion"]["warmups"] == 1  # answered from the cache: nothing to warm

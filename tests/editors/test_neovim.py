@@ -243,6 +243,32 @@ def test_typed_code_gets_ghost_text_and_tab_inserts_exactly_the_suggestion(edito
 
 
 @needs_nvim
+def test_a_suggestion_past_the_first_suggestion_cap_appears_when_the_server_says_it_is_ready(editor, repo):
+    # A 1 ms cap: every request is answered empty; the suggestion comes only through kura/suggestionReady.
+    ed = editor(settings={"completion": {"firstSuggestionTimeoutMs": 1}})
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+
+    ed.nvim.input("Go")
+    assert type_and_wait_for_ghost_text(ed, "def m")
+    completion = ed.status()["model"]["completion"]
+    assert completion["late_suggestions"] >= 1 and completion["cache_answers"] >= 1, completion
+
+
+@needs_nvim
+def test_a_resting_cursor_has_the_server_warm_the_model_there(editor, repo):
+    ed = editor()
+    ed.open(repo / "app.py")
+    ed.wait_for_server()
+    wait_for("the model loaded", lambda: ed.status()["model"]["state"] == "loaded", timeout=60)
+
+    ed.nvim.input("G")  # a motion in normal mode; the cursor then rests
+
+    wait_for("a warm-up", lambda: ed.status()["model"]["completion"]["warmups"] >= 1, timeout=60)
+    assert ed.status()["model"]["completion"]["model_calls"] == 0  # a prefill, not a suggestion
+
+
+@needs_nvim
 def test_accepting_a_word_inserts_it_and_keeps_the_rest_of_the_suggestion(editor, repo):
     ed = editor()
     ed.open(repo / "app.py")

@@ -9,9 +9,9 @@ import { registerDoctorCommand } from './doctor';
 import { AskPanel, registerAskCommand } from './askPanel';
 import { ExplainPanel } from './explainPanel';
 import { GenerateCommand } from './generate';
-import { registerInlineCompletionCommands } from './inlineCompletions';
+import { cursorRestNotifier, registerInlineCompletionCommands } from './inlineCompletions';
 import { disposeServerCommands } from './serverCommands';
-import { DID_DISMISS_COMPLETION, ServerCommand, type AskResult } from './protocol';
+import { CURSOR_NOTIFICATION, DID_DISMISS_COMPLETION, ServerCommand, type AskResult } from './protocol';
 import { StatusBar } from './statusBar';
 import { type DismissReason, SuggestionTracker } from './suggestionTracker';
 
@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerAskCommand(Command.ask, askPanel),
     generate,
     registerDoctorCommand(output),
+    cursorRestNotifier((uri, line, character) => manager.sendNotification(CURSOR_NOTIFICATION, { uri, position: { line, character } })),
     ...registerInlineCompletionCommands(tracker, async (args) => {
       try {
         await manager.execute(ServerCommand.didAcceptCompletion, args);

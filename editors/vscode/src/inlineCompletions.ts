@@ -71,6 +71,28 @@ export function suggestionReady(uri: string | undefined): void {
   }
 }
 
+/** How long the cursor rests before the server is told (a warm-up costs a prompt evaluation). */
+export const CURSOR_REST_MS = 300;
+
+/**
+ * Tells the server where the cursor rests (`kura/cursorMoved`), so that it prefills the prompt a
+ * completion there would send and the first suggestion does not start from a cold cache.
+ */
+export function cursorRestNotifier(send: (uri: string, line: number, character: number) => void): vscode.Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  const subscription = vscode.window.onDidChangeTextEditorSelection((event) => {
+    clearTimeout(timer);
+    const selection = event.selections[0];
+    if (event.textEditor.document.uri.scheme !== 'file' || !selection || !selection.isEmpty) {
+      return;
+    }
+    const uri = event.textEditor.document.uri.toString();
+    const { line, character } = selection.active;
+    timer = setTimeout(() => send(uri, line, character), CURSOR_REST_MS);
+  });
+  return { dispose: () => { clearTimeout(timer); subscription.dispose(); } };
+}
+
 export function registerInlineCompletionCommands(
   tracker: SuggestionTracker,
   forwardAccept: (args: unknown[]) => Promise<void>,

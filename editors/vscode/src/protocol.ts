@@ -6,6 +6,8 @@ export const EXPLANATION_NOTIFICATION = 'kura/explanation';
 export const DID_DISMISS_COMPLETION = 'kura/didDismissCompletion';
 /** A suggestion finished after its request was answered empty: ask again, the cache has it. */
 export const SUGGESTION_READY_NOTIFICATION = 'kura/suggestionReady';
+/** The cursor came to rest: the server warms the model's cache for a completion there. */
+export const CURSOR_NOTIFICATION = 'kura/cursorMoved';
 export const ANSWER_NOTIFICATION = 'kura/answer';
 export const GENERATION_NOTIFICATION = 'kura/generation';
 

@@ -33,6 +33,7 @@ vim.api.nvim_set_hl(0, 'KuraGhostTextHint', { link = 'NonText', default = true }
 ---@field shown_tick integer|nil changedtick when the suggestion was drawn
 ---@field skip_tick integer|nil changedtick of our own insertion (no new request for it)
 ---@field typed string|nil characters typed through, waiting for TextChangedI
+---@field cursor_timer uv.uv_timer_t|nil waits for the cursor to rest
 local bufs = {} ---@type table<integer, kura.BufState>
 
 local function kura()
@@ -579,6 +580,35 @@ local function own_autocmds(buf)
   end)
 end
 
+--- How long the cursor rests before the server is told (a warm-up costs a prompt evaluation).
+M.CURSOR_REST_MS = 300
+
+--- `kura/cursorMoved` when the cursor rests: the server prefills the prompt a completion there would
+--- send, so that the first suggestion does not start from a cold cache.
+local function cursor_autocmds(buf)
+  local group = api.nvim_create_augroup('kura.cursor.' .. buf, { clear = true })
+  api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'BufEnter' }, {
+    group = group,
+    buffer = buf,
+    callback = function()
+      local st = bufs[buf]
+      if not st then
+        return
+      end
+      st.cursor_timer = st.cursor_timer or vim.uv.new_timer()
+      st.cursor_timer:start(M.CURSOR_REST_MS, 0, vim.schedule_wrap(function()
+        local client = kura().client(buf)
+        if not client or not api.nvim_buf_is_valid(buf) or buf ~= api.nvim_get_current_buf() then
+          return
+        end
+        local enc = client.offset_encoding or 'utf-16'
+        local pos = vim.lsp.util.make_position_params(vim.fn.bufwinid(buf), enc).position
+        notify_server(buf, 'kura/cursorMoved', { uri = vim.uri_from_bufnr(buf), position = pos })
+      end))
+    end,
+  })
+end
+
 function M.attach(buf, client)
   local opts = config.options.inline
   if not opts.enabled or bufs[buf] then
@@ -591,6 +621,7 @@ function M.attach(buf, client)
   else
     own_autocmds(buf)
   end
+  cursor_autocmds(buf)
   set_keymaps(buf)
 end
 
@@ -600,12 +631,15 @@ function M.detach(buf)
     return
   end
   cancel(buf)
-  if st.timer and not st.timer:is_closing() then
-    st.timer:close()
+  for _, timer in pairs({ st.timer or false, st.cursor_timer or false }) do
+    if timer and not timer:is_closing() then
+      timer:close()
+    end
   end
   if api.nvim_buf_is_valid(buf) then
     api.nvim_buf_clear_namespace(buf, M.ns, 0, -1)
     pcall(api.nvim_del_augroup_by_name, 'kura.inline.' .. buf)
+    pcall(api.nvim_del_augroup_by_name, 'kura.cursor.' .. buf)
     local keys = config.options.inline.keymaps or {}
     for _, lhs in pairs(keys) do
       if lhs then
