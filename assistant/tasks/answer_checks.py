@@ -30,6 +30,11 @@ def squash(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+# A context piece's label as prompts show it, `[path:line] (kind)`: a model that writes such lines is
+# continuing the prompt's context section (with invented paths and lines, so no n-gram catches it).
+_LABEL_LINE = re.compile(r"^\s*\[[^\]\n]+:\d+\]\s*\([a-z]+\)\s*$", re.MULTILINE)
+
+
 class PromptEcho:
     """A prompt's n-character runs, kept to test answers against it while they stream."""
 
@@ -37,6 +42,11 @@ class PromptEcho:
         s = squash(source)
         self.n = n
         self.grams = {s[i : i + n] for i in range(len(s) - n + 1)}
+        self.labelled = bool(_LABEL_LINE.search(source))
+
+    def writes_labels(self, answer: str) -> bool:
+        """The answer goes on with the prompt's `[path:line] (kind)` context section."""
+        return self.labelled and len(_LABEL_LINE.findall(answer)) >= 2
 
     def copied_share(self, answer: str) -> float:
         """The share of the answer's characters (whitespace squashed) that lie inside an n-character
@@ -51,8 +61,11 @@ class PromptEcho:
         return sum(covered) / len(a)
 
     def is_echo(self, answer: str, share: float = ECHO_SHARE) -> bool:
-        """True when the answer mostly copies the prompt (long n-gram overlap)."""
-        return len(squash(answer)) >= ECHO_MIN_CHARS and self.copied_share(answer) >= share
+        """True when the answer mostly copies the prompt (long n-gram overlap), or continues its
+        labelled context section."""
+        if len(squash(answer)) < ECHO_MIN_CHARS:
+            return False
+        return self.copied_share(answer) >= share or self.writes_labels(answer)
 
 
 def copied_share(answer: str, source: str, n: int = ECHO_NGRAM_CHARS) -> float:

@@ -148,6 +148,14 @@ def test_echo_is_long_runs_copied_from_the_prompt_not_a_quoted_name():
     assert copied_share("", prompt) == 0.0
 
 
+def test_an_answer_that_writes_context_labels_of_its_own_is_an_echo_too():
+    prompt = "Repository context:\n\n[cmd.go:12] (definition)\nfunc Root() *Command\n\nExplain cmd.go:40-44."
+    invented = '[command.go:1] (import)\n"bytes"\n\n[command.go:2] (import)\n"context"\n\n[command.go:3] (import)\n"fmt"'
+
+    assert is_echo(invented, prompt) and copied_share(invented, prompt) < 0.3
+    assert not is_echo("Root walks up the parents [cmd.go:12] (definition) until it finds none.", prompt)
+
+
 def test_the_answer_language_is_measured_by_script_with_code_left_out():
     japanese = "この関数は `peek_filelike_length(stream)` を使い、ストリームの長さを返します。"
     english = "This function returns the length of the stream, using `os.fstat`."
