@@ -14,6 +14,12 @@
     '''
     must_mention = ["exponential"]
 
+    [[prompt]]
+    name = "where are webhooks verified"
+    question = "where do we validate webhook signatures?"   # asked of the codebase (kura ask)
+    expect_paths = ["src/webhooks.py"]                      # the files a good answer cites
+    must_mention = ["signature"]                            # optional for a question
+
 A file may also hold one prompt as top-level keys. Any problem names the file, the line and the key.
 """
 
@@ -26,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evaluation import EvalError
-from assistant.evaluation.tasks import ExplainTask, task_id
+from assistant.evaluation.tasks import AskTask, ExplainTask, task_id
 from indexer.languages import LANGUAGES, language_for_path, language_named
 
-_KEYS = {"name", "path", "lines", "code", "language", "must_mention", "task"}
+_KEYS = {"name", "path", "lines", "code", "language", "must_mention", "task", "question", "expect_paths"}
 
 
 def load_prompts(directory: Path, root: Path, *, confidential: Callable[[str], str | None],
@@ -85,8 +91,13 @@ def _task(table: dict[str, Any], index: int, shown: str, text: str, source: str,
     if unknown:
         expected = ", ".join(sorted(_KEYS - {"task"}))
         raise fail(unknown[0], f"unknown key {unknown[0]!r}; expected {expected}")
+    if "question" in table or table.get("task") == "ask":
+        return _ask_task(table, index, shown, source, fail, commit)
     if table.get("task", "explain") != "explain":
-        raise fail("task", f"task {table['task']!r} is not supported; only \"explain\" prompts are")
+        raise fail("task", f"task {table['task']!r} is not supported; only \"explain\" and \"ask\" prompts are")
+    for key in ("expect_paths",):
+        if key in table:
+            raise fail(key, f"{key} belongs to a question (question = \"...\"), not to an explanation prompt")
     facts = table.get("must_mention")
     if not isinstance(facts, list) or not facts or not all(isinstance(f, str) and f.strip() for f in facts):
         raise fail("must_mention", "must_mention must be a non-empty list of strings (the facts the answer must mention)")
@@ -137,6 +148,36 @@ def _task(table: dict[str, Any], index: int, shown: str, text: str, source: str,
     return ExplainTask(
         id=task_id(path, first, 0, code + "\0" + "\0".join(facts)), name=name.strip(), source=source, path=path,
         language=language, start_line=first, end_line=last, code=code, must_mention=facts, commit=commit,
+    )
+
+
+def _ask_task(table: dict[str, Any], index: int, shown: str, source: str, fail, commit) -> AskTask:
+    """A question about the codebase: scored by the files its answer cites and the facts it mentions."""
+    question = table.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise fail("question", "question must be a non-empty string (what a developer would ask about the code)")
+    for key in ("path", "lines", "code", "language"):
+        if key in table:
+            raise fail(key, f"a question takes no {key}: kura finds the code itself")
+    facts = table.get("must_mention", [])
+    if not isinstance(facts, list) or not all(isinstance(f, str) and f.strip() for f in facts):
+        raise fail("must_mention", "must_mention must be a list of strings (the facts the answer must mention)")
+    paths = table.get("expect_paths", [])
+    if (not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() and not p.startswith("/")
+                                               and ".." not in Path(p).parts for p in paths)):
+        raise fail("expect_paths", "expect_paths must be a list of repository-relative paths")
+    if not facts and not paths:
+        raise fail("question", "give expect_paths (the files a good answer cites) or must_mention (its facts), or both")
+    name = table.get("name", f"{Path(shown).stem}#{index + 1}")
+    if not isinstance(name, str) or not name.strip():
+        raise fail("name", "name must be a non-empty string")
+    question = question.strip()
+    facts, paths = tuple(f.strip() for f in facts), tuple(p.strip() for p in paths)
+    path = f"inline/ask-{Path(shown).stem}-{index + 1}"
+    return AskTask(
+        id=task_id(path, 0, 0, question + "\0" + "\0".join(facts) + "\0" + "\0".join(paths)), name=name.strip(),
+        source=source, path=path, language="", start_line=0, end_line=0, code="", must_mention=facts, commit=commit,
+        question=question, expect_paths=paths,
     )
 
 

@@ -94,6 +94,25 @@ def _print_explanations(console: Any, models: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def _print_questions(console: Any, models: list[dict[str, Any]]) -> None:
+    """Questions asked of the codebase: citation precision/recall against the expected files, facts
+    mentioned, and how often nothing was found."""
+    rows = [(model["label"], mode, s) for model in models for mode in modes_of([model])
+            for s in [(model.get("modes") or {}).get(mode, {})] if s.get("questions")]
+    if not rows:
+        return
+    from rich.table import Table
+
+    table = Table(title="Questions (ask)", title_justify="left")
+    for header in ("model", "mode", "n", "citation precision", "citation recall", "facts", "nothing found"):
+        table.add_column(header, justify="left" if header in ("model", "mode") else "right")
+    for label, mode, s in rows:
+        table.add_row(label, SHORT_MODE_NAMES.get(mode, mode), str(s["questions"]), _fraction(s.get("citation_precision")),
+                      _fraction(s.get("citation_recall")), _fraction(s.get("question_coverage")),
+                      _fraction(s.get("nothing_found_rate")))
+    console.print(table)
+
+
 def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console: Any = None) -> list[Verdict]:
     """Print the comparison, the breakdown per kind, failures and verdicts; return the verdicts."""
     from rich.console import Console
@@ -135,6 +154,7 @@ def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console
     console.print(quality)
     console.print(speed)
     _print_explanations(console, models)
+    _print_questions(console, models)
 
     kinds = Table(title="By task kind (exact / edit similarity)", title_justify="left")
     kinds.add_column("model")
@@ -264,6 +284,13 @@ def render_html(runs: Sequence[dict[str, Any]], thresholds: Thresholds,
     if explain_rows:
         sections.append(("Explanation prompts", h.table(
             ["model", "mode", "prompt", "coverage %", "facts missing", "error"], explain_rows)))
+    ask_rows = [[model["label"], MODE_NAMES.get(r.get("mode"), r.get("mode")), r.get("name"),
+                 _pct(r.get("citation_precision")), _pct(r.get("citation_recall")), ", ".join(r.get("cited") or []) or "–",
+                 r.get("error") or ""]
+                for model in ok for r in model.get("results", []) if r.get("kind") == "ask"]
+    if ask_rows:
+        sections.append(("Questions (ask)", h.table(
+            ["model", "mode", "question", "citation precision %", "citation recall %", "cited", "error"], ask_rows)))
 
     failures = [[m["label"], m.get("source", ""), m.get("error") or ""] for m in models if m.get("status") != "ok"]
     if failures:

@@ -31,10 +31,10 @@ from assistant.evaluation import EvalError
 from assistant.evaluation.build import Confidentiality, git_head, load_confidentiality
 from assistant.evaluation.checklist import CONTEXT, NO_CONTEXT
 from assistant.evaluation.configs import EvalModel
-from assistant.evaluation.scoring import (checklist_coverage, edit_similarity, exact_match, explanation_scores,
-                                          scored_text, summarize, syntax_valid)
+from assistant.evaluation.scoring import (checklist_coverage, citation_scores, edit_similarity, exact_match,
+                                          explanation_scores, scored_text, summarize, syntax_valid)
 from assistant.evaluation.store import EvalSet
-from assistant.evaluation.tasks import CompletionTask, ExplainTask
+from assistant.evaluation.tasks import AskTask, CompletionTask, ExplainTask
 from assistant.models.base import ModelError
 from indexer.model import Chunk, Definition, Import, Reference
 
@@ -116,6 +116,9 @@ class HeldOutIndex:
     def search_chunks(self, text: str, limit: int = 10) -> list[tuple[Chunk, float]]:
         found = self.index.search_chunks(text, limit * 2 + 4)
         return [(c, s) for c, s in found if self._visible(c.path) and not self._leaks(c)][:limit]
+
+    def search_symbols(self, query: str, limit: int = 50) -> list[Definition]:
+        return [d for d in self.index.search_symbols(query, limit * 2 + 4) if self._visible(d.path)][:limit]
 
 
 class RssSampler:
@@ -291,9 +294,11 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
             try:
                 worker = await hosts[i].worker()
             except ModelError as exc:
-                return {"id": task.id, "kind": "explain", "name": task.name, "language": task.language,
+                return {"id": task.id, "kind": task.kind, "name": task.name, "language": task.language,
                         "answer_language": language, "path": task.path, "mode": mode, "answer": None,
                         "error": str(exc), "coverage": 0.0, "missing": list(task.must_mention)}
+            if isinstance(task, AskTask):
+                return await _ask(worker, task, mode, view, root, model, language)
             return await _explain(worker, task, mode, view, root, model, language)
 
         for position, (task, language) in jobs:  # one shared iterator: each lane takes the next task when free
@@ -387,6 +392,44 @@ async def _explain(worker: Any, task: ExplainTask, mode: str, view: HeldOutIndex
         prompt_tokens=result.prompt_tokens if result else None, reused_tokens=result.reused_tokens if result else None,
         generated_tokens=result.generated_tokens if result else None, context_pieces=len(plan.pieces),
         **explanation_scores(outcome, plan, language),
+    )
+    return record
+
+
+async def _ask(worker: Any, task: AskTask, mode: str, view: HeldOutIndex | None, root: Path,
+               model: EvalModel, language: str = "en") -> dict[str, Any]:
+    """A question through the ask task the editor runs: the files its answer cites against the
+    expected ones (precision, recall), and the facts it mentions. Without context there is no index
+    to search: the answer is "nothing found", and recall 0."""
+    from assistant.tasks.ask import Question
+    from assistant.tasks.runner import ASK, TaskEnv, plan_task, run_task
+
+    record: dict[str, Any] = {"id": task.id, "kind": task.kind, "name": task.name, "language": "",
+                              "answer_language": language, "path": task.path, "mode": mode, "answer": None,
+                              "error": None, "question": task.question}
+    if view is not None:
+        view.task = None
+    try:
+        env = TaskEnv(index=view, root=root, prompts_dir=model.settings.prompts_dir,
+                      context_tokens=model.settings.model.context_tokens, language=language)
+        plan = await plan_task(ASK, Question(task.question), worker, env)
+        outcome = await run_task(ASK, plan, worker)
+    except Exception as exc:  # a model error on one question is that question's result
+        message = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
+        record.update(error=message, coverage=0.0, missing=list(task.must_mention), citation_precision=None,
+                      citation_recall=0.0 if task.expect_paths else None, found=False, cited=[])
+        return record
+    coverage, missing = checklist_coverage(outcome.markdown, task.must_mention) if task.must_mention else (None, [])
+    precision, recall = citation_scores([c.path for c in outcome.citations], task.expect_paths)
+    result = outcome.result
+    record.update(
+        answer=outcome.markdown[:MAX_STORED_ANSWER], found=outcome.found, cited=[c.label for c in outcome.citations],
+        citation_precision=precision, citation_recall=recall, coverage=coverage, missing=missing,
+        latency_ms=round(outcome.total_ms, 1),
+        first_token_ms=round(result.first_token_ms, 1) if result and result.first_token_ms is not None else None,
+        model_ms=round(result.model_ms, 1) if result else None,
+        prompt_tokens=result.prompt_tokens if result else None, reused_tokens=result.reused_tokens if result else None,
+        generated_tokens=result.generated_tokens if result else None, context_pieces=len(plan.sources),
     )
     return record
 

@@ -103,6 +103,17 @@ def percentile(values: Iterable[float], p: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def citation_scores(cited_paths: Sequence[str], expected_paths: Sequence[str]) -> tuple[float | None, float | None]:
+    """(precision, recall) of an answer's citations at file level: the share of its citations in an
+    expected file, and the share of expected files it cites. None where undefined (nothing cited;
+    nothing expected)."""
+    expected = set(expected_paths)
+    if not expected:
+        return None, None
+    precision = sum(1 for p in cited_paths if p in expected) / len(cited_paths) if cited_paths else None
+    return precision, len(expected & set(cited_paths)) / len(expected)
+
+
 def mean(values: Iterable[float | bool | None]) -> float | None:
     kept = [float(v) for v in values if v is not None]
     return sum(kept) / len(kept) if kept else None
@@ -110,9 +121,10 @@ def mean(values: Iterable[float | bool | None]) -> float | None:
 
 def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One mode of one model: its completion and explanation results → the numbers reports compare."""
-    completions = [r for r in results if r.get("kind") != "explain"]
+    completions = [r for r in results if r.get("kind") not in ("explain", "ask")]
     answered = [r for r in completions if r.get("error") is None]
     explains = [r for r in results if r.get("kind") == "explain"]
+    questions = [r for r in results if r.get("kind") == "ask"]
     # Decode speed: tokens after the first over the time after the first (prompt evaluation excluded).
     timed = [r for r in answered + explains if r.get("generated_tokens") and r.get("model_ms") is not None
              and r.get("first_token_ms") is not None]
@@ -122,7 +134,7 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     prompt_ms = sum(r["first_token_ms"] for r in timed)
     summary: dict[str, Any] = {
         "tasks": len(completions),
-        "errors": len(completions) - len(answered) + sum(1 for r in explains if r.get("error")),
+        "errors": len(completions) - len(answered) + sum(1 for r in (*explains, *questions) if r.get("error")),
         # A task that errored scores 0: a model that answers nothing must not look accurate.
         "exact_match": mean(bool(r.get("exact_match")) for r in completions),
         "edit_similarity": mean((r.get("edit_similarity") or 0.0) for r in completions),
@@ -138,6 +150,14 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "explanation_echo_rate": mean(bool(r.get("echo")) for r in explains) if explains else None,
         "explanation_language_rate": mean(bool(r.get("in_language")) for r in explains) if explains else None,
         "explanations_by_language": _explain_breakdown(explains),
+        # Questions asked of the codebase: citations against the expected files (an answer citing
+        # nothing has precision 0 where files were expected), facts mentioned, "nothing found".
+        "questions": len(questions),
+        "citation_precision": mean(0.0 if r.get("citation_recall") is not None and r.get("citation_precision") is None
+                                   else r.get("citation_precision") for r in questions) if questions else None,
+        "citation_recall": mean(r.get("citation_recall") for r in questions) if questions else None,
+        "question_coverage": mean(r.get("coverage") for r in questions) if questions else None,
+        "nothing_found_rate": mean(not r.get("found") for r in questions) if questions else None,
         "by_kind": _breakdown(completions, "kind"),
         "by_language": _breakdown(completions, "language"),
     }

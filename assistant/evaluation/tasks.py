@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from assistant.completion.stopping import CLOSERS, CODE, COMMENT, OPENERS, Lexer
@@ -20,6 +20,7 @@ from indexer.languages import language_for_path, parser_for
 from indexer.model import Definition
 
 LINE, SPAN, BODY, EXPLAIN = "line", "span", "body", "explain"
+ASK = "ask"
 COMPLETION_KINDS = (LINE, SPAN, BODY)
 
 MIN_LINE_CHARS = 10  # shorter lines (`else:`, `}`, `i += 1`) say little about a model
@@ -109,7 +110,29 @@ class ExplainTask:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class AskTask(ExplainTask):
+    """A question a company wrote about its codebase: the facts a good answer mentions and the files
+    it should cite. Kept with the explanation prompts (an inline path, no code of its own)."""
+
+    question: str = ""
+    expect_paths: tuple[str, ...] = ()
+    kind: str = field(default=ASK)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["expect_paths"] = list(self.expect_paths)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AskTask:
+        task = super().from_dict(data)
+        return replace(task, expect_paths=tuple(task.expect_paths or ()))
+
+
 def task_from_dict(data: dict[str, Any]) -> CompletionTask | ExplainTask:
+    if data.get("kind") == ASK:
+        return AskTask.from_dict(data)
     return ExplainTask.from_dict(data) if data.get("kind") == EXPLAIN else CompletionTask.from_dict(data)
 
 
