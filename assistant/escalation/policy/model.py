@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 POLICY_VERSION = 1
-TASKS = ("explain", "fix", "complete", "chat", "generate")
+TASKS = ("explain", "fix", "complete", "chat", "generate", "ask")
 APPROVALS = ("auto", "prompt", "deny")  # ordered loosest → strictest
 ACTIONS = ("redact", "block")  # ordered loosest → strictest
 
