@@ -205,16 +205,29 @@ def _spaced(text: str, start: int, end: int, code: str, path: str) -> str:
 
 
 def insertion_indent(text: str, start: int, end: int) -> str:
-    """A blank line's own indentation, else the next non-blank line's (the code the new code goes
-    before); at the end of the file none: the model's own indentation, relative to the code above
-    it in the prompt, is kept."""
+    """Where new code is indented: a blank line's own indentation; below a line that opens a block
+    (`:`, `{`) one level deeper; below a docstring whose function has no body yet, at the docstring's
+    level; else like the next non-blank line (the code the new code goes before), or at the end of
+    the file not at all (the model's own indentation, relative to the code above it, is kept)."""
     own = text[start:end]
     if own and not own.strip() and "\n" not in own:
         return own
     lines = text.split("\n")
+    line = _position(text, start)[0]
     mid_line = start > 0 and text[start - 1] != "\n"  # after a line's last character: the lines below it
-    below = _previous_nonblank(lines, _position(text, start)[0] + (1 if end > start or mid_line else 0), 1)
-    return re.match(r"[ \t]*", lines[below]).group(0) if below is not None else ""
+    first_below = line + (1 if end > start or mid_line else 0)
+    below = _previous_nonblank(lines, first_below, 1)
+    above = _previous_nonblank(lines, first_below - 1, -1)
+    indent_of = lambda i: re.match(r"[ \t]*", lines[i]).group(0)  # noqa: E731
+    below_indent = indent_of(below) if below is not None else ""
+    if above is not None:
+        above_line, above_indent = lines[above].rstrip(), indent_of(above)
+        if above_line.endswith((":", "{")):
+            return below_indent if len(below_indent) > len(above_indent) else above_indent + (
+                "\t" if above_indent.startswith("\t") else "    ")
+        if above_line.endswith(('"""', "'''")) and len(below_indent) < len(above_indent):
+            return above_indent
+    return below_indent
 
 
 def _anchor(text: str, start: int, end: int, code: str) -> tuple[int, int, str]:

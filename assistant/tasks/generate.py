@@ -265,8 +265,10 @@ def plan_generation(
         request = GenerationRequest(messages=template.messages(**values), max_tokens=max_tokens, temperature=0.0,
                                     should_stop=repeating)
     else:
+        # new code is one block: a base model that dedents below where it started has left it
+        done = (lambda text: repeating(text) or leaves_block(text)) if mode == INSERT else repeating
         request = GenerationRequest(prompt=template.render(**values), max_tokens=max_tokens, temperature=0.0,
-                                    stop=stop, should_stop=repeating)
+                                    stop=stop, should_stop=done)
     return GeneratePlan(target, request, instruction, mode, chosen, template_error)
 
 
@@ -314,6 +316,34 @@ def extract_generated_code(answer: str) -> str:
     return "\n".join(lines)
 
 
+def leaves_block(text: str) -> bool:
+    """True once a complete line is indented less than the first non-blank line (the block new code
+    started in has ended; an unindented start never ends this way)."""
+    lines = text.split("\n")[:-1]  # complete lines only
+    nonblank = [l for l in lines if l.strip()]
+    if len(nonblank) < 2:
+        return False
+    first = len(nonblank[0]) - len(nonblank[0].lstrip())
+    return first > 0 and any(len(l) - len(l.lstrip()) < first for l in nonblank[1:])
+
+
+def one_block(code: str) -> str:
+    """New code up to where it dedents below its first line (a base model writes on into the next
+    method or function)."""
+    lines = code.split("\n")
+    first = next((l for l in lines if l.strip()), "")
+    indent = len(first) - len(first.lstrip())
+    if indent == 0:
+        return code
+    seen = False
+    for i, line in enumerate(lines):
+        if line.strip():
+            if seen and len(line) - len(line.lstrip()) < indent:
+                return "\n".join(lines[:i])
+            seen = True
+    return code
+
+
 def read_answer(target: Target, answer: str) -> Validation:
     """The model's answer as the change to offer, or why there is none."""
     code = extract_generated_code(answer)
@@ -324,7 +354,7 @@ def read_answer(target: Target, answer: str) -> Validation:
             return Validation(None, "kura: the model's answer holds no code; no change was made")
         # the extracted code, fenced again so validate_fix reads exactly it
         return validate_fix(target.text, target.path, target.start, target.end, f"```\n{code}\n```\n", task="edit")
-    return validate_insertion(target.text, target.path, target.start, target.end, code)
+    return validate_insertion(target.text, target.path, target.start, target.end, one_block(code))
 
 
 async def run_generation(worker: Any, plan: GeneratePlan, on_chunk: Callable[[str], None] | None = None,

@@ -262,6 +262,26 @@ def test_a_new_top_level_definition_is_set_off_by_blank_lines(path, blank):
     assert validation.message == f"kura: new code at line {2 + blank.count(chr(10))} (+{code.count(chr(10)) + 1} lines)"
 
 
+def test_a_body_below_a_docstring_goes_at_the_docstrings_level_and_stops_at_the_next_method():
+    text = 'class Cart:\n    def clear(self):\n        """Empty the cart."""\n\n    def total(self):\n        return 0\n'
+    target = instruction_for("cart.py", text, (2, 8), (2, 8), "implement clear")
+
+    validation = read_answer(target.place, "```python\n        self.items = []\n    def extra(self):\n        pass\n```")
+
+    assert validation.ok, validation.message
+    assert applied(text, validation.change).split("\n")[2:5] == ['        """Empty the cart."""', "        self.items = []", ""]
+
+
+def test_below_a_line_that_opens_a_block_new_code_goes_one_level_deeper():
+    text = "def f(x):\n    return x\n\n\ndef g(y):\n"
+    target = instruction_for("m.py", text, (4, 0), (4, 0), "return y doubled")
+
+    validation = read_answer(target.place, "```python\nreturn y * 2\n```")
+
+    assert validation.ok, validation.message
+    assert applied(text, validation.change).endswith("def g(y):\n    return y * 2\n")
+
+
 def test_inserted_code_that_does_not_parse_is_refused():
     target = instruction_for("cart.py", CART, (11, 0), (11, 0), "add a clear method")
 

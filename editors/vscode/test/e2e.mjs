@@ -472,7 +472,10 @@ async function generateCode(page, scenario, outcome, shot) {
   await page.locator('.quick-input-widget input').fill(`:${scenario.line}`);
   await page.keyboard.press('Enter');
   outcome.before = await editorText(page);
-  await runCommand(page, 'kura: Generate/Edit');
+  // "Generate/Edit with cloud (sanitized)…" matches the same words: pick the local command's row itself.
+  await page.keyboard.press('Control+Shift+P');
+  await page.locator('.quick-input-widget input').fill('>kura: Generate/Edit…');
+  await page.locator('.quick-input-list .monaco-list-row[aria-label^="kura: Generate/Edit…"]').first().click({ timeout: 20_000 });
   const input = page.locator('.quick-input-widget input');
   await waitFor('the instruction box', async () => (await input.getAttribute('placeholder'))?.includes('e.g.'), 10_000, 100);
   await input.fill(scenario.instruction);
