@@ -23,7 +23,8 @@ interface Session {
   citations: Citation[];
 }
 
-export type AskRunner = (question: string, id: string) => Promise<AskResult | null>;
+/** Runs `kura.ask` (or `kura.askCloud` when `cloud`: escalated under the workspace policy, sanitized). */
+export type AskRunner = (question: string, id: string, cloud: boolean) => Promise<AskResult | null>;
 
 /** `kura.askCodebase [question]`: the panel, asking the question when one is given (keybindings, tests). */
 export function registerAskCommand(command: string, panel: AskPanel): vscode.Disposable {
@@ -50,13 +51,13 @@ export class AskPanel implements vscode.Disposable {
     return question?.trim() ? this.ask(question.trim()) : undefined;
   }
 
-  async ask(question: string): Promise<AskResult | undefined> {
+  async ask(question: string, cloud = false): Promise<AskResult | undefined> {
     const id = `kura-ask-${randomBytes(6).toString('hex')}`;
-    this.session = { id, question, text: '', done: false, cloud: false, error: undefined, chunks: 0, citations: [] };
+    this.session = { id, question, text: '', done: false, cloud, error: undefined, chunks: 0, citations: [] };
     this.reveal();
     this.render();
     try {
-      const result = await this.run(question, id);
+      const result = await this.run(question, id, cloud);
       if (this.session?.id !== id) {
         return result ?? undefined; // replaced by a newer question
       }
@@ -65,6 +66,7 @@ export class AskPanel implements vscode.Disposable {
       } else if (result) {
         this.session.text = result.markdown;
         this.session.citations = result.citations ?? [];
+        this.session.cloud = result.cloud === true;
         this.session.done = true;
         this.render();
       } else {
@@ -146,11 +148,11 @@ export class AskPanel implements vscode.Disposable {
     this.panel.onDidDispose(() => {
       this.panel = undefined;
     }, null, this.disposables);
-    this.panel.webview.onDidReceiveMessage((m: { type?: string; question?: unknown; path?: unknown; line?: unknown }) => {
+    this.panel.webview.onDidReceiveMessage((m: { type?: string; question?: unknown; cloud?: unknown; path?: unknown; line?: unknown }) => {
       if (m?.type === 'ready') {
         this.render();
       } else if (m?.type === 'ask' && typeof m.question === 'string' && m.question.trim()) {
-        void this.ask(m.question.trim());
+        void this.ask(m.question.trim(), m.cloud === true);
       } else if (m?.type === 'open' && typeof m.path === 'string') {
         void this.openCitation(m.path, Number(m.line) || 1);
       }
@@ -199,6 +201,7 @@ function page(cspSource: string, scriptNonce: string): string {
   pre, code { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
   pre { background: var(--vscode-textCodeBlock-background); padding: .6em; overflow-x: auto; }
   form { display: flex; gap: .5em; margin: 1em 0; }
+  form label { white-space: nowrap; align-self: center; }
   #kura-question { flex: 1; padding: .3em .5em; color: var(--vscode-input-foreground); background: var(--vscode-input-background); border: 1px solid var(--vscode-input-border, transparent); }
   button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: none; padding: .3em 1em; cursor: pointer; }
   a.kura-cite { cursor: pointer; }
@@ -207,14 +210,14 @@ function page(cspSource: string, scriptNonce: string): string {
   .badge { font-size: .7em; padding: .1em .5em; border-radius: 1em; background: var(--vscode-badge-background); color: var(--vscode-badge-foreground); }
 </style></head>
 <body data-state="idle">
-<form id="kura-ask"><input id="kura-question" type="text" placeholder="Ask about this codebase, e.g. where do we validate webhook signatures?" aria-label="Question"><button type="submit">Ask</button></form>
+<form id="kura-ask"><input id="kura-question" type="text" placeholder="Ask about this codebase, e.g. where do we validate webhook signatures?" aria-label="Question"><label title="Escalate under the workspace policy: confidential files dropped, secrets redacted"><input id="kura-cloud" type="checkbox"> cloud (sanitized)</label><button type="submit">Ask</button></form>
 <div id="kura-badge"></div><article id="kura-answer"></article><p id="kura-status"></p>
 <script nonce="${scriptNonce}">
   const vscode = acquireVsCodeApi();
   const input = document.getElementById('kura-question');
   document.getElementById('kura-ask').addEventListener('submit', (event) => {
     event.preventDefault();
-    if (input.value.trim()) { vscode.postMessage({ type: 'ask', question: input.value.trim() }); }
+    if (input.value.trim()) { vscode.postMessage({ type: 'ask', question: input.value.trim(), cloud: document.getElementById('kura-cloud').checked }); }
   });
   document.getElementById('kura-answer').addEventListener('click', (event) => {
     const link = event.target.closest && event.target.closest('a.kura-cite');

@@ -20,7 +20,10 @@ let server: ServerManager | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('kura', { log: true });
   const panel = new ExplainPanel();
-  const askPanel = new AskPanel((question, id) => manager.execute<AskResult | null>(ServerCommand.ask, [{ question, id }]), output);
+  const askPanel = new AskPanel(
+    (question, id, cloud) => manager.execute<AskResult | null>(cloud ? ServerCommand.askCloud : ServerCommand.ask, [{ question, id }]),
+    output,
+  );
   const tracker = new SuggestionTracker((s, reason) => {
     output.debug(`suggestion ${s.id} dismissed (${reason})`);
     server?.sendNotification(DID_DISMISS_COMPLETION, { uri: s.uri, id: s.id, reason: dismissReason(reason) });

@@ -23,6 +23,7 @@ export const ServerCommand = {
   didAcceptCompletion: 'kura.didAcceptCompletion',
   didApplyFix: 'kura.didApplyFix',
   ask: 'kura.ask',
+  askCloud: 'kura.askCloud',
   generate: 'kura.generate',
   generateCloud: 'kura.generateCloud',
   didResolveGeneration: 'kura.didResolveGeneration',
@@ -128,6 +129,8 @@ export interface AskResult {
   answer: string;
   citations: Citation[];
   error?: string;
+  /** kura.askCloud: true when the cloud model answered (false: it failed and the local model did). */
+  cloud?: boolean;
 }
 
 export interface AnswerChunk {
