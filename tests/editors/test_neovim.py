@@ -397,6 +397,20 @@ def test_kura_ask_says_when_the_code_has_no_answer(editor, repo):
 
 
 @needs_nvim
+def test_kura_ask_cloud_without_a_policy_sends_nothing_and_says_why_in_the_float(editor, repo):
+    ed = editor()
+    ed.open(repo / "notes.py")
+    ed.wait_for_server()
+    wait_for("the index", lambda: ed.status().get("index", {}).get("state") == "ready", timeout=60)
+
+    ed.nvim.command("KuraAskCloud how is the total of the prices computed?")
+
+    text = wait_for("the answer float", lambda: (t := "\n".join(ed.nvim.current.buffer[:])) and "nothing was sent" in t and t,
+                    timeout=60)
+    assert "cloud model" in text and ed.lua("return vim.api.nvim_win_get_config(0).relative") != ""
+
+
+@needs_nvim
 def test_kura_fix_changes_nothing_until_the_diff_preview_is_accepted(editor, repo):
     ed = editor()
     ed.open(repo / "app.py")

@@ -27,6 +27,7 @@ local commands = {
   KuraRestart = { desc = 'restart the server' },
   KuraLog = { desc = 'open the LSP log' },
   KuraAsk = { nargs = '+', desc = 'ask the codebase a question; the answer cites path:line' },
+  KuraAskCloud = { nargs = '+', desc = 'ask the cloud model about the codebase (sanitized, under the policy)' },
   KuraGenerate = { range = true, nargs = '+', desc = 'rewrite the range as instructed, or write new code at the cursor; diff preview' },
   KuraGenerateCloud = { range = true, nargs = '+', desc = 'generate with the cloud model (sanitized)' },
 }

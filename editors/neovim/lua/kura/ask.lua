@@ -1,6 +1,7 @@
 --- `:KuraAsk {question}`: ask the codebase. The answer streams into a float (`kura/answer`
 --- notifications); its citations are `path:line`, opened with <CR> or gf on them, and the quickfix
---- list holds them all (:copen).
+--- list holds them all (:copen). `:KuraAskCloud {question}` asks the cloud model under the workspace
+--- policy (what is found locally is sanitized and sent; confidential files never are).
 local config = require('kura.config')
 
 local M = {}
@@ -137,7 +138,7 @@ function M.on_answer(params)
   set_text(s.buf, s.text ~= '' and s.text or '_Searching the code…_')
 end
 
-function M.ask(question)
+function M.ask(question, cloud)
   question = vim.trim(question or '')
   if question == '' then
     kura().notify('kura: usage: :KuraAsk {question}', vim.log.levels.WARN)
@@ -151,11 +152,11 @@ function M.ask(question)
   end
   counter = counter + 1
   local id = ('kura-ask-nvim-%d-%d'):format(vim.fn.getpid(), counter)
-  local buf = float('kura: ' .. question, client.root_dir)
+  local buf = float((cloud and 'kura ☁️ (sanitized): ' or 'kura: ') .. question, client.root_dir)
   local stream = { buf = buf, text = '', done = false }
   streams[id] = stream
   set_text(buf, '_Searching the code…_')
-  local args = { command = 'kura.ask', arguments = { { question = question, id = id } } }
+  local args = { command = cloud and 'kura.askCloud' or 'kura.ask', arguments = { { question = question, id = id } } }
   kura().call(client, 'request', 'workspace/executeCommand', args, function(err, result)
     vim.schedule(function()
       stream.done = true

@@ -453,6 +453,7 @@ M.commands = {
   KuraRestart = function() kura().restart() end,
   KuraLog = open_log,
   KuraAsk = function(o) require('kura.ask').ask(o.args) end,
+  KuraAskCloud = function(o) require('kura.ask').ask(o.args, true) end,
   KuraGenerate = function(o) require('kura.generate').generate(o) end,
   KuraGenerateCloud = function(o) require('kura.generate').generate(o, true) end,
 }
