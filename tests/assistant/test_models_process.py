@@ -124,7 +124,8 @@ def test_a_quiet_completion_is_one_message_each_way_and_still_cancels_mid_genera
     cancel = CancelToken()
     threading.Thread(target=lambda: sent.wait(10) and cancel.cancel(), daemon=True).start()
     result = backend.generate(GenerationRequest(prompt=PROMPT + " long", max_tokens=100_000), cancel)
-    assert result.stop_reason == CANCELLED and result.generated_tokens < 100  # uncancelled: the context fills (~1000)
+    # Uncancelled, it fills the context (~1000 tokens, a second or so) and ends as "length".
+    assert result.stop_reason == CANCELLED and result.generated_tokens < 900
 
 
 def test_only_kuras_own_stop_rules_are_rebuilt_from_the_wire():
