@@ -113,7 +113,10 @@ class ModelProcess:
                     generation.cancel.cancel()
                 else:
                     generation.stop = True
-            return  # one for a generation already answered: nothing left to end
+            for waiting in self.waiting:  # read in the same breath as its generate: ends it before it starts
+                if waiting.get("id") == op.get("id"):
+                    waiting["ended"] = kind
+            return  # else one for a generation already answered: nothing left to end
         self.waiting.append(op)
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -140,7 +143,7 @@ class ModelProcess:
             self.backend.load()
             return self._info()
         if kind == "generate":
-            return self._generate(op["id"], op["request"])
+            return self._generate(op["id"], op["request"], op.get("ended"))
         if kind == "count_tokens":
             return self.backend.count_tokens(op["text"])
         if kind == "info":
@@ -149,8 +152,10 @@ class ModelProcess:
             return template_to_wire(self.backend.fim_template())
         raise ModelError(f"unknown model process op {kind!r}")
 
-    def _generate(self, op_id: int, wire: dict[str, Any]) -> dict[str, Any]:
-        generation = self.generation = _Generation(op_id, _PolledCancel(self._poll))
+    def _generate(self, op_id: int, wire: dict[str, Any], ended: str | None = None) -> dict[str, Any]:
+        generation = self.generation = _Generation(op_id, _PolledCancel(self._poll), stop=ended == "stop")
+        if ended == "cancel":
+            generation.cancel.cancel()
         request = request_from_wire(wire)
         rule = request.should_stop  # the caller's own stop rule, applied here between tokens
         tokens_checked = 0
