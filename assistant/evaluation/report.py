@@ -113,6 +113,26 @@ def _print_questions(console: Any, models: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def _print_generations(console: Any, models: list[dict[str, Any]]) -> None:
+    """Held-out function bodies asked as generate: how often a validated edit came back, and how
+    close it was to the real body."""
+    rows = [(model["label"], mode, s) for model in models for mode in modes_of([model])
+            for s in [(model.get("modes") or {}).get(mode, {})] if s.get("generations")]
+    if not rows:
+        return
+    from rich.table import Table
+
+    table = Table(title="Generations (function bodies)", title_justify="left")
+    for header in ("model", "mode", "n", "edit offered", "edit similarity", "p50 latency"):
+        table.add_column(header, justify="left" if header in ("model", "mode") else "right")
+    for label, mode, s in rows:
+        latency = s.get("generation_p50_latency_ms")
+        table.add_row(label, SHORT_MODE_NAMES.get(mode, mode), str(s["generations"]),
+                      _fraction(s.get("generation_offered_rate")), _fraction(s.get("generation_edit_similarity")),
+                      "–" if latency is None else f"{latency / 1000:.1f} s")
+    console.print(table)
+
+
 def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console: Any = None) -> list[Verdict]:
     """Print the comparison, the breakdown per kind, failures and verdicts; return the verdicts."""
     from rich.console import Console
@@ -155,6 +175,7 @@ def print_report(runs: Sequence[dict[str, Any]], thresholds: Thresholds, console
     console.print(speed)
     _print_explanations(console, models)
     _print_questions(console, models)
+    _print_generations(console, models)
 
     kinds = Table(title="By task kind (exact / edit similarity)", title_justify="left")
     kinds.add_column("model")
@@ -288,6 +309,12 @@ def render_html(runs: Sequence[dict[str, Any]], thresholds: Thresholds,
                  _pct(r.get("citation_precision")), _pct(r.get("citation_recall")), ", ".join(r.get("cited") or []) or "–",
                  r.get("error") or ""]
                 for model in ok for r in model.get("results", []) if r.get("kind") == "ask"]
+    generate_rows = [[model["label"], MODE_NAMES.get(r.get("mode"), r.get("mode")), f"{r.get('path')}: {r.get('symbol')}",
+                      "yes" if r.get("offered") else "no", _pct(r.get("edit_similarity")), r.get("error") or ""]
+                     for model in ok for r in model.get("results", []) if r.get("kind") == "generate"]
+    if generate_rows:
+        sections.append(("Generations (function bodies)", h.table(
+            ["model", "mode", "function", "edit offered", "edit similarity %", "error"], generate_rows)))
     if ask_rows:
         sections.append(("Questions (ask)", h.table(
             ["model", "mode", "question", "citation precision %", "citation recall %", "cited", "error"], ask_rows)))

@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import os
 import platform
+import re
 import resource
 import sys
 import threading
@@ -54,6 +55,23 @@ class RunOptions:
     limit: int | None = None
     concurrency: int | None = None  # requests in flight to a model server; None: DEFAULT_SERVER_CONCURRENCY
     languages: tuple[str, ...] = ("en",)  # each explanation prompt is asked once in each answer language
+    generate: bool = False  # also ask each held-out function body as a generate task (its header the instruction)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A held-out function body (a BODY completion task) asked as generate/edit: the body removed, the
+    cursor on its first line, the function's header as the instruction."""
+
+    task: CompletionTask
+
+    @property
+    def path(self) -> str:
+        return self.task.path
+
+    @property
+    def start_line(self) -> int:
+        return self.task.start_line
 
 
 RATE_LIMIT_RETRIES = 5
@@ -233,7 +251,7 @@ async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: li
     lanes = lanes_for(model, options.concurrency)
     hosts = [ModelHost(model.settings.model) for _ in range(lanes)]  # a server's lanes load nothing
     views = [HeldOutIndex(index, confidentiality) if index is not None else None for _ in range(lanes)]
-    total = len(tasks) + len(explains) * len(options.languages)
+    total = len(tasks) + len(explains) * len(options.languages) + len(generations_of(tasks, options))
     entry["concurrency"] = lanes
     with RssSampler() as rss:
         try:
@@ -250,7 +268,7 @@ async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: li
             for mode in options.modes:
                 mode_started = time.perf_counter()
                 results = await _run_mode(model, mode, tasks, explains, hosts, views, root, info, progress, total,
-                                          options.languages)
+                                          options.languages, generations_of(tasks, options))
                 seconds = time.perf_counter() - mode_started
                 entry["results"].extend(results)
                 entry["modes"][mode] = summarize(results)
@@ -272,14 +290,15 @@ async def _run_model(model: EvalModel, tasks: list[CompletionTask], explains: li
 
 async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], explains: list[ExplainTask],
                     hosts: list[Any], views: list[HeldOutIndex | None], root: Path, info: dict[str, Any],
-                    progress: Progress | None, total: int, languages: tuple[str, ...] = ("en",)) -> list[dict[str, Any]]:
+                    progress: Progress | None, total: int, languages: tuple[str, ...] = ("en",),
+                    generations: list[Generation] = ()) -> list[dict[str, Any]]:
     """Every task of one mode, spread over the lanes (one host, service and view each); results
     in task order (each explanation prompt once per answer language)."""
     from assistant.completion.service import CompletionService
 
     asked = [(task, language) for task in explains for language in languages]
-    jobs = iter(run_order([*((t, "") for t in tasks), *asked]))
-    results: list[dict[str, Any]] = [{} for _ in range(len(tasks) + len(asked))]
+    jobs = iter(run_order([*((t, "") for t in tasks), *asked, *((g, "") for g in generations)]))
+    results: list[dict[str, Any]] = [{} for _ in range(len(tasks) + len(asked) + len(generations))]
     done = 0
 
     async def lane(i: int) -> None:
@@ -288,9 +307,11 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
         errors: list[str] = []
         service = CompletionService(model.settings, index=lambda v=view: v, root=lambda: root, model=hosts[i],
                                     on_error=lambda message, show=False: errors.append(message))
-        async def run(task: CompletionTask | ExplainTask, language: str) -> dict[str, Any]:
+        async def run(task: CompletionTask | ExplainTask | Generation, language: str) -> dict[str, Any]:
             if isinstance(task, CompletionTask):
                 return await _complete(service, view, task, mode, errors)
+            if isinstance(task, Generation):
+                return await _generate(hosts[i], task.task, mode, view, root, model)
             try:
                 worker = await hosts[i].worker()
             except ModelError as exc:
@@ -430,6 +451,66 @@ async def _ask(worker: Any, task: AskTask, mode: str, view: HeldOutIndex | None,
         model_ms=round(result.model_ms, 1) if result else None,
         prompt_tokens=result.prompt_tokens if result else None, reused_tokens=result.reused_tokens if result else None,
         generated_tokens=result.generated_tokens if result else None, context_pieces=len(plan.sources),
+    )
+    return record
+
+
+def generations_of(tasks: list[CompletionTask], options: RunOptions) -> list[Generation]:
+    from assistant.evaluation.tasks import BODY
+
+    return [Generation(t) for t in tasks if t.kind == BODY] if options.generate else []
+
+
+def generation_instruction(task: CompletionTask) -> str:
+    """The held-out function's header line (found above the body by its name) as the instruction."""
+    name = (task.symbol or "").rsplit(".", 1)[-1]
+    lines = task.prefix.split("\n")
+    for line in reversed(lines[:-1]):
+        if name and re.search(rf"\b{re.escape(name)}\s*[(<]", line):
+            return f"write the body of {line.strip().rstrip('{:').strip()}"
+    return f"write the body of {name or 'this function'}"
+
+
+def _lines(code: str) -> str:
+    return "\n".join(line.strip() for line in code.strip("\n").split("\n") if line.strip())
+
+
+async def _generate(host: Any, task: CompletionTask, mode: str, view: HeldOutIndex | None, root: Path,
+                    model: EvalModel) -> dict[str, Any]:
+    """A held-out body through the generate task the editor runs: whether a validated edit came back,
+    and its edit similarity (line by line, indentation aside) to the real body."""
+    from assistant.tasks.generate import instruction_for
+    from assistant.tasks.runner import GENERATE, TaskEnv, plan_task, run_task
+
+    record: dict[str, Any] = {"id": task.id, "kind": "generate", "language": task.language, "path": task.path,
+                              "symbol": task.symbol, "mode": mode, "completion": None, "error": None}
+    if view is not None:
+        view.task = task  # the held-out body is no context for its own generation
+    started = time.perf_counter()
+    try:
+        worker = await host.worker()
+        here = (task.start_line, task.start_col)
+        target = instruction_for(task.path, task.prefix + task.suffix, here, here, generation_instruction(task))
+        env = TaskEnv(index=view, root=root, prompts_dir=model.settings.prompts_dir,
+                      context_tokens=model.settings.model.context_tokens)
+        plan = await plan_task(GENERATE, target, worker, env)
+        outcome = await run_task(GENERATE, plan, worker)
+    except Exception as exc:  # one body's failure is that body's result
+        message = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
+        record.update(error=message, offered=False, edit_similarity=0.0, syntax_valid=None,
+                      latency_ms=round((time.perf_counter() - started) * 1000, 1))
+        return record
+    code = outcome.change.new_text if outcome.change is not None else ""
+    result = outcome.result
+    record.update(
+        completion=code, offered=outcome.change is not None, message=outcome.message,
+        edit_similarity=round(edit_similarity(_lines(code), _lines(task.expected)), 4) if code else 0.0,
+        syntax_valid=outcome.change is not None,  # an offered edit re-parsed without new syntax errors
+        latency_ms=round(outcome.total_ms, 1),
+        first_token_ms=round(result.first_token_ms, 1) if result and result.first_token_ms is not None else None,
+        model_ms=round(result.model_ms, 1) if result else None,
+        prompt_tokens=result.prompt_tokens if result else None, reused_tokens=result.reused_tokens if result else None,
+        generated_tokens=result.generated_tokens if result else None, context_pieces=len(plan.pieces),
     )
     return record
 

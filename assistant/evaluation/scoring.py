@@ -121,7 +121,8 @@ def mean(values: Iterable[float | bool | None]) -> float | None:
 
 def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One mode of one model: its completion and explanation results → the numbers reports compare."""
-    completions = [r for r in results if r.get("kind") not in ("explain", "ask")]
+    completions = [r for r in results if r.get("kind") not in ("explain", "ask", "generate")]
+    generations = [r for r in results if r.get("kind") == "generate"]
     answered = [r for r in completions if r.get("error") is None]
     explains = [r for r in results if r.get("kind") == "explain"]
     questions = [r for r in results if r.get("kind") == "ask"]
@@ -134,7 +135,8 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     prompt_ms = sum(r["first_token_ms"] for r in timed)
     summary: dict[str, Any] = {
         "tasks": len(completions),
-        "errors": len(completions) - len(answered) + sum(1 for r in (*explains, *questions) if r.get("error")),
+        "errors": len(completions) - len(answered) + sum(1 for r in (*explains, *questions, *generations)
+                                                         if r.get("error")),
         # A task that errored scores 0: a model that answers nothing must not look accurate.
         "exact_match": mean(bool(r.get("exact_match")) for r in completions),
         "edit_similarity": mean((r.get("edit_similarity") or 0.0) for r in completions),
@@ -158,6 +160,13 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "citation_recall": mean(r.get("citation_recall") for r in questions) if questions else None,
         "question_coverage": mean(r.get("coverage") for r in questions) if questions else None,
         "nothing_found_rate": mean(not r.get("found") for r in questions) if questions else None,
+        # Held-out function bodies asked as generate (`--generate`): a validated edit offered, and its
+        # edit similarity to the real body (no edit: 0).
+        "generations": len(generations),
+        "generation_offered_rate": mean(bool(r.get("offered")) for r in generations) if generations else None,
+        "generation_edit_similarity": mean((r.get("edit_similarity") or 0.0) for r in generations) if generations else None,
+        "generation_p50_latency_ms": _round(percentile((r["latency_ms"] for r in generations
+                                                        if r.get("latency_ms") is not None), 50)) if generations else None,
         "by_kind": _breakdown(completions, "kind"),
         "by_language": _breakdown(completions, "language"),
     }

@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--index", help="index file (default: the user cache, keyed by repository)")
     r.add_argument("--language", dest="languages", action="append", metavar="LANG",
                    help="answer language of the explanation prompts, e.g. en or ja (repeat for several; default en)")
+    r.add_argument("--generate", action="store_true",
+                   help="also ask each held-out function body as a generate task (its header as the instruction)")
     r.add_argument("--concurrency", type=int, metavar="N",
                    help="requests in flight to a model server (backend openai; default 8); local models run one "
                         "at a time")
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         thresholds = load_checklist(store.checklist_path)
         languages = tuple(dict.fromkeys(answer_language(language, "") for language in args.languages or ["en"]))
         options = RunOptions(modes=(NO_CONTEXT,) if args.no_context else (CONTEXT, NO_CONTEXT), limit=args.limit,
-                             concurrency=args.concurrency, languages=languages)
+                             concurrency=args.concurrency, languages=languages, generate=args.generate)
         with _ProgressBars() as progress:
             record = run_evaluation(root, eval_set, models, options=options, index_path=args.index, progress=progress)
     except EvalError as exc:
