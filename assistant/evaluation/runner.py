@@ -297,7 +297,7 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
     from assistant.completion.service import CompletionService
 
     asked = [(task, language) for task in explains for language in languages]
-    jobs = iter(run_order([*((t, "") for t in tasks), *asked, *((g, "") for g in generations)]))
+    jobs = iter(enumerate([*((t, "") for t in tasks), *asked, *((g, "") for g in generations)]))
     results: list[dict[str, Any]] = [{} for _ in range(len(tasks) + len(asked) + len(generations))]
     done = 0
 
@@ -338,14 +338,6 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
 
     await asyncio.gather(*(lane(i) for i in range(len(hosts))))
     return results
-
-
-def run_order(jobs: list[tuple[Any, str]]) -> list[tuple[int, tuple[Any, str]]]:
-    """(position, job) in the order to run them: tasks of the same file one after another, top to
-    bottom, so that a local model's KV cache keeps what consecutive prompts share (the file's
-    context and window head) instead of reading every prompt cold. Results keep `position`."""
-    return sorted(enumerate(jobs), key=lambda item: (isinstance(item[1][0], ExplainTask), item[1][0].path,
-                                                     getattr(item[1][0], "start_line", 0), item[0]))
 
 
 async def _complete(service: Any, view: HeldOutIndex | None, task: CompletionTask, mode: str,

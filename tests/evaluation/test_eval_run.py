@@ -227,18 +227,3 @@ def test_a_rate_limited_key_pauses_the_lanes_instead_of_failing_tasks(repo, buil
     [model] = run["models"]
     assert limited >= 1  # the gateway did refuse some
     assert model["status"] == "ok" and [r["error"] for r in model["results"]] == [None] * (6 + 1)
-
-
-def test_tasks_of_one_file_run_one_after_another_top_to_bottom_and_results_keep_their_place():
-    from types import SimpleNamespace
-
-    from assistant.evaluation.runner import run_order
-
-    def task(path, line):
-        return SimpleNamespace(path=path, start_line=line)
-
-    jobs = [(task("b.py", 9), ""), (task("a.py", 30), ""), (task("b.py", 2), ""), (task("a.py", 4), "")]
-    order = run_order(jobs)
-    assert [(job[0].path, job[0].start_line) for _, job in order] == [("a.py", 4), ("a.py", 30), ("b.py", 2), ("b.py", 9)]
-    assert sorted(position for position, _ in order) == [0, 1, 2, 3]
-    assert all(jobs[position] is job for position, job in order)
