@@ -140,6 +140,9 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
     crash = make_workspace(tmp / "shop-crash", {"kura.serverPath": str(crashing), **server_settings})
     recovers = make_workspace(tmp / "shop-recovers", {"kura.serverPath": str(flaky), **server_settings,
                                                       "kura.index.path": str(tmp / "index-recovers.db")})
+    late = make_workspace(tmp / "shop-late", {"kura.serverPath": str(kura), **server_settings,
+                                              "kura.completion.firstSuggestionTimeoutMs": 1,
+                                              "kura.index.path": str(tmp / "index-late.db")})
     asking = make_workspace(tmp / "shop-ask", {"kura.serverPath": str(kura), **server_settings,
                                                "kura.index.path": str(tmp / "index-ask.db")})
     from fixtures.scripted_model_server import scripted_model_server
@@ -164,6 +167,8 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
             {"name": "crash-recovers", "kind": "crash-recovers", "folder": str(recovers), "file": "shop/app.py",
              "typed": "def m"},
             {"name": "ask", "kind": "ask", "folder": str(asking), "question": ASK_QUESTION},
+            {"name": "late-suggestion", "kind": "late-suggestion", "folder": str(late), "file": "shop/app.py",
+             "typed": "def m"},
             {"name": "generate", "kind": "generate", "folder": str(generating), "file": "shop/app.py", "line": 13,
              "instruction": "add double() that uses add", "expect": "def double(x: int) -> int:"},
         ],
@@ -314,6 +319,12 @@ def test_a_server_killed_while_running_is_restarted_and_serves_again(e2e_results
     assert "up to date" in outcome["statusItem"]["label"]
     assert outcome["ghostText"].strip()
     assert sum("kura" in n.lower() for n in outcome["notifications"]) <= 1, outcome["notifications"]
+
+
+def test_a_suggestion_past_the_first_suggestion_cap_appears_when_the_server_says_it_is_ready(e2e_results):
+    # Every request is answered empty at a 1 ms cap: the ghost text comes from kura/suggestionReady.
+    outcome = scenario(e2e_results, "late-suggestion")
+    assert outcome["ghostText"].strip()
 
 
 def test_ask_the_codebase_answers_with_a_citation_that_opens_the_file(e2e_results):

@@ -35,7 +35,7 @@ export function inlineCompletionMiddleware(
     if (!enabled()) {
       return null;
     }
-    const result = await next(document, position, context, token);
+    const result = await next(document, position, asProtocolContext(context), token);
     const items = Array.isArray(result) ? result : result?.items;
     if (!items || items.length === 0 || token.isCancellationRequested) {
       return result;
@@ -57,6 +57,17 @@ export function inlineCompletionMiddleware(
     }
     return result;
   };
+}
+
+/**
+ * vscode-languageclient 9 sends VS Code's own trigger kind (Invoke = 0, Automatic = 1) as the LSP
+ * one (Invoked = 1, Automatic = 2) unconverted: an explicit trigger (Alt+\\, or ours on
+ * `kura/suggestionReady`) arrived as 0, which no server accepts. The converter passes this value on
+ * as it is, so give it the protocol's number.
+ */
+export function asProtocolContext(context: vscode.InlineCompletionContext): vscode.InlineCompletionContext {
+  const invoked = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+  return { ...context, triggerKind: (invoked ? 1 : 2) as vscode.InlineCompletionTriggerKind };
 }
 
 /**

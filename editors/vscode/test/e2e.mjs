@@ -167,6 +167,8 @@ try {
         await askCodebase(page, scenario, outcome, shot);
       } else if (scenario.kind === 'generate') {
         await generateCode(page, scenario, outcome, shot);
+      } else if (scenario.kind === 'late-suggestion') {
+        await lateSuggestion(page, scenario, outcome, shot);
       }
       outcome.ok = true;
     } catch (e) {
@@ -421,6 +423,25 @@ async function crashRecovers(page, scenario, outcome, shot) {
 
 // Ask the codebase: the question typed into the panel's box, the answer streamed, and its first
 // citation clicked: the cited file opens at the cited line.
+/**
+ * With a first-suggestion cap too short for any model, every request is answered empty: ghost
+ * text can only come from the server's `kura/suggestionReady` and the extension asking again.
+ */
+async function lateSuggestion(page, scenario, outcome, shot) {
+  await openFile(page, scenario.file);
+  outcome.statusItem = await waitFor('a server with an up-to-date index', async () => {
+    const s = await kuraStatusItem(page);
+    return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
+  }, 120_000, 500);
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(scenario.typed ?? 'def m', { delay: 60 });
+  outcome.ghostText = await waitFor('ghost text announced by kura/suggestionReady', async () => (await ghostText(page)).trim() ? ghostText(page) : null, 60_000, 150);
+  await shot('late-suggestion');
+}
+
 async function askCodebase(page, scenario, outcome, shot) {
   outcome.statusItem = await waitFor('a running server with an up-to-date index', async () => {
     const s = await kuraStatusItem(page);
