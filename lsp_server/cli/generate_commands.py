@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from lsp_server.cli.task_commands import _common, _prepare, _task_env, _unified
+from lsp_server.cli.task_commands import _common, _prepare, _task_env, _unified, edit_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,11 +72,7 @@ def generate(args: argparse.Namespace) -> int:
             index.close()
     c = outcome.change
     if args.json:
-        edit = None if c is None else {
-            "range": {"start": {"line": c.start_line, "character": c.start_col},
-                      "end": {"line": c.end_line, "character": c.end_col}},
-            "newText": c.new_text,
-        }
+        edit = edit_json(c)
         print(json.dumps({"file": target.place.path, "mode": plan.mode, "instruction": plan.instruction, "edit": edit,
                           "message": outcome.message, "answer": outcome.answer, "contextPieces": len(plan.pieces),
                           "totalMs": round(outcome.total_ms)}, ensure_ascii=False, indent=2))

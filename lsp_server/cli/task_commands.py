@@ -172,11 +172,7 @@ def fix(args: argparse.Namespace) -> int:
             index.close()
     c = outcome.change
     if args.json:
-        edit = None if c is None else {
-            "range": {"start": {"line": c.start_line, "character": c.start_col},
-                      "end": {"line": c.end_line, "character": c.end_col}},
-            "newText": c.new_text,
-        }
+        edit = edit_json(c)
         print(json.dumps({"file": target.path, "edit": edit, "message": outcome.message, "answer": outcome.answer,
                           "totalMs": round(outcome.total_ms)}, ensure_ascii=False, indent=2))
     else:
@@ -186,6 +182,15 @@ def fix(args: argparse.Namespace) -> int:
     if args.timings:
         print(f"[fix] total {outcome.total_ms:.0f} ms", file=sys.stderr)
     return 0 if c is not None else 1
+
+
+def edit_json(change) -> dict | None:
+    """A proposed change as an LSP TextEdit (for --json), None when there is none."""
+    if change is None:
+        return None
+    return {"range": {"start": {"line": change.start_line, "character": change.start_col},
+                      "end": {"line": change.end_line, "character": change.end_col}},
+            "newText": change.new_text}
 
 
 def _task_env(settings, index, root, language: str = "en"):
