@@ -63,20 +63,11 @@ def choose_line(path: Path, min_len: int) -> int:
     return later[len(later) // 2]
 
 
-async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Path):
-    text = file.read_text()
-    lines = text.split("\n")
-    target = lines[line_no]
-    indent = target[: len(target) - len(target.lstrip())]
-    to_type = target.strip()[: args.keystrokes]
-    lines[line_no] = indent
-    start_text = "\n".join(lines)
-
-    client = LanguageClient("kura-bench", "1")
-    server_cmd = [sys.executable, "-m", "lsp_server", "--log-level", "warning"]
-    await client.start_io(*server_cmd)
-    options = {"index": {"path": str(workdir / "index.sqlite"), "watch": False},
-               "completion": {"firstSuggestionTimeoutMs": 0, "debounceMs": args.debounce_ms}}
+async def start_server(client: LanguageClient, args, repo: Path, workdir: Path, completion: dict) -> None:
+    """Start the real server over stdio with these completion settings; return once the index and
+    the model are ready."""
+    await client.start_io(sys.executable, "-m", "lsp_server", "--log-level", "warning")
+    options = {"index": {"path": str(workdir / "index.sqlite"), "watch": False}, "completion": completion}
     if args.model:
         options["model"] = {"path": str(Path(args.model).resolve())}
     await client.initialize_async(types.InitializeParams(
@@ -89,6 +80,19 @@ async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Pa
         await asyncio.sleep(0.2)
     if status["model"]["state"] == "error":
         raise SystemExit(f"model failed: {status['model']['error']}")
+
+
+async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Path):
+    text = file.read_text()
+    lines = text.split("\n")
+    target = lines[line_no]
+    indent = target[: len(target) - len(target.lstrip())]
+    to_type = target.strip()[: args.keystrokes]
+    lines[line_no] = indent
+    start_text = "\n".join(lines)
+
+    client = LanguageClient("kura-bench", "1")
+    await start_server(client, args, repo, workdir, {"firstSuggestionTimeoutMs": 0, "debounceMs": args.debounce_ms})
 
     uri = file.as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
@@ -165,19 +169,7 @@ async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) 
     def on_ready(params):
         ready.append(getattr(params, "uri", None) or dict(params).get("uri"))
 
-    await client.start_io(sys.executable, "-m", "lsp_server", "--log-level", "warning")
-    options = {"index": {"path": str(workdir / "index.sqlite"), "watch": False},
-               "completion": {"debounceMs": args.debounce_ms}}  # the default first-suggestion cap
-    if args.model:
-        options["model"] = {"path": str(Path(args.model).resolve())}
-    await client.initialize_async(types.InitializeParams(
-        capabilities=types.ClientCapabilities(), root_uri=repo.as_uri(), initialization_options=options))
-    client.initialized(types.InitializedParams())
-    while True:
-        status = plain(await client.protocol.send_request_async("kura/status", {}))
-        if status["index"]["state"] != "indexing" and status["model"]["state"] in ("loaded", "error"):
-            break
-        await asyncio.sleep(0.2)
+    await start_server(client, args, repo, workdir, {"debounceMs": args.debounce_ms})  # the default first-suggestion cap
     uri = file.as_uri()
     original = file.read_text()
     client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
