@@ -6,6 +6,7 @@ written from (measurement sources), turned into realistic code in several langua
   trufflesecurity/trufflehog  pkg/detectors/*/*_test.go  (AGPL-3.0: measured, never vendored)
   Samsung/CredSweeper         tests/samples + tests/data/output.json  (MIT)
   secretlint/secretlint       packages/@secretlint/secretlint-rule-*/test/snapshots/ng.*  (MIT)
+  mongodb/kingfisher          data/rules/*.yml `examples`, the secret taken by the rule's own pattern  (Apache-2.0)
 
 gitleaks (config/gitleaks.toml, MIT) is a RULE source for kura (assistant/escalation/policy/gitleaks_rules.json)
 and detect-secrets is a dependency, so neither is used for measurement here.
@@ -38,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
-MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint")
+MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "mongodb+kingfisher")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -250,6 +251,29 @@ def secretlint_cases(repo: Repo) -> list[dict]:
     return cases
 
 
+def kingfisher_cases(repo: Repo) -> list[dict]:
+    """Each rule's `examples`; the planted secrets are what the rule's own pattern captures in them
+    (hosts, URLs and e-mails a rule captures as context are not secrets)."""
+    import yaml
+
+    paths = [p for p in repo.files() if re.fullmatch(r"data/rules/[^/]+\.ya?ml", p)]
+    cases = []
+    for path, raw in sorted(repo.read_many(paths).items()):
+        family = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        for rule in (yaml.safe_load(raw) or {}).get("rules") or []:
+            try:
+                pattern = re.compile(rule["pattern"])
+            except (re.error, KeyError, TypeError):
+                continue
+            for example in rule.get("examples") or []:
+                found = {g for m in pattern.finditer(example) for g in ([x for x in m.groups() if x] or [m.group(0)])}
+                secrets = sorted(v.strip() for v in found if len(v.strip()) >= 8
+                                 and not re.fullmatch(r"https?://\S+|[\w.-]+@[\w.-]+|[\w-]+(\.[\w-]+)+", v.strip()))
+                if secrets:
+                    cases.append({"source": "kingfisher", "family": family, "input": example, "secrets": secrets})
+    return cases
+
+
 # ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
@@ -346,7 +370,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     cases = []
-    for name, build in zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases)):
+    for name, build in zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, kingfisher_cases)):
         repo = find_repo(sources, name)
         if repo is None:
             sys.exit(f"{name} not found under {[str(s) for s in sources]}; clone it there (see --help)")

@@ -51,6 +51,14 @@ PLANTED = [
     ("server.xml", '<password encrypted="false">{v}</password>\n', "Pl4mVq8Zx!"),
     ("notes.txt", "[DEBUG] client Key={v}\n", "4/1234567890123456/9876543210987654:9f1a3c7be84d2a6c4e7d9c32bf1e7f05"),
     ("jobs.py", 'salt1 = b"{v}"\n', "\\x91k2!\\xae77qz@"),
+    ("run.cmd", "psexec \\\\build01 -u deploy -p {v} cmd /c dir\n", "Wint3r!Sky9"),
+    ("restore.sh", "mysql -u root -p{v} shop < dump.sql\n", "q7Rz2Lm9x"),
+    ("client.go", 'req.Header.Set("X-Tenant-Key", "{v}")\n', "fern2719"),
+    ("notes.txt", "vendorACCESS {v}\n", "0123456789abcdef0123456789abcdef"),  # a key's stand-in under a credential word
+    ("notes.txt", "billing SECRET {v}\n", "kQ4Zp8Ww3Rm1"),  # 12 characters: short, but named
+    ("notify.sh", "curl -X POST https://hooks.example.com/hooks/catch/{v}\n", "q9Xk2Lm7Rt4Wz8Np"),
+    ("tasks.py", "TRACKER = '{v}'\n", "7e1B9c04Fa22d3E8b5C61f0A9d4e7B2c"),  # mixed-case hex is no digest
+    ("ci.env.example", "repo_pat = {v}\n", "d3f7a1c9e2b84d60a5c7e9f1b3d5a7c9"),
 ]
 
 CLEAN = [
@@ -66,6 +74,17 @@ CLEAN = [
     ("docs.py", "# Each plugin is identified by its entry point name.\n"),
     ("links.md", "See https://docs.example.com/search?q=retry&page=2 for details.\n"),
     ("fmt.py", 'MESSAGE = "user {name} logged in with {password}"\n'),
+    ("status.py", 'HTTP_407_PROXY_AUTHENTICATION_REQUIRED = 407\n__all__ = ("HTTP_407_PROXY_AUTHENTICATION_REQUIRED",)\n'),
+    ("run.sh", "docker run -p 8080:80 -u 1000 app\n"),
+    ("test_de.rs", "test(18446744073709551615, &[Token::U64(18446744073709551615)]);\n"),
+    ("providers.py", "from huggingface_hub.utils import get_session\n"),
+    ("oauth2.py", "def login(form_data: OAuth2PasswordRequestForm):\n    token = OAuth2PasswordRequestForm\n"),
+    ("claims.py", 'ok = all(c in "0123456789abcdef" for c in token)\n'),
+    ("masking.py", 'masked_token = f"{token[:3]}****{token[-4:]}"\n'),
+    ("rules.py", "secret = r'([a-z0-9]{64})'\n"),
+    ("Bench.java", "// use profilers (see -prof, -lprof) -u none\n"),
+    ("DurationTest.java", "private Token createTokenWithCount(final CharSequence value) {\n"),
+    ("container.txt", "root@df8b1e7cb106:/app# rack_session=head ruby app.rb\n"),
 ]
 
 

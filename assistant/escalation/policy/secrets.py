@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.escalation.policy.model import Action, Redaction
-from assistant.escalation.policy.structural import password_hits, random_value_hits
+from assistant.escalation.policy.structural import is_charset, name_of_words, password_hits, random_value_hits, wordiness
 from assistant.escalation.policy.views import VIEW_RULES, view_hits
 
 PLACEHOLDER = re.compile(r"KURA_[A-Z]+_\d+")
@@ -97,14 +97,19 @@ def _looks_config(path: str | None) -> bool:
             or name.endswith((".example", ".sample", ".template", ".dist", ".tpl")))
 
 
+_REGEX_SOURCE = re.compile(r"\(\?[:=!<P]|\[\^?[A-Za-z0-9]-[A-Za-z0-9]|\\[dwsSbB]|[\]\w)]\{\d+(?:,\d*)?\}")
+
+
 def _secret_like(value: str, min_len: int = 8) -> bool:
     """A token-ish literal: long enough, no spaces, mixes character classes, not a path/URL/word."""
     if len(value) < min_len or re.search(r"\s", value) or "://" in value or value.startswith(("/", "./", "~")):
         return False
-    if re.fullmatch(r"[a-z]+(?:[_.\-][a-z]+)*", value) or re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", value):
-        return False  # lowercase words / CONSTANT_NAMES
-    if re.fullmatch(r"[A-Z]?[a-z]+(?:-[A-Z]?[a-z]+)+|[a-z_]+(?:/[a-z_]+)+", value):
-        return False  # a header name ("Access-Control-Allow-Credentials"), a module path ("rack/protection/x")
+    if re.fullmatch(r"[#@:$%&*!]?[a-z]+(?:[_.\-][a-z]+)*", value) or re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", value):
+        return False  # lowercase words (maybe a symbol's sigil: "#bygroup") / CONSTANT_NAMES
+    if re.fullmatch(r"(?:[A-Z]?[a-z]+|[A-Z])(?:-(?:[A-Z]?[a-z]+|[A-Z]+))+|[a-z_]+(?:/[a-z_]+)+", value):
+        return False  # a header name ("X-Xet-Access-Token"), a module path ("rack/protection/x")
+    if _REGEX_SOURCE.search(value) or name_of_words(value):
+        return False  # a regular expression's source, an identifier
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
     return classes >= 2 and shannon_entropy(value) >= 2.5
 
@@ -136,7 +141,7 @@ def _credential_key(text: str, match: re.Match) -> str | None:
         stem = re.sub(r"[_.\-]$", "", before).lower()
         if not before and _SPACED_KEY.search(text, max(0, match.start("word") - 24), match.start("word")):
             return "token"
-        return "token" if stem.endswith(_KEY_PREFIXES) else None
+        return "token" if stem.endswith(_KEY_PREFIXES) or stem.startswith("x-") else None  # x-: a header
     if _PASSWORD_SPELLING.fullmatch(word):
         return "password"
     if low not in _CRED_WORDS:
@@ -167,11 +172,14 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         quoted = match.group("q") is not None
         if match.group("op") in (",", "(") and not quoted:
             continue  # `password, other` in a parameter list; `check(password)`
-        if match.group("op") == "," and match.group("close")[:1] in ("'", '"', "`"):
-            continue  # `'pass', 'raise'`: the next item of a list of strings
+        if (match.group("op") == "," and match.group("close")[:1] in ("'", '"', "`")
+                and not _key_before(text, match.start("word")).lower().startswith("x-")):
+            continue  # `'pass', 'raise'`: the next item of a list of strings (a header's value is not)
         value = match.group("qv") if quoted else match.group("uv")
         if is_placeholder_value(value):
             continue
+        if quoted and _INTERPOLATION.search(value) and not re.search(r"[A-Za-z0-9+/=_\-]{8}", _INTERPOLATION.sub("", value)):
+            continue  # `f"{token[:3]}****{token[-4:]}"`: a template around variables, no literal secret
         if not quoted and re.fullmatch(r"[A-Za-z_][\w.]*\(", value):
             # `SECRET := getenv("NAME", "default")`: the literal default is the credential, the call is code.
             call = _call_default(text, match.end("uv"))
@@ -201,6 +209,9 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         yield match.start(group), match.end(group)
 
 
+_INTERPOLATION = re.compile(r"\$?\{[A-Za-z_][^{}\n]*\}|#\{[^{}\n]*\}")
+
+
 def _call_default(text: str, start: int) -> tuple[int, int] | None:
     """The span of the last string literal among two or more arguments of the call whose arguments
     begin at `start` (on the same line), if it looks like a value rather than a name."""
@@ -213,6 +224,11 @@ def _call_default(text: str, start: int) -> tuple[int, int] | None:
     if not (_secret_like(value, 6) or re.search(r"\d", value) and re.search(r"[A-Za-z]", value)):
         return None
     return start + literals[-1].start(2), start + literals[-1].end(2)
+
+
+def _identifier(value: str) -> bool:
+    """`createTokenWithCount`: letters only, reading like words (a `Token name` in code, not `Token abc…`)."""
+    return value.isalpha() and wordiness(value)[0] >= 0.7
 
 
 def _dotted_name(value: str) -> bool:
@@ -234,6 +250,27 @@ def _sentinel_assignment(text: str, path: str | None) -> Iterator[tuple[int, int
             yield match.start(2), match.end(2)
 
 
+_CLI_USER = re.compile(r"(?<![\w-])(?:-u|-U|--user(?:name)?)(?:[ \t=]+|(?=\w))[^\s-]")
+# `-p VALUE`, `--password=VALUE`, or glued `-pVALUE` (mysql) when VALUE is not a word (`-prof` is a flag).
+_CLI_PASSWORD = re.compile(r"(?<![\w-])(?:(?:-p|-pw|--pass(?:word)?)[ \t=]+|-p(?=[A-Za-z]*[\d!@#$%^&*]))([^\s'\"`,;]{4,128})")
+
+
+def _cli_password_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """`mysql -u root -pS3cret`, `psexec \\host -u admin -p s3cret`: a password flag on a command line
+    that also names a user (`-p 8080` alone is a port)."""
+    if "-p" not in text:
+        return
+    for match in _CLI_PASSWORD.finditer(text):
+        begin = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        line = text[begin:len(text) if end < 0 else end]
+        value = match.group(1)
+        if (not _CLI_USER.search(line) or value[0] in "$%-<{[(&*" or re.fullmatch(r"[\d:./]+", value)
+                or is_placeholder_value(value)):
+            continue
+        yield match.start(1), match.end(1)
+
+
 _CRED_CONTEXT = re.compile(r"(?i)passw|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key\b")
 _QUOTED_BLOB = re.compile(r"""(["'`])([A-Za-z0-9+/=_\-.~]{16,})\1""")
 
@@ -247,7 +284,7 @@ def _entropy_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         if _GUID.fullmatch(value) and re.search(r"(?i)guid|uuid", text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
             continue  # `new Guid("…")`: an identifier
         if (is_placeholder_value(value) or re.fullmatch(r"[a-z_.\-]+|[A-Z_.\-]+|\d+", value) or not re.search(r"\d", value)
-                or _dotted_name(value)):
+                or _dotted_name(value) or name_of_words(value) or is_charset(value)):
             continue
         hexish = re.fullmatch(r"[0-9a-fA-F\-]+", value)
         if shannon_entropy(value) <= (3.0 if hexish else 3.7):
@@ -351,7 +388,7 @@ BUILTIN: tuple[Detector, ...] = (
              0, _not_placeholder, needles=("jdbc:", "secret=", "password=", "pwd=", "accountkey=", "sharedaccess", "accesskey=")),
     Detector("auth-header", "bearer/basic credentials in an Authorization header",
              re.compile(r"(?i)\b(?:bearer|token|basic)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)(?![A-Za-z0-9\-._~+/=])"), 1,
-             lambda v, m, p: not is_placeholder_value(v) and _secret_like(v, 16)),
+             lambda v, m, p: not is_placeholder_value(v) and _secret_like(v, 16) and not _identifier(v)),
 )
 
 # Function-based detectors share the Detector shape through these ids.
@@ -360,6 +397,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("credential-literal", "credential in a #define or XML element", _sentinel_assignment),
     ("high-entropy-credential", "high-entropy string in a credential context", _entropy_hits),
     ("capability-url", "URL carrying a credential in its query (signed link, tokened webhook), whole", _capability_url_hits),
+    ("cli-password", "password given with -p/--password on a command line that names a user", _cli_password_hits),
 )
 
 

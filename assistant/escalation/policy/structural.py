@@ -29,7 +29,8 @@ _PREFIXED = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}[_\-](?:[a-z]{2,8}[_\-])?([A-Z
 _CONTEXT = re.compile(
     r"(?i)(?:passw|passwd|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential"
     r"|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key(?![a-z])|[a-z]Key|KEY|sas(?![a-z])|sig=|session|cookie"
-    r"|client[_.\-]?id|account[_.\-]?key|license|webhook|dsn|connection[_.\-]?string|api\W{0,2}\s*[=:])"
+    r"|client[_.\-]?id|account[_.\-]?key|license|webhook|dsn|connection[_.\-]?string|api\W{0,2}\s*[=:]"
+    r"|[_\-.]pat(?![a-z])|(?-i:(?<![A-Za-z])PAT(?![A-Za-z])|ACCESS|PRIVATE))"  # shouted, these name a credential ("vendorACCESS …"); in lowercase they are words
 )
 # Lines that name a digest: a hex/base64 value there is a checksum, not a credential.
 _DIGEST = re.compile(r"(?i)sha-?(?:1|224|256|384|512)|md5|checksum|digest|integrity|hash|fingerprint|etag|commit|revision|\brev\b|crc|nonce|sri|blake|xxh|murmur|git[_-]?sha|oid|object[_-]?id|boundary")
@@ -38,6 +39,7 @@ _GUID_WORD = re.compile(r"(?i)guid|uuid")
 _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 # Names of encoded data: a random-looking value after one of these (and no credential word) is data.
 _DATA_WORDS = re.compile(r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:png|jpe?g|gif|webp|image|icon|font|woff|fixture|b64|base64|blob|payload|sample|vector|bitmap|thumbnail)")
+_HOOK_URL = re.compile(r"(?i)[/.](?:web)?hooks?[/.]")  # a webhook URL: its path is the credential
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _SEGMENTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _VOWELS = set("aeiouAEIOU")
@@ -82,7 +84,10 @@ def wordiness(value: str) -> tuple[float, int]:
 
 
 def _hexlike(value: str) -> bool:
+    """Hex like a digest or id: digests are printed in one case, so mixed-case hex is a key."""
     core = value.replace("-", "")
+    if re.search(r"[a-f]", core) and re.search(r"[A-F]", core):
+        return False
     return sum(c in "0123456789abcdefABCDEF" for c in core) >= 0.85 * len(core)
 
 
@@ -112,10 +117,35 @@ def _random_score(value: str) -> bool:
     return w < 0.6 or (w < 0.75 and digit_runs >= 3)
 
 
-def _clearly_not_secret(value: str, text: str, start: int) -> bool:
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+|\d+|v\d+")
+
+
+def name_of_words(value: str) -> bool:
+    """`huggingface_hub.utils`, `HTTP_407_PROXY_AUTHENTICATION_REQUIRED`, `validator-v1-signature`,
+    `OAuth2PasswordRequestForm`: three or more parts (snake, kebab, dotted or camel case), each a
+    word or a number, the words reading like words."""
+    parts = [p for p in re.split(r"[_\-.]+", value) if p]
+    if len(parts) == 1:
+        parts = _SEGMENTS.findall(value)
+        camel = re.search(r"[a-z][A-Z]", value) and sum(p.isdigit() for p in parts) <= 1
+        if not camel or "".join(parts) != value or sum(len(p) == 1 and p.isalpha() for p in parts) > 1:
+            return False
+    if len(parts) < 3 or not all(_NAME_PART.fullmatch(p) for p in parts):
+        return False
+    w, pairs = wordiness("_".join(p for p in parts if not p.isdigit()))
+    return pairs >= 6 and w >= (0.6 if value.isalpha() or not re.search(r"\d", value) else 0.8)
+
+
+def _clearly_not_secret(value: str, text: str, start: int, context: bool) -> bool:
+    """Clearly a number, version, path, name, escape run or encoded sentence; with no credential word on
+    the line also an alphabet or counting table (with one, "abcdef123456…" is a key's stand-in: redact it)."""
     low = value.lower()
+    if name_of_words(value):
+        return True
     if low.startswith(_NOT_SECRET_PREFIX) or value.startswith(("/", "./", "../", "-", ".")):
         return True
+    if context and value.isdigit() and len(value) >= 20 and text[start - 1:start] != "(":
+        return False  # a long number under a credential word: an account key, not a count
     if re.fullmatch(r"[\d.\-_:/+]+", value) or re.fullmatch(r"v?\d+(?:\.\d+){1,3}(?:[-+.][\w.]+)?", value):
         return True  # numbers, dates, versions
     if re.fullmatch(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+", value):
@@ -126,7 +156,9 @@ def _clearly_not_secret(value: str, text: str, start: int) -> bool:
         return True  # a commit id in a repository URL
     if re.fullmatch(r"P(?:\d+[YMWD])*(?:T(?:\d+(?:\.\d+)?[HMS])+)?|-{2,}\w+", value):
         return True  # an ISO-8601 duration, a multipart boundary
-    if _base64_of_prose(value) or _sequential(value) or low.startswith("xn--"):
+    if _base64_of_prose(value) or (_sequential(value) and (not context or is_charset(value))):
+        return True  # a counting table, or under a credential word a character set ("0123456789abcdef")
+    if low.startswith("xn--"):
         return True
     before = text[max(0, start - 1):start]
     if before == "\\" or text[max(0, start - 2):start] in ("\\x", "\\u", "0x", "&#"):
@@ -144,6 +176,21 @@ def _base64_of_prose(value: str) -> bool:
         return False
     prose = decoded.count(" ") >= 1 and sum(c.isalpha() or c in " .,'!?" for c in decoded) >= 0.9 * len(decoded)
     return prose or _sequential(decoded)
+
+
+_CHAR_RANGES = (frozenset("0123456789"), frozenset("abcdefghijklmnopqrstuvwxyz"), frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+
+
+def is_charset(value: str) -> bool:
+    """Each character once, whole ranges only (0-9, a-f or a-z, A-F or A-Z): an alphabet constant."""
+    chars = set(value) - set("+/=-_.")
+    if len(set(value)) != len(value):
+        return False
+    for whole in _CHAR_RANGES:
+        part = chars & whole
+        if part and part != whole and part != whole & set("0123456789abcdefABCDEF"):
+            return False
+    return True
 
 
 def _sequential(value: str) -> bool:
@@ -218,10 +265,11 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
         if _prefixed_dummy(value) and not value.lower().startswith(_NOT_SECRET_PREFIX):
             yield ("random-token", start, start + len(value))
             continue
-        if _clearly_not_secret(value, text, start):
+        context, digest = line_flags(start, start + len(value))
+        context = context or bool(url and _HOOK_URL.search(text, url[0], url[1]))
+        if _clearly_not_secret(value, text, start, context):
             continue
         hexish = _hexlike(value)
-        context, digest = line_flags(start, start + len(value))
         if digest and not context:
             continue  # an ETag, checksum or digest named on the line
         if _ULID.fullmatch(value):
@@ -242,6 +290,25 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
             yield ("random-credential" if context else "random-token"), *(url or (start, start + len(value)))
         elif context and _context_score(value):
             yield "random-credential", *(url or (start, start + len(value)))
+    for match in _SHORT_CANDIDATE.finditer(text):
+        value = match.group(0)
+        if _short_key(value) and line_flags(match.start(), match.end()) == (True, False):
+            yield "random-credential", match.start(), match.end()
+
+
+# 12-15 characters: too short to tell from names on their own, so only under a credential word.
+_SHORT_CANDIDATE = re.compile(r"(?<![A-Za-z0-9+/_\-.~=])[A-Za-z0-9]{12,15}(?![A-Za-z0-9+/_\-.~=])")
+
+
+def _short_key(value: str) -> bool:
+    """Letters and digits mixed like a generated key ("abcDE1234567890"), not a name with a number."""
+    digits = sum(c.isdigit() for c in value)
+    if digits < 3 or len(value) - digits < 3 or entropy(value) < 3.0:
+        return False
+    if re.fullmatch(r"[A-Za-z]+\d{1,4}|\d{1,4}[A-Za-z]+|[A-Za-z]+\d+[A-Za-z]{1,2}|0x[0-9a-fA-F]+|[0-9a-f]+", value):
+        return False  # a name with a number; a short commit or container id
+    w, pairs = wordiness(value)
+    return pairs < 6 or w < 0.7
 
 
 _PASSWORD_WORD = re.compile(r"(?:pa?s{1,2}w(?:o?r)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z])"
