@@ -131,7 +131,7 @@ def extract_file(path: str, source: bytes, spec: LanguageSpec) -> FileExtract:
 
     definitions, outline = _definitions(path, scan, text, spec)
     lines = source.decode("utf-8", "replace").split("\n")
-    spelled = {node.text for node in scan.identifiers}
+    spelled = {source[node.start_byte : node.end_byte] for node in scan.identifiers}  # cheaper than node.text
     return FileExtract(
         language=spec.name,
         definitions=definitions,

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -36,6 +36,10 @@ Progress = Callable[[int, int, str], None]  # (files done, files to parse, path)
 
 POOL_THRESHOLD = 48  # parse inline below this many files: a pool's start-up costs ~0.2 s
 BATCH_FILES = 200  # files per write transaction: short enough that another writer gets its turn
+POOL_CHUNK = 4  # files per task sent to a worker process
+# While the workers are still parsing, the writer stores what has arrived once it is this many files:
+# so at the end only the last few files remain to be written, instead of a whole batch with one core idle.
+IDLE_FLUSH_FILES = 16
 HASH_BYTES = 16
 COMPACT_AFTER_FILES = 100  # an update this large also merges the FTS segments it left behind
 MAX_SYMBOL_QUERY = 500  # characters: no one types a longer workspace-symbol query, and FTS would refuse it
@@ -132,8 +136,17 @@ def _process(root: str, job: _Job) -> _Outcome:
     return _Outcome(job.path, write=prepare(job.path, digest, len(data), st.st_mtime_ns, extract))
 
 
-def _process_star(args: tuple[str, _Job]) -> _Outcome:
-    return _process(*args)
+def _process_chunk(root: str, jobs: list[_Job]) -> list[_Outcome]:
+    return [_process(root, job) for job in jobs]
+
+
+def _pooled(executor: ProcessPoolExecutor, root: str, jobs: list[_Job]) -> Iterator[_Outcome | None]:
+    """Outcomes in job order, and None whenever the next one is not ready yet: the caller's turn to write."""
+    futures = [executor.submit(_process_chunk, root, jobs[i:i + POOL_CHUNK]) for i in range(0, len(jobs), POOL_CHUNK)]
+    for future in futures:
+        if not future.done():
+            yield None
+        yield from future.result()
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -274,13 +287,18 @@ class Index:
         report.deleted += len(drop)
         if len(jobs) >= POOL_THRESHOLD and self.workers > 1:
             executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context())
-            outcomes = executor.map(_process_star, ((root, j) for j in jobs), chunksize=4)
+            outcomes = _pooled(executor, root, jobs)
         else:
             executor = None
             outcomes = (_process(root, j) for j in jobs)
         done = 0
         try:
-            for done, outcome in enumerate(outcomes, 1):
+            for outcome in outcomes:
+                if outcome is None:  # the workers are busy: write meanwhile
+                    if len(writes) + len(touches) >= IDLE_FLUSH_FILES:
+                        flush()
+                    continue
+                done += 1
                 if outcome.write:
                     writes.append(outcome.write)
                     report.indexed += 1

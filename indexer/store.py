@@ -106,6 +106,7 @@ class FileWrite:
     language: str
     syntax_errors: int
     definitions: list[tuple]  # (name, qualname, kind, 8 span ints, signature, encoded doc): cheap to pickle
+    symbol_words: list[str]  # each definition's name words for symbols_fts
     names: list[str]  # postings: identifiers used plus names defined
     imports: list[Import]
     chunks: list[tuple[int, int, str, int, int]]  # start_line, end_line, symbol, text_start, text_length
@@ -142,6 +143,7 @@ def prepare(path: str, digest: bytes, size: int, mtime_ns: int, extract: FileExt
         definitions=[(d.name, d.qualname, d.kind, d.range.start_line, d.range.start_col, d.range.end_line,
                       d.range.end_col, d.name_range.start_line, d.name_range.start_col, d.name_range.end_line,
                       d.name_range.end_col, d.signature, _encode_doc(d.doc)) for d in extract.definitions],
+        symbol_words=[text_words(d.name) for d in extract.definitions],
         names=list(set(extract.reference_names) | {d.name for d in extract.definitions}),
         imports=extract.imports,
         chunks=chunks,
@@ -336,7 +338,8 @@ class IndexStore:
               touches: Iterable[tuple[str, int, int]] = (), meta: dict[str, str] | None = None) -> None:
         """Store parsed files, drop deleted paths and refresh (size, mtime) of files whose content did
         not change, all in one transaction."""
-        files, deletes, touches = list(files), list(deletes), list(touches)
+        files = list({fw.path: fw for fw in files}.values())  # a path twice: its last parse wins
+        deletes, touches = list(deletes), list(touches)
         new_names: dict[str, int] = {}
 
         def run() -> None:
@@ -346,8 +349,8 @@ class IndexStore:
                     self._delete_file(conn, path)
                 conn.executemany("UPDATE files SET size=?, mtime_ns=? WHERE path=?",
                                  [(size, mtime, path) for path, size, mtime in touches])
-                for fw in files:
-                    self._write_file(conn, fw, new_names)
+                if files:
+                    self._write_files(conn, files, new_names)
                 for key, value in (meta or {}).items():
                     conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
@@ -399,36 +402,47 @@ class IndexStore:
             self._delete_rows(conn, row[0])
             conn.execute("DELETE FROM files WHERE id=?", (row[0],))
 
-    def _write_file(self, conn: sqlite3.Connection, fw: FileWrite, new_names: dict[str, int]) -> None:
-        row = conn.execute("SELECT id FROM files WHERE path=?", (fw.path,)).fetchone()
-        values = (fw.language, fw.hash, fw.size, fw.mtime_ns, fw.syntax_errors, fw.chunk_text)
-        if row:
-            file_id = row[0]
-            # An edit leaves most chunks as they were: their words are the new file's, not recomputed.
-            texts = _chunk_texts(fw.chunk_text, [(start, length) for *_, start, length in fw.chunks])
-            self._delete_rows(conn, file_id, dict(zip(texts, fw.chunk_words)))
-            conn.execute("UPDATE files SET language=?, hash=?, size=?, mtime_ns=?, syntax_errors=?, chunk_text=?"
-                         " WHERE id=?", (*values, file_id))
-        else:
-            file_id = conn.execute("INSERT INTO files(language, hash, size, mtime_ns, syntax_errors, chunk_text, path)"
-                                   " VALUES (?, ?, ?, ?, ?, ?, ?)", (*values, fw.path)).lastrowid
-        ids = self._intern(conn, set(fw.names), new_names)
+    def _write_files(self, conn: sqlite3.Connection, files: list[FileWrite], new_names: dict[str, int]) -> None:
+        # Every old row goes first; then each table gets one executemany for the whole batch, its rows
+        # in key order, so that SQLite appends to B-tree pages it has just touched.
+        file_ids = [self._file_row(conn, fw) for fw in files]
+        ids = self._intern(conn, {name for fw in files for name in fw.names}, new_names)
         # We hold the write lock, so ids can be handed out here and rows inserted in bulk.
         next_def = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM definitions").fetchone()[0]
-        def_rows, fts_rows = [], []
-        for i, (name, *rest) in enumerate(fw.definitions, next_def):
-            def_rows.append((i, file_id, ids[name], *rest))
-            fts_rows.append((i, text_words(name)))
-        conn.executemany("INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", def_rows)
-        conn.executemany("INSERT INTO symbols_fts(rowid, words) VALUES (?, ?)", fts_rows)
-        conn.executemany("INSERT INTO imports(file_id, line, module, names) VALUES (?, ?, ?, ?)",
-                         [(file_id, i.line, i.module, _SEP.join(i.names)) for i in fw.imports])
         next_chunk = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
-        conn.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         [(next_chunk + i, file_id, *c) for i, c in enumerate(fw.chunks)])
-        conn.executemany("INSERT INTO chunks_fts(rowid, words) VALUES (?, ?)",
-                         [(next_chunk + i, words) for i, words in enumerate(fw.chunk_words)])
-        conn.executemany("INSERT INTO postings(name_id, file_id) VALUES (?, ?)", [(ids[n], file_id) for n in fw.names])
+        def_rows, symbol_rows, import_rows, chunk_rows, chunk_word_rows, posting_rows = [], [], [], [], [], []
+        for fw, file_id in zip(files, file_ids):
+            for i, (name, *rest) in enumerate(fw.definitions, next_def):
+                def_rows.append((i, file_id, ids[name], *rest))
+            symbol_rows += enumerate(fw.symbol_words, next_def)
+            next_def += len(fw.definitions)
+            import_rows += [(file_id, i.line, i.module, _SEP.join(i.names)) for i in fw.imports]
+            chunk_rows += [(i, file_id, *c) for i, c in enumerate(fw.chunks, next_chunk)]
+            chunk_word_rows += enumerate(fw.chunk_words, next_chunk)
+            next_chunk += len(fw.chunks)
+            posting_rows += [(ids[n], file_id) for n in fw.names]
+        posting_rows.sort()
+        conn.executemany("INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", def_rows)
+        conn.executemany("INSERT INTO symbols_fts(rowid, words) VALUES (?, ?)", symbol_rows)
+        conn.executemany("INSERT INTO imports(file_id, line, module, names) VALUES (?, ?, ?, ?)", import_rows)
+        conn.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", chunk_rows)
+        conn.executemany("INSERT INTO chunks_fts(rowid, words) VALUES (?, ?)", chunk_word_rows)
+        conn.executemany("INSERT INTO postings(name_id, file_id) VALUES (?, ?)", posting_rows)
+
+    def _file_row(self, conn: sqlite3.Connection, fw: FileWrite) -> int:
+        """The file's id, its row inserted or updated and its old definitions, chunks and postings gone."""
+        row = conn.execute("SELECT id FROM files WHERE path=?", (fw.path,)).fetchone()
+        values = (fw.language, fw.hash, fw.size, fw.mtime_ns, fw.syntax_errors, fw.chunk_text)
+        if row is None:
+            return conn.execute("INSERT INTO files(language, hash, size, mtime_ns, syntax_errors, chunk_text, path)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?)", (*values, fw.path)).lastrowid
+        file_id = row[0]
+        # An edit leaves most chunks as they were: their words are the new file's, not recomputed.
+        texts = _chunk_texts(fw.chunk_text, [(start, length) for *_, start, length in fw.chunks])
+        self._delete_rows(conn, file_id, dict(zip(texts, fw.chunk_words)))
+        conn.execute("UPDATE files SET language=?, hash=?, size=?, mtime_ns=?, syntax_errors=?, chunk_text=?"
+                     " WHERE id=?", (*values, file_id))
+        return file_id
 
     # --- reading -------------------------------------------------------------------------------
 

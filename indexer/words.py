@@ -23,6 +23,9 @@ _IDENTIFIER = re.compile(r"(?<!\w)[^\W\d]\w{0,%d}(?!\w)" % (_MAX_IDENTIFIER - 1)
 # non-digit (\d is Unicode Nd, as str.isdecimal) and fit the length limit. A plain \w+ scan is about
 # twice as fast as the look-around pattern, and the filter runs once per distinct run.
 _WORD_RUN = re.compile(r"\w+")
+# In ASCII text \w is [A-Za-z0-9_]: mapping every other byte to a space and splitting on whitespace
+# finds the same runs as _WORD_RUN about three times faster (bytes.translate is a table lookup).
+_ASCII_NON_WORD = bytes(c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range(128)) + b" " * 128
 # The parts of one identifier. "Lower" means any letter that is not an ASCII capital, so non-ASCII words
 # (größe, имя) stay whole instead of being cut at every accented letter.
 _PART = re.compile(
@@ -73,11 +76,18 @@ _RUN_CACHE_SIZE = 1 << 18
 _run_words = _RunWords()
 
 
+def word_runs(text: str) -> list[str]:
+    """Every run of word characters (`\\w+`) in the text, in order."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_NON_WORD).decode("ascii").split()
+    return _WORD_RUN.findall(text)
+
+
 def text_words(text: str, unique: bool = False) -> str:
     """The space-separated words to index for a text (code, comments, a symbol name): the union of
     `identifier_words` over its identifiers. With `unique`, each word once: retrieval ranks chunks by
     which words they hold, and the index stays small."""
-    runs = _WORD_RUN.findall(text)
+    runs = word_runs(text)
     if not unique:
         return " ".join(chain.from_iterable(map(_run_words.__getitem__, runs)))
     # This runs over every indexed character: findall/map/chain/fromkeys keep the per-identifier work
