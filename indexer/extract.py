@@ -293,8 +293,11 @@ def _definitions(
     for candidate in candidates:
         decl = _lift(candidate.decl)
         outer = decl
-        while outer.parent is not None and outer.parent.type in spec.wrapper_types:
-            outer = outer.parent
+        # Node.parent is a search down from the root in tree-sitter: asked once per step, and not at
+        # all for languages without wrappers.
+        parent = outer.parent if spec.wrapper_types else None
+        while parent is not None and parent.type in spec.wrapper_types:
+            outer, parent = parent, parent.parent
         candidate.decl, candidate.outer = decl, outer
     for scope in scan.scopes:
         scope.outer = scope.decl
@@ -371,25 +374,26 @@ def _refine_kind(candidate: _Candidate, name: str, container: _Candidate | None,
     return kind
 
 
-def _body_of(node: tree_sitter.Node, depth: int = 0) -> tree_sitter.Node | None:
+def _body_of(node: tree_sitter.Node, depth: int = 0) -> tuple[tree_sitter.Node | None, int]:
+    """The body of a declaration, looked for up to three levels down, and the depth it was found at."""
     body = node.child_by_field_name("body")
     if body is not None or depth >= 3:
-        return body
+        return body, depth
     for field_name in ("value", "declarator"):
         child = node.child_by_field_name(field_name)
         if child is not None:
             return _body_of(child, depth + 1)
     if node.named_child_count == 1:
         return _body_of(node.named_children[0], depth + 1)
-    return None
+    return None, depth
 
 
 def _signature(decl: tree_sitter.Node, text: _Text, spec: LanguageSpec) -> str:
     """The declaration without its body: `def request(self, url: str) -> Response:`."""
-    body = _body_of(decl)
+    body, depth = _body_of(decl)
     if body is not None:
         end = body.start_byte
-        if body.parent is not None and body.parent.id == decl.id:
+        if depth == 0:  # a field of decl itself
             # End after the last token before the body, so a trailing comment stays out.
             previous = body.prev_sibling
             while previous is not None and previous.type in spec.comment_types:
@@ -452,9 +456,13 @@ def _leading_comment(node: tree_sitter.Node, text: _Text, spec: LanguageSpec) ->
     blocks: list[str] = []
     expected_row = node.start_point[0]
     # The first statement of a Ruby body or a C# block may have its comment one level up.
-    while node.prev_sibling is None and node.parent is not None and node.parent.start_byte == node.start_byte:
-        node = node.parent
+    # (prev_sibling and parent each search from an ancestor in tree-sitter: asked once per node.)
     sibling = node.prev_sibling
+    while sibling is None:
+        parent = node.parent
+        if parent is None or parent.start_byte != node.start_byte:
+            break
+        node, sibling = parent, parent.prev_sibling
     while sibling is not None and sibling.type in spec.doc_skip_types:
         expected_row = sibling.start_point[0]
         sibling = sibling.prev_sibling
