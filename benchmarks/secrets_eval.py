@@ -63,6 +63,7 @@ class Score:
     caught: int = 0
     blocked: int = 0
     missed: list = field(default_factory=list)
+    planted_by_source: Counter = field(default_factory=Counter)
 
     @property
     def recall(self) -> float:
@@ -76,6 +77,7 @@ def score_cases(cases: list[dict], policy) -> Score:
         sent = "" if preview.blocked else preview.messages[1]["content"]
         for value in case["secrets"]:
             score.planted += 1
+            score.planted_by_source[case["source"]] += 1
             if not leaked(value, sent):
                 score.caught += 1
                 score.blocked += preview.blocked
@@ -139,9 +141,11 @@ def main() -> None:
             continue
         t0 = time.perf_counter()
         score = score_cases([c for c in cases if c["half"] == half], policy)
-        by_source = Counter(c["source"] for c, _ in score.missed)
+        missed = Counter(c["source"] for c, _ in score.missed)
+        per_source = ", ".join(f"{src} {(n - missed[src]) / n:.1%} ({n - missed[src]}/{n})"
+                               for src, n in sorted(score.planted_by_source.items()))
         print(f"{half}: recall {score.recall:.1%} ({score.caught}/{score.planted}, {score.blocked} by blocking) "
-              f"missed by source {dict(by_source)} [{time.perf_counter() - t0:.1f} s]")
+              f"[{time.perf_counter() - t0:.1f} s]\n  by source: {per_source}")
         if half == "tuning":
             for case, value in score.missed[: args.show]:
                 print(f"  MISS {case['source']}/{case['family']} {case['path']}: {value[:80]!r}")
