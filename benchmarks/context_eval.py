@@ -13,12 +13,14 @@ above) and "not used above" (its name does not appear there).
 
 Ground truth is kept honest: a name in a comment or a string is neither a call nor a use; `Type::f(` /
 `Type.f(` must be that type's `f`; bare calls of a Python method name, C library names a repository
-shims, and methods of built-in types are left out; a C function declared in a header and defined in
+shims, Go calls into the standard library (`http.HandlerFunc(`) or of a method named like a struct
+(`r.Context()`), and methods of built-in types are left out; a C function declared in a header and defined in
 one source file is one function, found through either line.
 
 Repositories (checkouts under ~/.cache/kura-eval, each at the commit named): tuned on httpx, requests
-(psf/requests 1f6589ec), cobra, axios, hiredis (redis/hiredis 29ea279), mini-redis (tokio-rs/mini-redis
-3d93b42), gson (google/gson 9835b6f90); held out: click, gin, jq, koa, express, fastify, ripgrep
+(psf/requests 1f6589ec), cobra, chi (go-chi/chi 735ae2b), axios, commander (tj/commander.js ba6d13dd),
+hiredis (redis/hiredis 29ea279), mini-redis (tokio-rs/mini-redis 3d93b42), gson (google/gson 9835b6f90),
+javapoet (square/javapoet b9017a9); held out: click, gin, jq, koa, express, fastify, ripgrep
 (BurntSushi/ripgrep 3fce3b5b), jsoup (jhy/jsoup 46b62086). Tune on the first; report the second
 without reading its misses.
 
@@ -188,6 +190,9 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
         lines = source.split("\n")
         prose = _comments_and_strings(path, source)
         language = language_name_for_path(path)
+        # Go packages of the standard library ("net/http": no domain), by the name a call uses.
+        stdlib = {imp.module.strip('"').rsplit("/", 1)[-1] for imp in index.imports(path)
+                  if language == "go" and "." not in imp.module.strip('"').split("/", 1)[0]}
         for fn in index.file_symbols(path):
             if fn.kind not in _FUNCTION_KINDS:
                 continue
@@ -208,6 +213,10 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
                     definition = only_definition(name)
                     if definition is None or definition.path == path:
                         break  # the first call decides: the line is about it
+                    if language == "go" and before.endswith("."):
+                        receiver = re.search(r"([A-Za-z_]\w*)\s*\.$", before)
+                        if definition.kind not in _FUNCTION_KINDS or (receiver and receiver.group(1) in stdlib):
+                            break  # `r.Context()` is no struct; `http.HandlerFunc(` is net/http's
                     owner = re.search(r"([A-Z]\w*)\s*(?:::|\.)$", before)
                     if owner and not definition.qualname.endswith(f"{owner.group(1)}.{name}"):
                         break  # `Cli::parse(`, `Command::Get(`: another type's namesake, not this definition
