@@ -129,6 +129,10 @@ async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Pa
         elapsed = (time.perf_counter() - sent) * 1000
         last = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["last"]
         latencies.append(elapsed)
+        if args.verbose:
+            print(f"  {ch!r:5} {elapsed:7.1f} ms  model {last.get('model_ms') or 0:7.1f} ms  prompt {last.get('prompt_tokens', '-')}"
+                  f"  reused {last.get('reused_tokens', '-')}  generated {last.get('generated_tokens', '-')}  first token {last.get('first_token_ms', '-')}"
+                  f"{'  (cache)' if last.get('from_cache') else ''}")
         model_ms.append(last.get("model_ms") or 0.0)
         overhead.append(elapsed - (last.get("model_ms") or 0.0))
         if was_inside:

@@ -19,16 +19,20 @@ from assistant.completion.cache import CompletionCache
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
-from assistant.completion.stopping import finalize
-from assistant.context.builder import ContextBudget, ContextBuilder, Document, RecentEdit
+from assistant.completion.stopping import finalize, without_partial_word
+from assistant.context.builder import CompletionContext, ContextBudget, ContextBuilder, Document, RecentEdit
 from assistant.models.host import ModelHost
-from assistant.models.base import CANCELLED, LENGTH, CancelToken, GenerationRequest, ModelError
+from assistant.models.base import CALLBACK, CANCELLED, LENGTH, CancelToken, GenerationRequest, ModelError
 from assistant.models.process import ModelRestarting, WorkerCrashed
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENT_CHARS = 20_000_000  # beyond this a document is not completed (and never copied around)
 SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is most of the latency
+# While typing, a line's suggestion stops growing this long after its first token (llama.vim's
+# t_max_predict_ms does the same): the rest of the line comes with a later keystroke, and the
+# developer does not wait for a long tail of tokens on a slow CPU.
+SINGLE_LINE_DECODE_MS = 500
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,13 @@ class DocumentSnapshot:
     line: int = 0
     character: int = 0
     version: int | None = None
+
+
+@dataclass(frozen=True)
+class _PinnedContext:
+    key: tuple[int, int]  # hashes of the document above and below the cursor's line
+    snippets: tuple
+    tokens: int
 
 
 @dataclass
@@ -94,6 +105,7 @@ class CompletionService:
         self._reported_error: str | None = None
         self._warming: dict[str, CancelToken] = {}  # doc_id -> the warm-up queued or running for it
         self._warmed: dict[str, str] = {}  # doc_id -> the prompt last prefilled for it
+        self._pinned: dict[str, _PinnedContext] = {}  # doc_id -> the repository context of the line being typed
         self.last: dict[str, Any] = {}  # the last answered request's timings, for status and benchmarks
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -118,6 +130,7 @@ class CompletionService:
         self.cache.invalidate(doc_id)
         self._latest.pop(doc_id, None)
         self._warmed.pop(doc_id, None)
+        self._pinned.pop(doc_id, None)
         if self._builder is not None and path:
             self._builder.forget(path)
 
@@ -191,7 +204,10 @@ class CompletionService:
         self.stats.model_calls += 1
         self.stats.prompt_tokens += result.prompt_tokens
         self.stats.reused_tokens += result.reused_tokens
-        text = finalize(result.text, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH)
+        raw = result.text
+        if shape.single_line and result.stop_reason == CALLBACK and "\n" not in raw:
+            raw = without_partial_word(raw)  # the clock stopped it, not the end of the line
+        text = finalize(raw, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH)
         self.cache.store(snap.doc_id, prefix, suffix, text)
         self._reported_error = None
         timings = {
@@ -211,6 +227,7 @@ class CompletionService:
         builder = self._context_builder(backend.count_tokens)
         t_context = time.perf_counter()
         context = await asyncio.to_thread(builder.build, Document(path, snap.text, snap.offset), self._recent(snap.path))
+        context = self._pin(snap, context)
         context_ms = _ms(t_context)
         root = self._root()
         prompt = build_prompt(context, shape, backend.fim_template(), repo=root.name if root else None)
@@ -219,9 +236,22 @@ class CompletionService:
             max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
             prompt=prompt.text, stop=prompt.stop, max_tokens=max_tokens,
-            should_stop=StopAtShapeEnd(shape),
+            should_stop=StopAtShapeEnd(shape, SINGLE_LINE_DECODE_MS if shape.single_line else 0.0),
         )
         return request, shape, context, prompt, context_ms
+
+    def _pin(self, snap: DocumentSnapshot, context: CompletionContext) -> CompletionContext:
+        """While the user types on one line, the repository context chosen when they began it stays:
+        each keystroke's prompt then differs from the last only at its end, and the model reuses all
+        the rest. (A new name typed on this line brings its definition from the next line on.)"""
+        line_start = snap.text.rfind("\n", 0, snap.offset) + 1
+        line_end = snap.text.find("\n", snap.offset)
+        key = (hash(snap.text[:line_start]), hash(snap.text[line_end:]) if line_end >= 0 else 0)
+        pinned = self._pinned.get(snap.doc_id)
+        if pinned is not None and pinned.key == key:
+            return replace(context, snippets=pinned.snippets, snippet_tokens=pinned.tokens)
+        self._pinned[snap.doc_id] = _PinnedContext(key, context.snippets, context.snippet_tokens)
+        return context
 
     async def warm(self, snap: DocumentSnapshot) -> bool:
         """Prefill the prompt a completion at this cursor would send (one token sampled and thrown

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from assistant.completion.lexer import (  # noqa: F401  (Lexer and its constants re-exported)
     CLOSERS, CODE, COMMENT, MATCHING, OPENERS, STRING, Lexer, bracket_balance, code_only, has_end_keyword, indent_width,
     line_comment, open_brackets,
@@ -23,16 +24,33 @@ class StopAtShapeEnd:
     between tokens (no round trip per token); see process_protocol.py."""
 
     shape: CompletionShape
+    decode_ms: float = 0.0  # > 0: also stop this long after the first token (the typing budget)
+    _first_token_at: list[float] = field(default_factory=list, compare=False, repr=False)
 
     def __call__(self, text_so_far: str) -> bool:
+        if self.decode_ms and text_so_far:
+            now = time.monotonic()
+            if not self._first_token_at:
+                self._first_token_at.append(now)
+            elif (now - self._first_token_at[0]) * 1000 >= self.decode_ms:
+                return True
         return should_stop(text_so_far, self.shape)
 
     def to_wire(self) -> dict:
-        return dataclasses.asdict(self.shape)
+        return {**dataclasses.asdict(self.shape), "decode_ms": self.decode_ms}
 
     @classmethod
     def from_wire(cls, data: dict) -> "StopAtShapeEnd":
-        return cls(CompletionShape(**data))
+        data = dict(data)
+        decode_ms = float(data.pop("decode_ms", 0.0))
+        return cls(CompletionShape(**data), decode_ms)
+
+
+def without_partial_word(text: str) -> str:
+    """A line whose generation was stopped by the clock ends where the last token did, maybe inside
+    a name: drop that tail unless it is all there is (a half name is worse than a shorter line)."""
+    trimmed = re.sub(r"\w+$", "", text)
+    return trimmed if trimmed.strip() else text
 
 
 def should_stop(text_so_far: str, shape: CompletionShape) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.completion.shape import BLOCK, SINGLE_LINE, CompletionShape
-from assistant.completion.stopping import finalize, should_stop
+from assistant.completion.stopping import StopAtShapeEnd, finalize, should_stop, without_partial_word
 
 
 def single(language: str) -> CompletionShape:
@@ -133,3 +133,28 @@ def test_stopping_and_finalizing_agree_on_a_streamed_block():
             break
     assert text.endswith("def")
     assert finalize(text, shape, "def f(a, b):", "\n") == "\n    total = a + b\n    return total"
+
+
+def test_the_typing_budget_stops_a_line_once_its_time_is_up_and_travels_to_the_model_process(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr("assistant.completion.stopping.time.monotonic", lambda: clock[0])
+    rule = StopAtShapeEnd(single("python"), decode_ms=500)
+    assert not rule("")  # no token yet: the clock has not started
+    assert not rule("total")  # the first token starts it
+    clock[0] += 0.499
+    assert not rule("total(a")
+    clock[0] += 0.002
+    assert rule("total(a,")
+    assert not StopAtShapeEnd(single("python"))("total(a, b")  # no budget: only the shape ends it
+    copy = StopAtShapeEnd.from_wire(rule.to_wire())
+    assert copy.decode_ms == 500 and copy.shape == rule.shape and not copy("x")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("self.total(order.ite", "self.total(order."),
+    ("return comp", "return "),
+    ("compute", "compute"),  # nothing else: the word is all there is
+    ("items[0], ", "items[0], "),
+])
+def test_a_line_the_clock_stopped_loses_its_half_word(text, expected):
+    assert without_partial_word(text) == expected
