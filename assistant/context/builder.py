@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from assistant.completion.lexer import CODE, Lexer
 from assistant.completion.shape import Scope, language_name_for_path, line_comment, local_syntax
 from indexer import kinds
 from indexer.model import Chunk, Definition, Import
@@ -78,6 +79,9 @@ class ContextBudget:
     recent_lines: int = 5  # lines shown each side of a recent edit
     definitions_per_name: int = 2
     chunk_candidates: int = 8
+    pending_import_bonus: float = 1.0  # for an imported name the file does not use yet
+    near_file_weight: float = 0.5  # for a definition in a file that defines what is used near the cursor
+    suffix_word_weight: float = 0.5  # words below the cursor, against 1.0 for those right above it
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,10 +342,12 @@ class ContextBuilder:
         first = cursor_line - self.budget.nearby_lines
         if scope is not None:
             first = max(scope.start_line, cursor_line - 4 * self.budget.nearby_lines)
-        uses = _uses_near_cursor(doc.text, doc.offset, max(0, first))
-        # A parameter or local variable named like a function elsewhere is not a use of it.
         start = _line_offset(doc.text, max(0, first))
-        local = _bound_names(doc.text[start : doc.offset])
+        # Words in comments and strings are not uses: `# check the access` calls no `check`.
+        text = doc.text[:start] + _code_only(doc.text[start : doc.offset], language_name_for_path(doc.path))
+        uses = _uses_near_cursor(text, doc.offset, max(0, first))
+        # A parameter or local variable named like a function elsewhere is not a use of it.
+        local = _bound_names(text[start : doc.offset])
         return [(name, attribute) for name, attribute in uses if attribute or name not in local]
 
     def _snippet_tokens(self, snippet: Snippet) -> int:
@@ -368,8 +374,11 @@ class ContextBuilder:
         self, doc: Document, uses: list[tuple[str, bool]], room: int
     ) -> list[tuple[Definition, str]]:
         """(definition, rendering) of what the file can reach, ranked by value: what the imports
-        name, the package's neighbours (Go, C), methods of the types used near the cursor; those
-        whose names share words with the identifiers near the cursor first."""
+        name (C: what the included headers declare; the functions of imported types, for
+        `Type::f(`), the package's neighbours (Go, C, Java), methods of the types used near the
+        cursor. Ranked up: names imported and not used yet, names sharing words with the
+        identifiers around the cursor, neighbours of what is used there; at most
+        `definitions_per_name` of one name."""
         if self.index is None or room <= 0:
             return []
         language = language_name_for_path(doc.path)
@@ -380,14 +389,38 @@ class ContextBuilder:
             for word in split_identifier(name):
                 if len(word) > 2 and word not in _KEYWORDS:
                     near_words.setdefault(word, 1.0 / (1 + rank / 10))
+        # The lines below the cursor say what is being built too (the model sees them as the suffix).
+        for rank, name in enumerate(_names_below_cursor(doc.text, doc.offset, self.budget.nearby_lines // 2)):
+            for word in split_identifier(name):
+                if len(word) > 2 and word not in _KEYWORDS:
+                    near_words.setdefault(word, self.budget.suffix_word_weight / (1 + rank / 10))
         # What the file calls elsewhere it is likely to call again here.
         in_file: dict[str, int] = {}
         for name in _IDENTIFIER.findall(doc.text):
             in_file[name] = in_file.get(name, 0) + 1
-        candidates: dict[tuple[str, int], tuple[float, int, Definition, str]] = {}
+        # A name imported and not used yet is there to be used: most likely where the cursor is.
+        for imp in self._file_imports(doc.path):
+            for name in imp.names:
+                in_file[name] = in_file.get(name, 0) - 1
+        pending = {name for imp in self._file_imports(doc.path) for name in imp.names if in_file.get(name, 0) <= 0}
+        # Where what is used near the cursor is defined, its neighbours are likely used too
+        # (`sdslen` above: `sdsrange` next; `utils.a` above: `utils.b`).
+        near_files: dict[str, float] = {}
+        for rank, (name, _attribute) in enumerate(uses[:40]):
+            found = [d for d in self._lookup(name) if d.path != doc.path and d.kind in _API_KINDS]
+            if 0 < len(found) <= 3:
+                for d in found:
+                    near_files.setdefault(d.path, 1.0 / (1 + rank / 10))
+        defined_here = {d.name for d in self._symbols_of(doc.path)} if language in _INCLUDE_LANGUAGES else set()
+        candidates: dict[object, tuple[float, int, Definition, str]] = {}
 
-        def offer(d: Definition, bonus: float, brief_doc: bool) -> None:
-            where = (d.path, d.range.start_line)
+        def offer(d: Definition, bonus: float, brief_doc: bool, pending_owner: bool = False) -> None:
+            where: object = (d.path, d.range.start_line)
+            if language in _INCLUDE_LANGUAGES and "." not in d.qualname:
+                # A C function is declared in a header and defined in a source file: one of them.
+                if d.name in defined_here:
+                    return
+                where = d.name
             if d.path == doc.path or (not test and _is_test_path(d.path)) or d.kind not in _API_KINDS:
                 return
             if d.name.startswith("__") and d.name.endswith("__"):
@@ -395,6 +428,9 @@ class ContextBuilder:
             parts = split_identifier(d.name)
             overlap = sum(near_words.get(p, 0.0) for p in parts) / max(1, len(parts))
             score = overlap + bonus + (2.0 if d.name in used_names else 0.0) + min(in_file.get(d.name, 0), 3) / 3
+            score += self.budget.near_file_weight * near_files.get(d.path, 0.0)
+            if d.name in pending or pending_owner:
+                score += self.budget.pending_import_bonus
             old = candidates.get(where)
             if old is None or old[0] < score:
                 # A doc line for what the function uses; for the rest, more signatures instead.
@@ -404,21 +440,40 @@ class ContextBuilder:
         for imp in self._file_imports(doc.path):
             for definition in self._imported_definitions(doc.path, imp, language):
                 offer(definition, 0.5, True)
+                if definition.kind in _TYPE_KINDS | {kinds.ENUM}:
+                    # `Type.create(`, `Type::new(`: what an imported type offers, by its name.
+                    for member in self._members(definition):
+                        offer(member, 0.2, False, pending_owner=definition.name in pending)
         for imp in self._file_imports(doc.path):
             # `import utils from './utils.js'`, `import pkg`: what the module offers, behind its name.
-            for definition in self._module_symbols(_module_stems(imp.module, doc.path, language)):
+            if language == "go":  # `import "github.com/spf13/cobra"`: `cobra.X(` reaches what it exports
+                module = self._go_package_symbols(imp.module.strip().strip('"'))
+            else:
+                module = self._module_symbols(_module_stems(imp.module, doc.path, language))
+            for definition in module:
                 offer(definition, 0.1, False)
         if language in _DIRECTORY_LANGUAGES:
             for definition in self._neighbour_symbols(doc.path):
                 offer(definition, 0.0, False)
-        for name in list(used_names)[:40]:
+        for rank, (name, _attribute) in enumerate(uses[:80]):  # nearest first
             for owner in self._lookup(name):
                 if owner.kind in _TYPE_KINDS and owner.path != doc.path:
-                    for d in self._symbols_of(owner.path):
-                        if d.qualname.startswith(owner.name + ".") and d.kind in _CALLABLE_KINDS:
-                            offer(d, 0.3, False)
+                    for d in self._members(owner):
+                        offer(d, 0.3, False)
         ranked = sorted(candidates.values(), key=lambda c: (-c[0], c[1]))
-        return [(d, text) for _score, _order, d, text in ranked[:200]]
+        # A dozen overrides of `write` say no more than two do: the room goes to other names.
+        per_name: dict[str, int] = {}
+        kept = []
+        for _score, _order, d, text in ranked:
+            per_name[d.name] = per_name.get(d.name, 0) + 1
+            if per_name[d.name] <= self.budget.definitions_per_name:
+                kept.append((d, text))
+        return kept[:200]
+
+    def _members(self, owner: Definition) -> list[Definition]:
+        """The methods defined in a type's body (or its `impl` blocks in the same file)."""
+        prefix = owner.name + "."
+        return [d for d in self._symbols_of(owner.path) if d.qualname.startswith(prefix) and d.kind in _CALLABLE_KINDS]
 
     def _symbols_of(self, path: str) -> list[Definition]:
         key = ("all", path)
@@ -441,24 +496,97 @@ class ContextBuilder:
             out += [d for d in self._symbols_of(sibling) if d.qualname.count(".") <= 1]
         return out
 
+    def _go_package_symbols(self, import_path: str) -> list[Definition]:
+        """What a Go package of this repository exports: the directory the import path ends with
+        (the repository's root for its module path, when the checkout is named like it)."""
+        paths = getattr(self.index, "indexed_paths", None)
+        if paths is None:
+            return []
+        directories = self._imports.get(("go-dirs",))
+        if directories is None:
+            directories = {posixpath.dirname(p) for p in paths() if p.endswith(".go") and not _is_test_path(p)}
+            self._imports.put(("go-dirs",), directories)
+        matching = [d for d in directories if d and (import_path == d or import_path.endswith("/" + d))]
+        if matching:
+            directory = max(matching, key=len)
+        else:
+            root = getattr(self.index, "root", None)
+            named = getattr(root, "name", None)
+            last = re.sub(r"/v\d+$", "", import_path).rsplit("/", 1)[-1]  # `chi/v5` is chi
+            if "" not in directories or not named or last != named:
+                return []
+            directory = ""
+        prefix = directory + "/" if directory else ""
+        files = [p for p in paths(prefix) if posixpath.dirname(p) == directory and p.endswith(".go")]
+        out = []
+        for file in files[:60]:
+            out += [d for d in self._symbols_of(file) if "." not in d.qualname and d.name[:1].isupper()]
+        return out
+
     def _imported_definitions(self, path: str, imp: Import, language: str) -> list[Definition]:
+        if language in _INCLUDE_LANGUAGES:
+            return self._header_symbols(path, imp.module)
+        if language == "go":  # what a package exports is offered below, behind its name
+            return []
         stems = _module_stems(imp.module, path, language)
-        if not stems:
+        if not stems and not imp.names:
             return []
         out: list[Definition] = []
         for name in imp.names[:40]:
             matches = [
                 d
                 for d in self._lookup(name)
-                if "." not in d.qualname and _path_matches(d.path, stems, language)
+                if ("." not in d.qualname or _static_member(d, imp.module, language))
+                and _path_matches(d.path, stems, language)
             ]
-            if not matches:  # `from pkg import module`: the name may be a module itself
-                sub = _module_stems(f"{imp.module}.{name}" if language == "python" else name, path, language)
-                matches = self._module_symbols(sub)
+            if not matches:  # `from pkg import module`: the name may be a module itself, all of it offered
+                sub = _module_stems(_submodule(imp.module, name) if language == "python" else name, path, language)
+                module = self._module_symbols(sub)
+                if module:
+                    out.extend(module)
+                    continue
+            if not matches:
+                # Re-exported (`pub use`, `__init__` imports) or laid out unlike its module path: a
+                # name defined once at top level is that one.
+                top = [d for d in self._lookup(name) if "." not in d.qualname and not _is_test_path(d.path)]
+                matches = top if len(top) == 1 else []
             out.extend(matches[:3])
         if not imp.names:
             out.extend(self._module_symbols(stems))
         return out
+
+    def _header_symbols(self, path: str, include: str, depth: int = 2) -> list[Definition]:
+        """What an `#include "x.h"` declares: the header next to the file, else the repository's
+        header at that path below any directory (its include directories); and what the headers
+        it includes declare, one level down."""
+        header = self._resolve_include(path, include)
+        if header is None:
+            return []
+        out = [d for d in self._symbols_of(header) if "." not in d.qualname and d.kind in _API_KINDS]
+        if depth > 1:
+            for imp in self._file_imports(header):
+                out += self._header_symbols(header, imp.module, depth - 1)
+        return out
+
+    def _resolve_include(self, path: str, include: str) -> str | None:
+        include = include.strip().strip('"<>')
+        if not include:
+            return None
+        key = ("include", posixpath.dirname(path), include)
+        if key in self._imports:
+            return self._imports[key]
+        known = getattr(self.index, "indexed_paths", None)
+        found = None
+        if known is not None:
+            nearby = posixpath.normpath(posixpath.join(posixpath.dirname(path), include))
+            tail = posixpath.normpath(include).lstrip("./")
+            headers = [p for p in known() if p == nearby or p == tail or p.endswith("/" + tail)]
+            if nearby in headers:
+                found = nearby
+            elif headers:
+                found = min(headers, key=lambda p: (_is_test_path(p), p.count("/"), p))
+        self._imports.put(key, found)
+        return found
 
     def _module_symbols(self, stems: list[str]) -> list[Definition]:
         """Top-level definitions of the first candidate file of a module that the index knows."""
@@ -700,7 +828,11 @@ _API_KINDS = _DEFINITION_KINDS
 _TYPE_KINDS = {kinds.CLASS, kinds.INTERFACE, kinds.STRUCT}
 _CALLABLE_KINDS = {kinds.METHOD, kinds.FUNCTION, kinds.CONSTRUCTOR}
 # Languages whose files see their directory's definitions without an import.
-_DIRECTORY_LANGUAGES = {"go", "c", "cpp"}
+_DIRECTORY_LANGUAGES = {"go", "c", "cpp", "java"}
+# Languages that import by including a header.
+_INCLUDE_LANGUAGES = {"c", "cpp"}
+# Languages whose import names a directory (a package), not a file.
+_PACKAGE_DIRECTORY_LANGUAGES = {"go", "java"}
 _TEST_DIRS = frozenset({"test", "tests", "testing", "spec", "specs", "__tests__", "fixtures", "examples", "e2e"})
 
 
@@ -769,6 +901,29 @@ _KEYWORDS = frozenset(
 def _names_near_cursor(text: str, offset: int, first_line: int) -> list[str]:
     """Identifiers from the start of `first_line` to the cursor, nearest the cursor first."""
     return [name for name, _attribute in _uses_near_cursor(text, offset, first_line)]
+
+
+def _code_only(text: str, language: str) -> str:
+    """`text` with its comments and string literals blanked, offsets and lines kept."""
+    if not language:
+        return text
+    kept = list(text)
+    for i, ch, kind in Lexer(language).scan(text):
+        if kind != CODE and ch != "\n":
+            kept[i] = " "
+    return "".join(kept)
+
+
+def _names_below_cursor(text: str, offset: int, lines: int) -> list[str]:
+    """Identifiers from the cursor to the end of the `lines` lines below it, nearest first."""
+    end = offset
+    for _ in range(lines + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            end = len(text)
+            break
+    names = [m.group() for m in _IDENTIFIER.finditer(text, offset, end)]
+    return [n for n in dict.fromkeys(names) if n not in _KEYWORDS and len(n) > 1]
 
 
 def _uses_near_cursor(text: str, offset: int, first_line: int) -> list[tuple[str, bool]]:
@@ -874,8 +1029,23 @@ def _module_stems(module: str, path: str, language: str) -> list[str]:
         if ext in _SOURCE_SUFFIXES:  # `./settle.js` names the file settle.js
             stem = root
         return [] if stem.startswith("..") else [stem]
+    if language == "java":  # `com.google.gson.internal`: a package is a directory
+        return [module.replace(".", "/")]
+    if language == "rust":  # `crate::cmd`, `super::frame`: paths below the crate's source root
+        parts = [p for p in module.split("::") if p not in {"crate", "self", "super", "*"}]
+        return ["/".join(parts)] if parts else []
     # Package paths (Go import paths, crate paths): the repository holds them as a path suffix.
     return [module.replace("::", "/").replace("\\", "/")]
+
+
+def _static_member(d: Definition, module: str, language: str) -> bool:
+    """`import static pkg.Util.checkArgument`: a class's member imported by name."""
+    return language == "java" and d.qualname == f"{module.rsplit('.', 1)[-1]}.{d.name}"
+
+
+def _submodule(module: str, name: str) -> str:
+    """`from pkg import name` / `from . import name`: the module `name` would be."""
+    return f"{module}.{name}" if module.strip(".") else module + name
 
 
 def _import_stems(imports: list[Import], path: str, language: str) -> list[str]:
@@ -884,8 +1054,7 @@ def _import_stems(imports: list[Import], path: str, language: str) -> list[str]:
         stems += _module_stems(imp.module, path, language)
         if language == "python":  # `from pkg import module`
             for name in imp.names:
-                dotted = f"{imp.module}.{name}" if imp.module.strip(".") else imp.module + name
-                stems += _module_stems(dotted, path, language)
+                stems += _module_stems(_submodule(imp.module, name), path, language)
     return list(dict.fromkeys(stems))
 
 
@@ -896,7 +1065,7 @@ def _path_matches(path: str, stems: list[str], language: str) -> bool:
         return False
     root, _ext = posixpath.splitext(path)
     directory = posixpath.dirname(path)
-    candidates = (root, directory) if language == "go" else (root,)
+    candidates = (root, directory) if language in _PACKAGE_DIRECTORY_LANGUAGES else (root,)
     for stem in stems:
         if not stem:
             continue

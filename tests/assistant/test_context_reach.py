@@ -1,0 +1,181 @@
+"""What a file can reach beyond its own directory is offered as signatures: C headers it includes,
+Rust and Java types it imports (their `Type::f(` / `Type.f(` functions), Go packages of the
+repository, Python modules imported by name; names imported and not used yet come first; words in
+comments are not uses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.context.builder import CHUNK, DEFINITION, IMPORT, ContextBudget, ContextBuilder, Document
+from indexer.index import Index
+
+CURSOR = "<|>"
+
+
+def count_tokens(text: str) -> int:
+    return len(re.findall(r"\w+|[^\w\s]|\s+", text))
+
+
+def make_index(root: Path, files: dict[str, str]) -> Index:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text.replace(CURSOR, ""))
+    index = Index.open(root, index_path=root / ".idx.sqlite")
+    index.update()
+    return index
+
+
+def build(index: Index, files: dict[str, str], path: str, budget: ContextBudget | None = None):
+    text = files[path]
+    document = Document(path, text.replace(CURSOR, ""), text.index(CURSOR))
+    return ContextBuilder(index, count_tokens, budget).build(document)
+
+
+def shown(context) -> str:
+    """The signatures and definitions in the context (similar chunks may quote anything)."""
+    return "\n".join(s.text for s in context.snippets if s.kind != CHUNK)
+
+
+C_FILES = {
+    "include/sds.h": "typedef char *sds;\nint sdsrange(sds s, long start, long end);\nvoid sdsfree(sds s);\n",
+    "lib/sds.c": '#include "sds.h"\nint sdsrange(sds s, long start, long end) { return 0; }\n'
+                 "void sdsfree(sds s) {}\n",
+    "src/net.c": '#include "sds.h"\n\nint flush(sds buf) {\n    ' + CURSOR + "\n    return 0;\n}\n",
+    "src/deep/reply.c": '#include "../../include/sds.h"\n\nvoid reply(sds buf) {\n    ' + CURSOR + "\n}\n",
+}
+
+
+@pytest.fixture
+def c_index(tmp_path):
+    index = make_index(tmp_path, C_FILES)
+    yield index
+    index.close()
+
+
+def test_a_c_file_sees_what_an_included_header_declares_from_the_include_directory(c_index):
+    assert "int sdsrange(sds s, long start, long end)" in shown(build(c_index, C_FILES, "src/net.c"))
+
+
+def test_a_relative_include_resolves_against_the_including_file(c_index):
+    assert "int sdsrange(sds s, long start, long end)" in shown(build(c_index, C_FILES, "src/deep/reply.c"))
+
+
+def test_a_c_function_declared_and_defined_is_offered_once(c_index):
+    context = build(c_index, C_FILES, "src/net.c")
+    signatures = "\n".join(s.text for s in context.snippets if s.kind == IMPORT)
+    assert signatures.count("sdsrange(sds s, long start, long end)") == 1
+
+
+RUST_FILES = {
+    "src/lib.rs": "mod frame;\nmod cmd;\npub use frame::Frame;\n",
+    "src/frame.rs": "pub enum Frame {\n    Simple(String),\n    Array(Vec<Frame>),\n}\n\nimpl Frame {\n"
+                    "    pub fn array() -> Frame {\n        Frame::Array(vec![])\n    }\n\n"
+                    "    pub fn push_bulk(&mut self, bytes: Vec<u8>) {}\n}\n",
+    "src/cmd/get.rs": "use crate::Frame;\n\npub struct Get {\n    key: String,\n}\n\nimpl Get {\n"
+                      "    pub fn into_frame(self) -> Frame {\n        " + CURSOR + "\n    }\n}\n",
+}
+
+
+def test_a_rust_type_imported_through_the_crate_offers_its_associated_functions(tmp_path):
+    index = make_index(tmp_path, RUST_FILES)
+    try:
+        text = shown(build(index, RUST_FILES, "src/cmd/get.rs"))
+    finally:
+        index.close()
+    assert "pub fn array() -> Frame" in text
+    assert "pub fn push_bulk(&mut self, bytes: Vec<u8>)" in text
+
+
+JAVA_FILES = {
+    "src/main/java/com/acme/util/Strings.java": "package com.acme.util;\n\npublic final class Strings {\n"
+        "  public static String pad(String text, int width) {\n    return text;\n  }\n}\n",
+    "src/main/java/com/acme/app/Report.java": "package com.acme.app;\n\nimport com.acme.util.Strings;\n\n"
+        "public class Report {\n  String render(String title) {\n    " + CURSOR + "\n  }\n}\n",
+    "src/main/java/com/acme/util/Checks.java": "package com.acme.util;\n\nfinal class Checks {\n"
+        "  static void checkArgument(boolean condition, String message) {}\n}\n",
+    "src/main/java/com/acme/app/Table.java": "package com.acme.app;\n\n"
+        "import static com.acme.util.Checks.checkArgument;\n\n"
+        "public class Table {\n  void add(int row) {\n    " + CURSOR + "\n  }\n}\n",
+}
+
+
+def test_a_java_class_imported_by_package_offers_its_static_methods(tmp_path):
+    index = make_index(tmp_path, JAVA_FILES)
+    try:
+        text = shown(build(index, JAVA_FILES, "src/main/java/com/acme/app/Report.java"))
+    finally:
+        index.close()
+    assert "public static String pad(String text, int width)" in text
+
+
+def test_a_java_static_import_offers_the_method_it_names(tmp_path):
+    index = make_index(tmp_path, JAVA_FILES)
+    try:
+        text = shown(build(index, JAVA_FILES, "src/main/java/com/acme/app/Table.java"))
+    finally:
+        index.close()
+    assert "static void checkArgument(boolean condition, String message)" in text
+
+
+PY_FILES = {
+    "app/__init__.py": "",
+    "app/sessions.py": "class Session:\n    def send(self, request):\n        pass\n\n\n"
+                       "def session():\n    return Session()\n",
+    "app/api.py": "from . import sessions\n\n\ndef request(method, url):\n    " + CURSOR + "\n",
+    "app/utils.py": "".join(f"def helper_{i}(value):\n    return value\n\n\n" for i in range(8))
+                    + "def super_len(o):\n    return 0\n",
+    "app/models.py": "from .utils import " + ", ".join(f"helper_{i}" for i in range(8)) + ", super_len\n\n\n"
+                     + "".join(f"def use_{i}(v):\n    return helper_{i}(v)\n\n\n" for i in range(8))
+                     + "def prepare_body(data):\n    " + CURSOR + "\n",
+    "app/cache.py": "def check(key):\n    return key\n",
+    "app/store.py": "def save(key):\n    # check the key first\n    " + CURSOR + "\n",
+}
+
+
+@pytest.fixture
+def py_index(tmp_path):
+    index = make_index(tmp_path, PY_FILES)
+    yield index
+    index.close()
+
+
+def test_a_module_imported_from_its_package_offers_what_it_defines(py_index):
+    assert "class Session:" in shown(build(py_index, PY_FILES, "app/api.py"))
+
+
+def test_an_imported_name_not_used_yet_comes_before_those_used_elsewhere(py_index):
+    tight = ContextBudget(max_context_tokens=120)
+    text = shown(build(py_index, PY_FILES, "app/models.py", tight))
+    assert "def super_len(o):" in text
+
+
+def test_a_word_in_a_comment_does_not_bring_a_definition(py_index):
+    context = build(py_index, PY_FILES, "app/store.py")
+    assert not any(s.kind == DEFINITION and "def check" in s.text for s in context.snippets)
+
+
+GO_FILES = {
+    "chi.go": "package chi\n\n// NewRouter returns a new Mux.\nfunc NewRouter() *Mux { return &Mux{} }\n\n"
+              "type Mux struct{}\n",
+    "internal/walk/walk.go": "package walk\n\n// Routes lists the routes of a router.\n"
+                             "func Routes(r any) []string { return nil }\n",
+    "middleware/strip.go": "package middleware\n\nimport (\n\t\"net/http\"\n\n\t\"github.com/go-chi/chi/v5\"\n"
+                           "\t\"github.com/go-chi/chi/v5/internal/walk\"\n)\n\n"
+                           "func StripSlashes(next http.Handler) http.Handler {\n\t" + CURSOR + "\n\treturn next\n}\n",
+}
+
+
+def test_a_go_package_of_the_repository_offers_what_it_exports_through_its_import_path(tmp_path):
+    root = tmp_path / "chi"  # a checkout named like its module: the module path's root package
+    root.mkdir()
+    index = make_index(root, GO_FILES)
+    try:
+        text = shown(build(index, GO_FILES, "middleware/strip.go"))
+    finally:
+        index.close()
+    assert "func NewRouter() *Mux" in text
+    assert "func Routes(r any) []string" in text
