@@ -20,7 +20,7 @@ one source file is one function, found through either line.
 Repositories (checkouts under ~/.cache/kura-eval, each at the commit named): tuned on httpx, requests
 (psf/requests 1f6589ec), cobra, chi (go-chi/chi 735ae2b), axios, commander (tj/commander.js ba6d13dd),
 hiredis (redis/hiredis 29ea279), mini-redis (tokio-rs/mini-redis 3d93b42), gson (google/gson 9835b6f90),
-javapoet (square/javapoet b9017a9); held out: click, gin, jq, koa, express, fastify, ripgrep
+javapoet (square/javapoet b9017a9), commons-cli (apache/commons-cli 0a68ae0e); held out: click, gin, jq, koa, express, fastify, ripgrep
 (BurntSushi/ripgrep 3fce3b5b), jsoup (jhy/jsoup 46b62086). Tune on the first; report the second
 without reading its misses.
 

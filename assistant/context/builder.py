@@ -81,6 +81,7 @@ class ContextBudget:
     chunk_candidates: int = 8
     pending_import_bonus: float = 1.0  # for an imported name the file does not use yet
     near_file_weight: float = 0.5  # for a definition in a file that defines what is used near the cursor
+    receiver_weight: float = 0.5  # for a method of the type a variable near the cursor is named after
     suffix_word_weight: float = 0.5  # words below the cursor, against 1.0 for those right above it
 
 
@@ -460,6 +461,17 @@ class ContextBuilder:
                 if owner.kind in _TYPE_KINDS and owner.path != doc.path:
                     for d in self._members(owner):
                         offer(d, 0.3, False)
+        # `optionGroup.`, `currentOption.` near the cursor: a variable named after its type, whose
+        # methods are the likeliest next call.
+        for rank, (name, _attribute) in enumerate(uses[:40]):
+            words = split_identifier(name)
+            if not words or name[:1].isupper():
+                continue
+            for type_name in dict.fromkeys((name[:1].upper() + name[1:], words[-1].capitalize())):
+                for owner in self._lookup(type_name):
+                    if owner.kind in _TYPE_KINDS and owner.path != doc.path:
+                        for d in self._members(owner):
+                            offer(d, 0.3 + self.budget.receiver_weight / (1 + rank / 10), False)
         ranked = sorted(candidates.values(), key=lambda c: (-c[0], c[1]))
         # A dozen overrides of `write` say no more than two do: the room goes to other names.
         per_name: dict[str, int] = {}
@@ -471,9 +483,15 @@ class ContextBuilder:
         return kept[:200]
 
     def _members(self, owner: Definition) -> list[Definition]:
-        """The methods defined in a type's body (or its `impl` blocks in the same file)."""
+        """The methods another file can call on a type: those defined in its body (or its `impl`
+        blocks in the same file), but constructors (`new Type(` needs the type, not them) and
+        `private` ones."""
         prefix = owner.name + "."
-        return [d for d in self._symbols_of(owner.path) if d.qualname.startswith(prefix) and d.kind in _CALLABLE_KINDS]
+        return [
+            d for d in self._symbols_of(owner.path)
+            if d.qualname.startswith(prefix) and d.kind in (kinds.METHOD, kinds.FUNCTION)
+            and not _PRIVATE.match(_one_line(d.signature))
+        ]
 
     def _symbols_of(self, path: str) -> list[Definition]:
         key = ("all", path)
@@ -484,7 +502,8 @@ class ContextBuilder:
         return symbols
 
     def _neighbour_symbols(self, path: str) -> list[Definition]:
-        """Top-level definitions and methods in the other files of the file's directory."""
+        """Top-level definitions and the methods another file may call (not `private` ones) in the
+        other files of the file's directory."""
         paths = getattr(self.index, "indexed_paths", None)
         if paths is None:
             return []
@@ -493,7 +512,10 @@ class ContextBuilder:
         out = []
         siblings = [p for p in paths(prefix) if p != path and posixpath.dirname(p) == directory]
         for sibling in siblings[:60]:
-            out += [d for d in self._symbols_of(sibling) if d.qualname.count(".") <= 1]
+            out += [
+                d for d in self._symbols_of(sibling)
+                if d.qualname.count(".") <= 1 and not ("." in d.qualname and _PRIVATE.match(_one_line(d.signature)))
+            ]
         return out
 
     def _go_package_symbols(self, import_path: str) -> list[Definition]:
@@ -829,6 +851,8 @@ _TYPE_KINDS = {kinds.CLASS, kinds.INTERFACE, kinds.STRUCT}
 _CALLABLE_KINDS = {kinds.METHOD, kinds.FUNCTION, kinds.CONSTRUCTOR}
 # Languages whose files see their directory's definitions without an import.
 _DIRECTORY_LANGUAGES = {"go", "c", "cpp", "java"}
+# A member only its own type may call (Java, C#, TypeScript, Kotlin, PHP).
+_PRIVATE = re.compile(r"\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*private\b")
 # Languages that import by including a header.
 _INCLUDE_LANGUAGES = {"c", "cpp"}
 # Languages whose import names a directory (a package), not a file.

@@ -179,3 +179,24 @@ def test_a_go_package_of_the_repository_offers_what_it_exports_through_its_impor
         index.close()
     assert "func NewRouter() *Mux" in text
     assert "func Routes(r any) []string" in text
+
+
+JAVA_MEMBERS = {
+    "src/main/java/com/acme/cli/OptionGroup.java": "package com.acme.cli;\n\npublic class OptionGroup {\n"
+        "  private OptionGroup(String name) {}\n  private void reset() {}\n"
+        "  public void setSelected(Option option) {}\n}\n",
+    "src/main/java/com/acme/cli/Parser.java": "package com.acme.cli;\n\npublic class Parser {\n"
+        "  void update(OptionGroup optionGroup) {\n    if (optionGroup == null) {\n      return;\n    }\n    "
+        + CURSOR + "\n  }\n}\n",
+}
+
+
+def test_another_class_offers_its_callable_methods_not_its_private_ones_or_constructors(tmp_path):
+    index = make_index(tmp_path, JAVA_MEMBERS)
+    try:
+        context = build(index, JAVA_MEMBERS, "src/main/java/com/acme/cli/Parser.java")
+    finally:
+        index.close()
+    signatures = "\n".join(s.text for s in context.snippets if s.kind == IMPORT)
+    assert "public void setSelected(Option option)" in signatures
+    assert "private" not in signatures
