@@ -590,6 +590,17 @@ class ContextBuilder:
                 out += self._header_symbols(header, imp.module, depth - 1)
         return out
 
+    def _files_by_name(self) -> dict[str, list[str]]:
+        """The repository's files by file name, read once per index update."""
+        found = self._imports.get(("files-by-name",))
+        if found is None:
+            paths = getattr(self.index, "indexed_paths", None)
+            found = {}
+            for p in paths() if paths is not None else []:
+                found.setdefault(posixpath.basename(p), []).append(p)
+            self._imports.put(("files-by-name",), found)
+        return found
+
     def _resolve_include(self, path: str, include: str) -> str | None:
         include = include.strip().strip('"<>')
         if not include:
@@ -597,12 +608,13 @@ class ContextBuilder:
         key = ("include", posixpath.dirname(path), include)
         if key in self._imports:
             return self._imports[key]
-        known = getattr(self.index, "indexed_paths", None)
+        by_name = self._files_by_name()
         found = None
-        if known is not None:
+        if by_name:
             nearby = posixpath.normpath(posixpath.join(posixpath.dirname(path), include))
             tail = posixpath.normpath(include).lstrip("./")
-            headers = [p for p in known() if p == nearby or p == tail or p.endswith("/" + tail)]
+            same_name = by_name.get(posixpath.basename(tail), [])
+            headers = [p for p in same_name if p == nearby or p == tail or p.endswith("/" + tail)]
             if nearby in headers:
                 found = nearby
             elif headers:
