@@ -1,6 +1,6 @@
 """Index benchmark: full, no-change and 10-changed re-index of a repository, against universal-ctags.
 
-Usage: python benchmarks/index_bench.py REPO [--json]
+Usage: python benchmarks/index_bench.py REPO [--json] [--repeat N] [--stages]
 
 Works on a temporary copy of REPO (the 10 changed files are edited there, never in REPO). The full
 index runs as `python -m lsp_server.cli index` in a subprocess, so interpreter start-up counts and
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.files import discover  # noqa: E402
+from indexer.files import content_skip_reason, discover  # noqa: E402
 from indexer.index import Index  # noqa: E402
 
 # The issue's goals: a full index within 3x universal-ctags' wall time, a no-change update in 0.3 s,
@@ -103,11 +103,67 @@ def ctags_seconds(tree: Path, repeat: int) -> tuple[float, float] | None:
     return best
 
 
+def stage_split(tree: Path, files: list) -> dict[str, float]:
+    """CPU seconds per stage of a full index, measured in this process one file at a time with the
+    indexer's own functions (the pipeline spreads the same work over workers and the writer). Stages
+    that run inside a larger call are timed again on their own and subtracted from it."""
+    import zlib
+
+    import tree_sitter
+
+    from indexer.extract import extract_file
+    from indexer.languages import language_for_path, parser_for, queries_for
+    from indexer.store import _ZLIB_LEVEL, IndexStore, prepare
+
+    clock = time.process_time
+    # words: `prepare` less its compression, i.e. the chunks' and names' search words, mostly.
+    spent = dict.fromkeys(("read", "parse", "query", "extraction", "words", "compress", "sqlite"), 0.0)
+    writes = []
+    for f in files:
+        started = clock()
+        data = (tree / f.path).read_bytes()
+        spec = language_for_path(f.path)
+        if spec is None or content_skip_reason(data):
+            continue
+        queries = queries_for(spec).tags
+        read = clock()
+        root = parser_for(spec).parse(data).root_node
+        parsed = clock()
+        tree_sitter.QueryCursor(queries).captures(root)
+        queried = clock()
+        extract = extract_file(f.path, data, spec)  # parses and queries again
+        extracted = clock()
+        zlib.compress("".join(c.text for c in extract.chunks).encode("utf-8", "surrogatepass"), _ZLIB_LEVEL)
+        compressed = clock()
+        writes.append(prepare(f.path, b"", len(data), 0, extract))  # compresses the same text again
+        prepared = clock()
+        spent["read"] += read - started
+        spent["parse"] += parsed - read
+        spent["query"] += queried - parsed
+        spent["extraction"] += (extracted - queried) - (queried - read)
+        spent["words"] += (prepared - compressed) - (compressed - extracted)
+        spent["compress"] += compressed - extracted
+    with tempfile.TemporaryDirectory() as tmp:
+        store = IndexStore.open(Path(tmp) / "stages.sqlite3")
+        try:
+            started = clock()
+            for i in range(0, len(writes), 200):
+                store.write(writes[i:i + 200])
+            store.compact()
+            store.checkpoint()
+            spent["sqlite"] = clock() - started
+        finally:
+            store.close()
+    return spent
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path)
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON too")
     parser.add_argument("--repeat", type=int, default=1, help="full-index runs (the best counts); ctags runs 3x this")
+    parser.add_argument("--stages", action="store_true",
+                        help="also split a full index's CPU time by stage (parse, query, extraction, words, sqlite...)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     if not repo.is_dir():
@@ -168,6 +224,7 @@ def main() -> int:
             ten_changed_s = timed_update("warm", paths=batches[1])
             change(batches[2], "scan")
             ten_changed_scan_s = timed_update("scan")
+        stages = stage_split(tree, found.files) if args.stages else None
 
     results = {
         "repo": str(repo), "files": len(found.files), "lines": lines, "source_mb": round(source_bytes / 1e6, 2),
@@ -185,6 +242,8 @@ def main() -> int:
         "full_vs_ctags_cpu": round(full_cpu / ctags_cpu, 1) if ctags_cpu else None,
         "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
     }
+    if stages:
+        results["stages_cpu_s"] = {k: round(v, 3) for k, v in stages.items()}
     checks = {
         "full_vs_ctags": results["full_vs_ctags"], "no_change_s": results["no_change_s"],
         "ten_changed_s": results["ten_changed_s"], "peak_rss_mb": results["peak_rss_mb"],
@@ -206,6 +265,12 @@ def main() -> int:
           f"({results['ten_changed_cold_s']} s as the first update of a process), "
           f"{results['ten_changed_full_scan_s']} s via a full scan")
     print(f"machine           {results['cpus']} CPUs, load average {results['load_avg_1m']}")
+    if stages:
+        total = sum(stages.values())
+        print(f"CPU by stage      {total:.2f} s in one process: " + ", ".join(
+            f"{k} {v:.2f} ({100 * v / total:.0f}%)" for k, v in stages.items()))
+        if ctags_cpu:
+            print(f"                  parse + query alone = {(stages['parse'] + stages['query']) / ctags_cpu:.1f}x ctags CPU")
     print("targets:")
     for key, value in checks.items():
         if value is None:
