@@ -78,6 +78,7 @@ class ContextBudget:
     nearby_lines: int = 30  # identifiers this far above the cursor count as used near it
     recent_lines: int = 5  # lines shown each side of a recent edit
     definitions_per_name: int = 2
+    signatures_per_name: int = 1  # among the ranked signatures, namesakes after the first are left out
     chunk_candidates: int = 8
     pending_import_bonus: float = 1.0  # for an imported name the file does not use yet
     near_file_weight: float = 0.5  # for a definition in a file that defines what is used near the cursor
@@ -379,7 +380,7 @@ class ContextBuilder:
         `Type::f(`), the package's neighbours (Go, C, Java), methods of the types used near the
         cursor. Ranked up: names imported and not used yet, names sharing words with the
         identifiers around the cursor, neighbours of what is used there; at most
-        `definitions_per_name` of one name."""
+        `signatures_per_name` of one name."""
         if self.index is None or room <= 0:
             return []
         language = language_name_for_path(doc.path)
@@ -473,12 +474,12 @@ class ContextBuilder:
                         for d in self._members(owner):
                             offer(d, 0.3 + self.budget.receiver_weight / (1 + rank / 10), False)
         ranked = sorted(candidates.values(), key=lambda c: (-c[0], c[1]))
-        # A dozen overrides of `write` say no more than two do: the room goes to other names.
+        # A dozen overrides of `write` say no more than the best-ranked one: the room goes to other names.
         per_name: dict[str, int] = {}
         kept = []
         for _score, _order, d, text in ranked:
             per_name[d.name] = per_name.get(d.name, 0) + 1
-            if per_name[d.name] <= self.budget.definitions_per_name:
+            if per_name[d.name] <= self.budget.signatures_per_name:
                 kept.append((d, text))
         return kept[:200]
 
