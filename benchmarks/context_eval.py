@@ -12,15 +12,17 @@ above) and "not used above" (its name does not appear there).
         --sites 40 --json after.json
 
 Ground truth is kept honest: a name in a comment or a string is neither a call nor a use; `Type::f(` /
-`Type.f(` must be that type's `f`; bare calls of a Python method name, C library names a repository
-shims, Go calls into the standard library (`http.HandlerFunc(`) or of a method named like a struct
-(`r.Context()`), and methods of built-in types are left out; a C function declared in a header and defined in
-one source file is one function, found through either line.
+`Type.f(` must be that type's `f`. Left out: bare calls of a Python method name, C library names a
+repository shims, Rust std method names and Rust `mod tests` in source files, Go calls into the
+standard library (`http.HandlerFunc(`) or of a method named like a struct (`r.Context()`), methods of
+built-in types. A C function declared in a header and defined in one source file is one function,
+found through either line.
 
 Repositories (checkouts under ~/.cache/kura-eval, each at the commit named): tuned on httpx, requests
 (psf/requests 1f6589ec), cobra, chi (go-chi/chi 735ae2b), axios, commander (tj/commander.js ba6d13dd),
 hiredis (redis/hiredis 29ea279), mini-redis (tokio-rs/mini-redis 3d93b42), gson (google/gson 9835b6f90),
-javapoet (square/javapoet b9017a9), commons-cli (apache/commons-cli 0a68ae0e); held out: click, gin, jq, koa, express, fastify, ripgrep
+javapoet (square/javapoet b9017a9), commons-cli (apache/commons-cli 0a68ae0e), axum (tokio-rs/axum
+3d78036d); held out: click, gin, jq, koa, express, fastify, ripgrep
 (BurntSushi/ripgrep 3fce3b5b), jsoup (jhy/jsoup 46b62086). Tune on the first; report the second
 without reading its misses.
 
@@ -80,6 +82,14 @@ _BUILTIN_METHODS = frozenset(
     bind then catch toString indexOf send set has add delete test exec match
     iter into_iter recv parse unwrap clone to_string as_ref len length size isEmpty equals hashCode getClass
     getType getName next charAt getKey getValue containsKey""".split()
+)
+# Methods of Rust's standard types and traits (`opt.is_none()`, `f.write_str(`, `req.headers_mut()`): a
+# call is std's unless proven otherwise, however the repository names one of its own.
+_RUST_STD_METHODS = frozenset(
+    """is_none is_some is_ok is_err take as_mut as_str as_bytes as_slice write_str write_fmt headers headers_mut
+    extensions extensions_mut kind field finish insert remove contains push pop is_empty and_then ok err
+    unwrap_or unwrap_or_else expect borrow borrow_mut lock poll poll_ready call into from fmt eq cmp hash
+    to_owned to_vec any all find position""".split()
 )
 # C library functions a repository wraps or shims under the same name (`#define connect win32_connect`):
 # a call is the C library's unless proven otherwise.
@@ -194,8 +204,8 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
         stdlib = {imp.module.strip('"').rsplit("/", 1)[-1] for imp in index.imports(path)
                   if language == "go" and "." not in imp.module.strip('"').split("/", 1)[0]}
         for fn in index.file_symbols(path):
-            if fn.kind not in _FUNCTION_KINDS:
-                continue
+            if fn.kind not in _FUNCTION_KINDS or fn.qualname.split(".", 1)[0] == "tests":
+                continue  # Rust's `mod tests` in a source file is test code too
             body_first = fn.range.start_line + max(1, fn.signature.count("\n") + 1)
             for line in range(body_first, min(fn.range.end_line, len(lines))):
                 text = lines[line]
@@ -209,6 +219,8 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
                     if before.endswith(".") and (name in _BUILTIN_METHODS or before[:-1].rstrip()[-1:] in "\"')]"):
                         break  # a method of a literal or a built-in type: ground truth unknown
                     if language in _C_FAMILY and name in _LIBC and not before.endswith((".", "->")):
+                        break
+                    if language == "rust" and name in _RUST_STD_METHODS and before.endswith("."):
                         break
                     definition = only_definition(name)
                     if definition is None or definition.path == path:
