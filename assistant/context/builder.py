@@ -565,6 +565,8 @@ class ContextBuilder:
             if not matches:  # `from pkg import module`: the name may be a module itself, all of it offered
                 sub = _module_stems(_submodule(imp.module, name) if language == "python" else name, path, language)
                 module = self._module_symbols(sub)
+                if not module and language == "rust":  # `use super::url_params;`
+                    module = self._rust_module_symbols(path, _module_stems(f"{imp.module}::{name}", path, language))
                 if module:
                     out.extend(module)
                     continue
@@ -622,6 +624,19 @@ class ContextBuilder:
                 found = min(headers, key=lambda p: (_is_test_path(p), p.count("/"), p))
         self._imports.put(key, found)
         return found
+
+    def _rust_module_symbols(self, path: str, stems: list[str]) -> list[Definition]:
+        """A Rust module by its path below some crate's source root (`routing/url_params`: the
+        file `.../routing/url_params.rs` or `.../url_params/mod.rs`), the one nearest the file."""
+        by_name = self._files_by_name()
+        for stem in stems:
+            last = stem.rsplit("/", 1)[-1]
+            found = [p for p in by_name.get(last + ".rs", []) if p[: -len(".rs")].endswith(stem)]
+            found += [p for p in by_name.get("mod.rs", []) if p[: -len("/mod.rs")].endswith(stem)]
+            if found:
+                nearest = max(found, key=lambda p: (len(posixpath.commonprefix([p, path])), -len(p)))
+                return [d for d in self._symbols_of(nearest) if "." not in d.qualname and d.kind in _API_KINDS][:80]
+        return []
 
     def _module_symbols(self, stems: list[str]) -> list[Definition]:
         """Top-level definitions of the first candidate file of a module that the index knows."""

@@ -200,3 +200,22 @@ def test_another_class_offers_its_callable_methods_not_its_private_ones_or_const
     signatures = "\n".join(s.text for s in context.snippets if s.kind == IMPORT)
     assert "public void setSelected(Option option)" in signatures
     assert "private" not in signatures
+
+
+RUST_MODULES = {
+    "axum/src/lib.rs": "mod routing;\n",
+    "axum/src/routing/mod.rs": "mod path_router;\nmod url_params;\n",
+    "axum/src/routing/url_params.rs":
+        "pub(crate) fn insert_url_params(extensions: &mut Vec<String>, params: &[String]) {}\n",
+    "axum/src/routing/path_router.rs": "use super::url_params;\n\npub(super) fn call_route(params: Vec<String>) {\n"
+                                       "    " + CURSOR + "\n}\n",
+}
+
+
+def test_a_rust_module_used_from_its_parent_offers_its_functions(tmp_path):
+    index = make_index(tmp_path, RUST_MODULES)
+    try:
+        text = shown(build(index, RUST_MODULES, "axum/src/routing/path_router.rs"))
+    finally:
+        index.close()
+    assert "pub(crate) fn insert_url_params(extensions: &mut Vec<String>, params: &[String])" in text
