@@ -32,7 +32,7 @@ SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is m
 # While typing, a line's suggestion stops growing this long after its first token (llama.vim's
 # t_max_predict_ms does the same): the rest of the line comes with a later keystroke, and the
 # developer does not wait for a long tail of tokens on a slow CPU.
-SINGLE_LINE_DECODE_MS = 500
+SINGLE_LINE_DECODE_MS = 400
 
 
 @dataclass(frozen=True)
