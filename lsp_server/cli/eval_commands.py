@@ -1,4 +1,5 @@
-"""`kura eval build|run|report|list`: evaluate models on the company's own code.
+"""`kura eval build|run|report|list|context`: evaluate models, and the completion context, on the
+company's own code.
 
 Exit codes: 0 ok; 1 a model failed (run, report) or a verdict is "do not adopt" (report);
 2 bad input (no tasks, unknown set version, a broken policy, prompt, checklist or model config).
@@ -59,6 +60,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls = sub.add_parser("list", help="list the set versions and runs in the store")
     _common(ls)
     ls.set_defaults(func=list_store)
+
+    c = sub.add_parser("context", help="context recall: does the completion prompt carry the definition of the "
+                                       "cross-file function the next line calls?",
+                       epilog="exit codes: 0 ok; 1 no site to measure (no cross-file calls in function bodies); "
+                              "2 bad input")
+    c.add_argument("--repo", default=".", help="the repository (default: the current directory)")
+    c.add_argument("--sites", type=int, default=40, help="sites per kind (used above / not used above), default 40")
+    c.add_argument("--template", default="qwen2.5-coder", help="FIM template of the prompt ('none': prefix-only)")
+    c.add_argument("--index", help="index file (default: the user cache, keyed by repository)")
+    c.add_argument("--json", metavar="FILE", help="also write every site and the summary here")
+    c.add_argument("--misses", action="store_true", help="list the sites whose callee's definition is not in the prompt")
+    c.set_defaults(func=context_recall)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -254,4 +267,38 @@ def list_store(args: argparse.Namespace) -> int:
             continue
         labels = ", ".join(f"{m['label']}{'' if m['status'] == 'ok' else ' (failed)'}" for m in r["models"])
         print(f"run {path.name}: set {(r.get('set') or {}).get('version')}, models: {labels}")
+    return 0
+
+
+def context_recall(args: argparse.Namespace) -> int:
+    import json
+
+    from assistant.evaluation.context_recall import evaluate, summarize
+    from assistant.models.fim import template_by_name
+
+    root = Path(args.repo).resolve()
+    if not root.is_dir() or args.sites < 1:
+        print(f"kura eval context: {root} is not a directory" if not root.is_dir() else
+              "kura eval context: --sites must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        template = None if args.template == "none" else template_by_name(args.template)
+    except ValueError as exc:
+        print(f"kura eval context: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(root.name, root, args.sites, template, index_path=Path(args.index) if args.index else None)
+    rows = summarize([report])
+    if not rows:
+        print("kura eval context: no site found (a line in a function body that calls a function defined in "
+              "another file of this repository)", file=sys.stderr)
+        return 1
+    print(f"{'language':<11} {'kind':<15} {'sites':>5} {'recall':>7} {'prompt chars (median)':>22}")
+    for r in rows:
+        print(f"{r['language']:<11} {r['kind']:<15} {r['sites']:>5} {r['recall']:>7.0%} {r['prompt_chars_median']:>22}")
+    if args.misses:
+        for s in report["sites"]:
+            if not s["hit"]:
+                print(f"miss {s['kind']:<15} {s['path']}:{s['line'] + 1} {s['callee']} -> {s['definition_path']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summary": rows, "sites": report["sites"]}, indent=1))
     return 0
