@@ -7,6 +7,8 @@ written from (measurement sources), turned into realistic code in several langua
   Samsung/CredSweeper         tests/samples + tests/data/output.json  (MIT)
   secretlint/secretlint       packages/@secretlint/secretlint-rule-*/test/snapshots/ng.*  (MIT)
   mongodb/kingfisher          data/rules/*.yml `examples`, the secret taken by the rule's own pattern  (Apache-2.0)
+  adeptex/whispers            tests/fixtures/** (config files and code in 15 languages); its planted values
+                              all spell "hardcoded", which is how they are found here  (BSD-3-Clause)
 
 gitleaks (config/gitleaks.toml, MIT) is a RULE source for kura (assistant/escalation/policy/gitleaks_rules.json)
 and detect-secrets is a dependency, so neither is used for measurement here.
@@ -39,7 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
-MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "mongodb+kingfisher")
+MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "mongodb+kingfisher",
+           "adeptex+whispers")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -274,6 +277,29 @@ def kingfisher_cases(repo: Repo) -> list[dict]:
     return cases
 
 
+_WHISPERS_VALUE = re.compile(r"(?i)(?<![\w$/@.+-])[A-Za-z0-9+/_\-.$]*hardcoded[A-Za-z0-9+/_\-.=]*")
+
+
+def whispers_cases(repo: Repo) -> list[dict]:
+    """whispers' fixtures as they are (real file names and formats). Its planted values all contain
+    "hardcoded"; names that contain it (`hardcoded_password:`), e-mails, paths, and the files of its
+    false-positive and exclusion tests are not secrets."""
+    paths = [p for p in repo.files() if p.startswith("tests/fixtures/") and "/falsepositive/" not in p
+             and not p.rsplit("/", 1)[-1].startswith("excluded")]
+    cases = []
+    for path, raw in sorted(repo.read_many(paths).items()):
+        if b"\0" in raw:
+            continue
+        text = raw.decode("utf-8", "replace")
+        secrets = sorted({m.group(0) for m in _WHISPERS_VALUE.finditer(text)
+                          if not re.match(r"\s*[:=]", text[m.end():m.end() + 2]) and "@" not in text[m.end():m.end() + 1]
+                          and "/" not in m.group(0)[:1] and not m.group(0).startswith("key/")})
+        if secrets:
+            cases.append({"source": "whispers", "family": path.removeprefix("tests/fixtures/"),
+                          "path": path.removeprefix("tests/fixtures/"), "text": text, "secrets": secrets})
+    return cases
+
+
 # ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
@@ -370,7 +396,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     cases = []
-    for name, build in zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, kingfisher_cases)):
+    for name, build in zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, kingfisher_cases, whispers_cases)):
         repo = find_repo(sources, name)
         if repo is None:
             sys.exit(f"{name} not found under {[str(s) for s in sources]}; clone it there (see --help)")

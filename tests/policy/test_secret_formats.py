@@ -59,6 +59,16 @@ PLANTED = [
     ("notify.sh", "curl -X POST https://hooks.example.com/hooks/catch/{v}\n", "q9Xk2Lm7Rt4Wz8Np"),
     ("tasks.py", "TRACKER = '{v}'\n", "7e1B9c04Fa22d3E8b5C61f0A9d4e7B2c"),  # mixed-case hex is no digest
     ("ci.env.example", "repo_pat = {v}\n", "d3f7a1c9e2b84d60a5c7e9f1b3d5a7c9"),
+    # a credential named by a sibling field, a declaration, a call or a DSL (synthetic values)
+    ("deployment.yaml", "env:\n  - name: DB_PASSWORD\n    value: {v}\n", "Qm7vLx2Pz9"),
+    ("params.json", '[{"key": "api_token", "value": "{v}"}]\n', "r8Kd2mQx7Lp3"),
+    ("context.xml", "<param><name>smtp.password</name><value>{v}</value></param>\n", "Vb3nX8qLz2"),
+    ("users.xml", "<pwd>{v}</pwd>\n", "Lk4wPz8Rm2"),
+    ("auth.c", 'char admin_password[64] = "{v}";\n', "Tq9mZ3xVb7"),
+    ("Config.kt", 'val dbPassword: String = "{v}"\n', "Hx2vLq8Pm4"),
+    ("Store.java", 'props.put("password", "{v}");\n', "Np6rKz2Wq8"),
+    ("build.gradle", 'credentials {\n    password "{v}"\n}\n', "Gf5tYh8Jk2"),
+    ("ci.yml", "dbpass: {v}\n", "Zr4mQx9Lv2"),
 ]
 
 CLEAN = [
@@ -85,6 +95,10 @@ CLEAN = [
     ("Bench.java", "// use profilers (see -prof, -lprof) -u none\n"),
     ("DurationTest.java", "private Token createTokenWithCount(final CharSequence value) {\n"),
     ("container.txt", "root@df8b1e7cb106:/app# rack_session=head ruby app.rb\n"),
+    ("pool.py", "# Do not pass 'self' as callback to 'finalize'.\n"),
+    ("decorators.py", "\" Pass 'package_name' to the decorator\"\n"),
+    ("deployment.yaml", "env:\n  - name: LOG_LEVEL\n    value: debug\n"),
+    ("bypass.py", 'bypass = "cache1234"\n'),
 ]
 
 

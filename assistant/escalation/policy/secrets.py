@@ -125,6 +125,10 @@ _KEY_PREFIXES = ("api", "access", "secret", "private", "auth", "signing", "encry
                  "webhook", "session", "admin", "hmac", "jwt", "crypt", "cipher", "aes", "root", "deploy")
 
 
+# Whose password a glued `…pass` names ("dbpass", "rootpass"), against words that end in "pass" ("bypass").
+_PASS_OWNERS = ("db", "sql", "admin", "root", "user", "ftp", "smtp", "mail", "ldap", "redis", "app", "svc", "ssh")
+
+
 def _key_before(text: str, start: int) -> str:
     i = start
     while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_.-"):
@@ -147,7 +151,8 @@ def _credential_key(text: str, match: re.Match) -> str | None:
     if low not in _CRED_WORDS:
         return None
     if before and before[-1].isalnum() and low in ("pass", "pw", "secret", "token"):
-        if not (before[-1].islower() and word[0].isupper()) and not before.isupper():
+        if (not (before[-1].islower() and word[0].isupper()) and not before.isupper()
+                and not (low == "pass" and before.lower().endswith(_PASS_OWNERS))):
             return None  # inside a word: "bypass", "compass"
     return "password" if low.startswith("pass") or low in ("pwd", "pw", "passwd") else "token"
 
@@ -155,8 +160,8 @@ def _credential_key(text: str, match: re.Match) -> str | None:
 _ASSIGNMENT = re.compile(
     r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
         |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
-        \d{0,2}(?P<close>["'`\]]{0,2})
-        [ \t]*(?P<op>:=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`]))[ \t]*
+        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?]*(?:\[\])?(?=[ \t]*=[^=>]))?(?P<close>["'`\]]{0,2})
+        [ \t]*(?P<op>:=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
         (?:(?:[fFbBrRuU]{1,2}|@)?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
           |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
     re.VERBOSE,
@@ -173,12 +178,18 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         if match.group("op") in (",", "(") and not quoted:
             continue  # `password, other` in a parameter list; `check(password)`
         if (match.group("op") == "," and match.group("close")[:1] in ("'", '"', "`")
-                and not _key_before(text, match.start("word")).lower().startswith("x-")):
-            continue  # `'pass', 'raise'`: the next item of a list of strings (a header's value is not)
+                and not _key_before(text, match.start("word")).lower().startswith("x-")
+                and not (quoted and _first_argument(text, match.start("word")))):
+            continue  # `'pass', 'raise'`: the next item of a list of strings (a header's value, and
+            # `put("password", "x")`, `define("DB_PASSWORD", "x")`, are not)
+        if not match.group("op") and not (kind == "password" and quoted and match.group("word").lower() not in ("pass", "pw")):
+            continue  # `password "x"` (Gradle, Groovy): only a password word ("pass 'self'" is prose), only a literal
         value = match.group("qv") if quoted else match.group("uv")
         if is_placeholder_value(value):
             continue
-        if quoted and _INTERPOLATION.search(value) and not re.search(r"[A-Za-z0-9+/=_\-]{8}", _INTERPOLATION.sub("", value)):
+        template = text[match.start("q") - 1:match.start("q")] in ("f", "F", "$") or match.group("q") == "`"
+        if (quoted and (template or re.search(r"[$#]\{", value)) and _INTERPOLATION.search(value)
+                and not re.search(r"[A-Za-z0-9+/=_\-]{8}", _INTERPOLATION.sub("", value))):
             continue  # `f"{token[:3]}****{token[-4:]}"`: a template around variables, no literal secret
         if not quoted and re.fullmatch(r"[A-Za-z_][\w.]*\(", value):
             # `SECRET := getenv("NAME", "default")`: the literal default is the credential, the call is code.
@@ -210,6 +221,14 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
 
 
 _INTERPOLATION = re.compile(r"\$?\{[A-Za-z_][^{}\n]*\}|#\{[^{}\n]*\}")
+
+
+def _first_argument(text: str, word_start: int) -> bool:
+    """Whether the string literal holding the word at `word_start` is a call's first argument."""
+    i = word_start - 1
+    while i >= 0 and (text[i].isalnum() or text[i] in "_.-"):
+        i -= 1
+    return i >= 0 and text[i] in "'\"" and text[:i].rstrip().endswith("(")
 
 
 def _call_default(text: str, start: int) -> tuple[int, int] | None:
@@ -245,9 +264,29 @@ def _sentinel_assignment(text: str, path: str | None) -> Iterator[tuple[int, int
             fake.group(1).lower() != "key" or key.lower()[: fake.start(1)].rstrip("_").endswith(_KEY_PREFIXES)
         ):
             yield match.start(2), match.end(2)
-    for match in re.finditer(r"<(\w*(?:[Pp]assword|[Ss]ecret|[Tt]oken|[Aa]pi[Kk]ey|PASSWORD|SECRET|TOKEN)\w{0,8})(?:\s[^<>\n]*)?>([^<\n]{1,256})</\1>", text):
+    for match in re.finditer(r"<(\w*(?:[Pp]assword|[Ss]ecret|[Tt]oken|[Aa]pi[Kk]ey|PASSWORD|SECRET|TOKEN|[Pp]wd|PWD|[Pp]asswd|PASSWD"
+                             r"|[Pp]assphrase|PASSPHRASE)\w{0,8})(?:\s[^<>\n]*)?>([^<\n]{1,256})</\1>", text):
         if not is_placeholder_value(match.group(2)):
             yield match.start(2), match.end(2)
+
+
+_CREDENTIAL_NAME = re.compile(r"(?i)(?:pa?s{1,2}w(?:o?r)?d|passwd|passphrase|pwd|(?<![a-z])pass|secret|token|api[_.\-]?key"
+                              r"|access[_.\-]?key|private[_.\-]?key|credentials?)\d{0,2}$")
+_NAME_VALUE = re.compile(
+    r"""["']?(?:key|name)["']?[ \t]*[:=][ \t]*["']?(?P<n1>[\w.\-]{1,64})["']?[ \t]*,[ \t]*["']?value["']?[ \t]*[:=][ \t]*(?P<q1>["'])(?P<v1>[^"'\n]{1,512})(?P=q1)"""
+    r"""|(?m:^[ \t]*-?[ \t]*(?:key|name):[ \t]*["']?(?P<n2>[\w.\-]{1,64})["']?[ \t]*\n[ \t]*value:[ \t]*["']?(?P<v2>[^\s"'#]{1,512}))"""
+    r"""|<(?P<t>key|name)>(?P<n3>[\w.\-]{1,64})</(?P=t)>\s*<value>(?P<v3>[^<\n]{1,512})</value>""")
+
+
+def _name_value_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """`{"name": "DB_PASSWORD", "value": "x"}`, `- name: DB_PASSWORD` / `value: x` (Kubernetes env),
+    `<name>password</name><value>x</value>`: the value of a pair whose name names a credential."""
+    if "value" not in text:
+        return
+    for match in _NAME_VALUE.finditer(text):
+        n = next(i for i in (1, 2, 3) if match.group(f"v{i}") is not None)
+        if _CREDENTIAL_NAME.search(match.group(f"n{n}")) and not is_placeholder_value(match.group(f"v{n}")):
+            yield match.span(f"v{n}")
 
 
 _CLI_USER = re.compile(r"(?<![\w-])(?:-u|-U|--user(?:name)?)(?:[ \t=]+|(?=\w))[^\s-]")
@@ -398,6 +437,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("high-entropy-credential", "high-entropy string in a credential context", _entropy_hits),
     ("capability-url", "URL carrying a credential in its query (signed link, tokened webhook), whole", _capability_url_hits),
     ("cli-password", "password given with -p/--password on a command line that names a user", _cli_password_hits),
+    ("named-value", "the value of a name/value pair whose name names a credential (Kubernetes env, parameters)", _name_value_hits),
 )
 
 
