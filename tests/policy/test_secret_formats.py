@@ -69,6 +69,9 @@ PLANTED = [
     ("Store.java", 'props.put("password", "{v}");\n', "Np6rKz2Wq8"),
     ("build.gradle", 'credentials {\n    password "{v}"\n}\n', "Gf5tYh8Jk2"),
     ("ci.yml", "dbpass: {v}\n", "Zr4mQx9Lv2"),
+    # a 32-40 character hex key next to a service's name only (the external finding)
+    ("notes.txt", "wandb {v}\n", "3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e6b4d9c0f"),
+    ("deploy.env", "NICEREPLY={v}\n", "9b2d7c1f8a3e6b4d3f9c2a7e1b8d4c6f"),
 ]
 
 CLEAN = [
@@ -99,6 +102,9 @@ CLEAN = [
     ("decorators.py", "\" Pass 'package_name' to the decorator\"\n"),
     ("deployment.yaml", "env:\n  - name: LOG_LEVEL\n    value: debug\n"),
     ("bypass.py", 'bypass = "cache1234"\n'),
+    ("release.go", 'const gitCommit = "98e958c0df498efd7cf44a2078cc71caeb7aed23"\n'),
+    ("checksums.txt", "libfoo-1.2.tar.gz 3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e\n"),
+    ("call.go", 'x := lookup("3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e")\n'),
 ]
 
 
