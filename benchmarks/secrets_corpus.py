@@ -6,12 +6,14 @@ written from (measurement sources), turned into realistic code in several langua
   trufflesecurity/trufflehog  pkg/detectors/*/*_test.go  (AGPL-3.0: measured, never vendored)
   Samsung/CredSweeper         tests/samples + tests/data/output.json  (MIT)
   secretlint/secretlint       packages/@secretlint/secretlint-rule-*/test/snapshots/ng.*  (MIT)
-  mongodb/kingfisher          data/rules/*.yml `examples`, the secret taken by the rule's own pattern  (Apache-2.0)
   adeptex/whispers            tests/fixtures/** (config files and code in 15 languages); its planted values
                               all spell "hardcoded", which is how they are found here  (BSD-3-Clause)
 
-gitleaks (config/gitleaks.toml, MIT) is a RULE source for kura (assistant/escalation/policy/gitleaks_rules.json)
-and detect-secrets is a dependency, so neither is used for measurement here.
+gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
+(assistant/escalation/policy/{gitleaks,kingfisher}_rules.json) and detect-secrets is a dependency, so none
+of them is used for measurement here. (kingfisher's rule examples were a measurement source until its
+rules were vendored; `kingfisher_cases` still builds them, for a look at in-distribution recall only:
+--with-rule-examples.)
 
 Clean files (false positives) are real code in the eleven indexed languages: the installed packages
 in .venv/lib/python3.11/site-packages plus public repositories (gin, cobra, gson, commons-lang,
@@ -25,7 +27,7 @@ Get the data: `git clone https://github.com/<owner>/<name> $SRC/<owner>+<name>/r
 repository above (bare or not; HEAD is read), or point --sources at such a directory (the default
 is /work/.mirror, then ~/.cache/kura-eval/src). Output: ~/.cache/kura-eval/{cases,clean}.jsonl.
 
-Usage: python benchmarks/secrets_corpus.py [--sources DIR] [--out DIR] [--clean-per-lang N]
+Usage: python benchmarks/secrets_corpus.py [--sources DIR] [--out DIR] [--clean-per-lang N] [--with-rule-examples]
 """
 
 from __future__ import annotations
@@ -41,8 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
-MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "mongodb+kingfisher",
-           "adeptex+whispers")
+MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "adeptex+whispers")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -391,12 +392,17 @@ def main() -> None:
     parser.add_argument("--sources", action="append", type=Path)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--clean-per-lang", type=int, default=700)
+    parser.add_argument("--with-rule-examples", action="store_true",
+                        help="also kingfisher's rule examples (in-distribution since its rules are vendored)")
     args = parser.parse_args()
     sources = args.sources or [Path("/work/.mirror"), DEFAULT_OUT / "src"]
     args.out.mkdir(parents=True, exist_ok=True)
 
     cases = []
-    for name, build in zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, kingfisher_cases, whispers_cases)):
+    builders = list(zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, whispers_cases)))
+    if args.with_rule_examples:
+        builders.append(("mongodb+kingfisher", kingfisher_cases))
+    for name, build in builders:
         repo = find_repo(sources, name)
         if repo is None:
             sys.exit(f"{name} not found under {[str(s) for s in sources]}; clone it there (see --help)")

@@ -18,7 +18,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "assistant" / "policy" / "gitleaks_rules.json"
+OUT = Path(__file__).resolve().parents[1] / "assistant" / "escalation" / "policy" / "gitleaks_rules.json"
 SKIP = {"generic-api-key"}
 POSIX = {"[:alnum:]": "A-Za-z0-9", "[:alpha:]": "A-Za-z", "[:digit:]": "0-9", "[:upper:]": "A-Z", "[:lower:]": "a-z",
          "[:space:]": r"\s", "[:xdigit:]": "0-9A-Fa-f", "[:punct:]": r"!-/:-@\[-`{-~", "[:word:]": r"\w"}

@@ -145,3 +145,15 @@ def test_an_s3cmd_config_is_redacted_by_content_when_its_path_says_nothing(start
     text = "[default]\naccess_key = AKIAZ7XQ3LMB5NV2KP4W\nsecret_key = p9Xk2Lm7Qv4Rb8Nt3Wz6Yc1Hd5Gf0Js8Ke3Ua7Qo\n"
     sent = _sent(starter, "notes/s3.txt", text)
     assert "AKIAZ7XQ3LMB5NV2KP4W" not in sent and "p9Xk2Lm7Qv4Rb8Nt3Wz6Yc1Hd5Gf0Js8Ke3Ua7Qo" not in sent
+
+
+def test_kingfishers_vendor_rules_are_loaded_guarded_and_named_in_what_they_found(starter):
+    from assistant.escalation.policy.secrets import SecretScanner, describe, kingfisher_detectors
+
+    detectors = kingfisher_detectors()
+    assert len(detectors) >= 500 and all(d.needles for d in detectors)  # every rule runs only where it could match
+    key = "aio_" + "Xq7Lm3Vb9Nk2Pz8Wd4Tc6Rf1Yh5G"  # synthetic, in the Adafruit IO shape
+    hits = SecretScanner(starter.redaction).scan(f'IO_KEY = "{key}"\n', "src/feeds.py")
+    assert any(h.rule_id == "kingfisher.adafruitio.1" and h.end - h.start == len(key) for h in hits)
+    assert describe("kingfisher.adafruitio.1") == "Adafruit IO Key"
+    assert key not in _sent(starter, "feeds.py", f'IO_KEY = "{key}"\n')

@@ -323,15 +323,15 @@ def _entropy_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         if _GUID.fullmatch(value) and re.search(r"(?i)guid|uuid", text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
             continue  # `new Guid("…")`: an identifier
         if (is_placeholder_value(value) or re.fullmatch(r"[a-z_.\-]+|[A-Z_.\-]+|\d+", value) or not re.search(r"\d", value)
-                or _dotted_name(value) or name_of_words(value) or is_charset(value)):
-            continue
+                or _dotted_name(value) or name_of_words(value) or is_charset(value) or PLACEHOLDER.search(value)):
+            continue  # (a value holding our own placeholder: its secret part is already out)
         hexish = re.fullmatch(r"[0-9a-fA-F\-]+", value)
         if shannon_entropy(value) <= (3.0 if hexish else 3.7):
             continue
         line_start = text.rfind("\n", 0, match.start()) + 1
         line_end = text.find("\n", match.end())
-        if _CRED_CONTEXT.search(text, line_start, len(text) if line_end < 0 else line_end):
-            yield match.start(2), match.end(2)
+        if _CRED_CONTEXT.search(PLACEHOLDER.sub("", text[line_start:len(text) if line_end < 0 else line_end])):
+            yield match.start(2), match.end(2)  # ("KURA_SECRET_1" on the line names no credential)
 
 
 _URL = re.compile(r"https?://[^\s'\"`<>()\[\]{}|\\^]+")
@@ -515,6 +515,28 @@ def gitleaks_detectors() -> tuple[Detector, ...]:
     return tuple(out)
 
 
+KINGFISHER_RULES = Path(__file__).with_name("kingfisher_rules.json")
+FIRST_GROUP = -1  # Detector.group: the first capture group that took part in the match
+
+
+def _entropy_check(entropy_min: float) -> Check:
+    def check(value: str, match: re.Match, path: str | None) -> bool:
+        if _INTERPOLATION.search(value) and not re.search(r"[A-Za-z0-9+/=_\-]{12}", _INTERPOLATION.sub("", value)):
+            return False  # `postgres://app:${DB_PASSWORD}@host`: the secret is a variable, not in the text
+        return shannon_entropy(value) >= entropy_min and not is_placeholder_value(value)
+    return check
+
+
+@lru_cache(maxsize=1)
+def kingfisher_detectors() -> tuple[Detector, ...]:
+    """kingfisher's ~740 vendor rules (Apache-2.0), vendored in kingfisher_rules.json by
+    benchmarks/secrets_kingfisher_rules.py; each runs only when its needles occur in the text."""
+    data = json.loads(KINGFISHER_RULES.read_text(encoding="utf-8"))
+    return tuple(Detector("kingfisher." + rule["id"], rule["description"], re.compile(rule["regex"]),
+                          FIRST_GROUP, _entropy_check(rule["entropy"]), tuple(rule["needles"]))
+                 for rule in data["rules"])
+
+
 STRUCTURAL_RULES = (
     ("random-credential", "random-looking value on a line that names a credential"),
     ("random-token", "random-looking token (letters and digits mixed like a generated key)"),
@@ -524,13 +546,14 @@ STRUCTURAL_RULES = (
 
 BUILTIN_RULE_IDS = frozenset(
     [d.id for d in BUILTIN] + [i for i, _, _ in FUNCTION_DETECTORS] + [d.id for d in detect_secrets_detectors()]
-    + [d.id for d in gitleaks_detectors()] + [i for i, _ in STRUCTURAL_RULES + VIEW_RULES]
+    + [d.id for d in gitleaks_detectors()] + [d.id for d in kingfisher_detectors()]
+    + [i for i, _ in STRUCTURAL_RULES + VIEW_RULES]
 )
 
 
 @lru_cache(maxsize=1)
 def _descriptions() -> dict[str, str]:
-    out = {d.id: d.description for d in BUILTIN + gitleaks_detectors() + detect_secrets_detectors()}
+    out = {d.id: d.description for d in BUILTIN + gitleaks_detectors() + kingfisher_detectors() + detect_secrets_detectors()}
     out.update({i: text for i, text, _ in FUNCTION_DETECTORS})
     out.update(dict(STRUCTURAL_RULES + VIEW_RULES))
     return out
@@ -546,13 +569,25 @@ class SecretScanner:
 
     def __init__(self, redaction: Redaction) -> None:
         self.redaction = redaction
-        self.regex_detectors: tuple[Detector, ...] = BUILTIN + gitleaks_detectors() + detect_secrets_detectors() + tuple(
+        self.regex_detectors: tuple[Detector, ...] = BUILTIN + gitleaks_detectors() + kingfisher_detectors() + detect_secrets_detectors() + tuple(
             _policy_detector(r.id, r.pattern, r.description) for r in redaction.rules
         )
         self._custom_actions = {r.id: r.action for r in redaction.rules}
         needles = {n for d in self.regex_detectors for n in d.needles}
-        self._lower_needles = tuple(sorted(n for n in needles if n == n.lower()))
+        lower = sorted(n for n in needles if n == n.lower())
+        self._short_needles = tuple(n for n in lower if len(n) < 3)
+        # A thousand needles tested one by one cost more than the regexes they guard: index them by
+        # their first three characters, and test only those whose trigram occurs in the text.
+        self._needles_by_trigram: dict[str, list[str]] = {}
+        for needle in lower:
+            if len(needle) >= 3:
+                self._needles_by_trigram.setdefault(needle[:3], []).append(needle)
         self._case_needles = tuple(sorted(n for n in needles if n != n.lower()))
+        self._unguarded = tuple(i for i, d in enumerate(self.regex_detectors) if not d.needles)
+        self._guarded_by: dict[str, list[int]] = {}  # needle -> positions of the detectors it lets run
+        for i, detector in enumerate(self.regex_detectors):
+            for needle in detector.needles:
+                self._guarded_by.setdefault(needle, []).append(i)
 
     def action_for(self, rule_id: str) -> Action:
         overrides = dict(self.redaction.actions)
@@ -588,15 +623,23 @@ class SecretScanner:
     def _scan_as_written(self, text: str, path: str | None) -> list[Hit]:
         hits: list[Hit] = []
         lower = text.lower()
-        present = {n for n in self._lower_needles if n in lower} | {n for n in self._case_needles if n in text}
-        for detector in self.regex_detectors:
-            if detector.needles and present.isdisjoint(detector.needles):
-                continue
+        present = {n for n in self._short_needles if n in lower} | {n for n in self._case_needles if n in text}
+        trigrams = {lower[i:i + 3] for i in range(len(lower) - 2)}
+        for trigram in trigrams.intersection(self._needles_by_trigram):
+            present.update(n for n in self._needles_by_trigram[trigram] if n in lower)
+        chosen = set(self._unguarded)
+        for needle in present:
+            chosen.update(self._guarded_by[needle])
+        for position in sorted(chosen):
+            detector = self.regex_detectors[position]
             for match in detector.regex.finditer(text):
-                start, end = match.span(detector.group)
+                group = detector.group
+                if group == FIRST_GROUP:
+                    group = next((i for i in range(1, match.re.groups + 1) if match.start(i) >= 0), 0)
+                start, end = match.span(group)
                 if start < 0 or end <= start:
                     continue
-                if detector.check and not detector.check(match.group(detector.group), match, path):
+                if detector.check and not detector.check(match.group(group), match, path):
                     continue
                 hits.append(Hit(detector.id, "secret", start, end, self.action_for(detector.id)))
         for rule_id, _, function in FUNCTION_DETECTORS:
