@@ -25,6 +25,7 @@ class StopAtShapeEnd:
 
     shape: CompletionShape
     decode_ms: float = 0.0  # > 0: also stop this long after the first token (the typing budget)
+    # The one mutable cell of this frozen rule: when its first token came (one rule per request).
     _first_token_at: list[float] = field(default_factory=list, compare=False, repr=False)
 
     def __call__(self, text_so_far: str) -> bool:

@@ -80,3 +80,12 @@ def test_kura_eval_context_says_when_there_is_nothing_to_measure(tmp_path, monke
     result = kura(lonely, "eval", "context")
     assert result.returncode == 1 and "no site found" in result.stderr
     assert kura(lonely, "eval", "context", "--template", "nonsense").returncode == 2
+
+
+def test_kura_eval_context_takes_the_repository_and_index_as_the_docs_write_them(repo, tmp_path):
+    index = tmp_path / "own-index.sqlite"
+    result = kura(tmp_path, "eval", "context", "--repo", str(repo), "--sites", "10", "--misses", "--index", str(index))
+
+    assert result.returncode == 0, result.stderr
+    assert "used above" in result.stdout and "\nmiss " not in result.stdout  # every callee found: no miss lines
+    assert index.is_file()

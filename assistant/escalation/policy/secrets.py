@@ -225,9 +225,7 @@ _INTERPOLATION = re.compile(r"\$?\{[A-Za-z_][^{}\n]*\}|#\{[^{}\n]*\}")
 
 def _first_argument(text: str, word_start: int) -> bool:
     """Whether the string literal holding the word at `word_start` is a call's first argument."""
-    i = word_start - 1
-    while i >= 0 and (text[i].isalnum() or text[i] in "_.-"):
-        i -= 1
+    i = word_start - len(_key_before(text, word_start)) - 1
     return i >= 0 and text[i] in "'\"" and text[:i].rstrip().endswith("(")
 
 

@@ -41,16 +41,16 @@ _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 _DATA_WORDS = re.compile(r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:png|jpe?g|gif|webp|image|icon|font|woff|fixture|b64|base64|blob|payload|sample|vector|bitmap|thumbnail)")
 # `wandb 3f9c…`, `NICEREPLY=…`, `mailchimp: "…"`: one name, then the value, nothing else on the line.
 _SERVICE_KEY = re.compile(r"[0-9a-f]{32,64}|[0-9A-F]{32,64}")
-_NAMED_VALUE = re.compile(r"[ \t]*(?:export[ \t]+)?[\"']?(?P<name>[A-Za-z][\w.\-]{1,63})[\"']?[ \t]*(?:[:=][ \t]*|[ \t])[\"']?")
+_SERVICE_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?[\"']?(?P<name>[A-Za-z][\w.\-]{1,63})[\"']?[ \t]*(?:[:=][ \t]*|[ \t])[\"']?")
 
 
-def _named_value(text: str, start: int, end: int) -> bool:
+def _service_line(text: str, start: int, end: int) -> bool:
     """A line that is only `name value` (or `name = value`): a hex value there is a key given to a
     service, not a digest (those are named: sha, checksum, commit, … — see _DIGEST)."""
     begin = text.rfind("\n", 0, start) + 1
     stop = text.find("\n", end)
     after = text[end:len(text) if stop < 0 else stop]
-    named = _NAMED_VALUE.fullmatch(text, begin, start)
+    named = _SERVICE_LINE.fullmatch(text, begin, start)
     if not named or re.search(r"\.[A-Za-z0-9]{1,5}$", named.group("name")):
         return False  # `libfoo-1.2.tar.gz 3f9c…`: a file's checksum
     return not after.strip(" \t\"',;")
@@ -294,7 +294,7 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
         if _UUID.fullmatch(value) and _GUID_WORD.search(text, text.rfind("\n", 0, start) + 1, start):
             continue  # `new Guid("…")`, `uuid = "…"`: an identifier
         if hexish or (len(value) in (40, 44, 64, 88, 128) and digest):
-            named = bool(_SERVICE_KEY.fullmatch(value)) and _named_value(text, start, start + len(value))
+            named = bool(_SERVICE_KEY.fullmatch(value)) and _service_line(text, start, start + len(value))
             if lockfile or digest or not (context or named):
                 continue  # a hash: commit ids, checksums, test vectors
             if _UUID.fullmatch(value) and not context:

@@ -255,15 +255,7 @@ async function ghostText(page) {
 
 async function completeAndExplain(page, scenario, outcome, shot) {
   await openFile(page, scenario.file);
-  const ready = await waitFor(
-    'the kura status item to show a running server with an up-to-date index',
-    async () => {
-      const s = await kuraStatusItem(page);
-      return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
-    },
-    120_000,
-    500,
-  );
+  const ready = await indexedServer(page, 'the kura status item to show a running server with an up-to-date index');
   outcome.statusItem = ready;
   mark('serverReady');
   await page.locator('.statusbar-item[id$="kura.status"]').first().hover();
@@ -406,47 +398,46 @@ async function crashRecovers(page, scenario, outcome, shot) {
     const texts = await notifications(page);
     return texts.find((t) => t.includes('stopped unexpectedly')) ?? null;
   }, 90_000, 300);
-  outcome.statusItem = await waitFor('the restarted server with an up-to-date index', async () => {
+  outcome.statusItem = await indexedServer(page, 'the restarted server with an up-to-date index');
+  // The restarted server serves completions as the first one did.
+  outcome.ghostText = await typeNewLineForGhostText(page, scenario, 'ghost text from the restarted server');
+  outcome.notifications = await notifications(page);
+  await shot('recovered');
+}
+
+/** The Kura status item once the server reports an up-to-date index. */
+function indexedServer(page, what) {
+  return waitFor(what, async () => {
     const s = await kuraStatusItem(page);
     return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
   }, 120_000, 500);
-  // The restarted server serves completions as the first one did.
+}
+
+/** Two new lines at the end of the file, `scenario.typed` typed there, then the ghost text that appears. */
+async function typeNewLineForGhostText(page, scenario, what) {
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+End');
   await page.keyboard.press('Enter');
   await page.keyboard.press('Enter');
   await page.keyboard.type(scenario.typed ?? 'def m', { delay: 60 });
-  outcome.ghostText = await waitFor('ghost text from the restarted server', async () => (await ghostText(page)).trim() ? ghostText(page) : null, 60_000, 150);
-  outcome.notifications = await notifications(page);
-  await shot('recovered');
+  return waitFor(what, async () => (await ghostText(page)).trim() ? ghostText(page) : null, 60_000, 150);
 }
 
-// Ask the codebase: the question typed into the panel's box, the answer streamed, and its first
-// citation clicked: the cited file opens at the cited line.
 /**
  * With a first-suggestion cap too short for any model, every request is answered empty: ghost
  * text can only come from the server's `kura/suggestionReady` and the extension asking again.
  */
 async function lateSuggestion(page, scenario, outcome, shot) {
   await openFile(page, scenario.file);
-  outcome.statusItem = await waitFor('a server with an up-to-date index', async () => {
-    const s = await kuraStatusItem(page);
-    return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
-  }, 120_000, 500);
-  await page.locator('.monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+End');
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Enter');
-  await page.keyboard.type(scenario.typed ?? 'def m', { delay: 60 });
-  outcome.ghostText = await waitFor('ghost text announced by kura/suggestionReady', async () => (await ghostText(page)).trim() ? ghostText(page) : null, 60_000, 150);
+  outcome.statusItem = await indexedServer(page, 'a server with an up-to-date index');
+  outcome.ghostText = await typeNewLineForGhostText(page, scenario, 'ghost text announced by kura/suggestionReady');
   await shot('late-suggestion');
 }
 
+// Ask the codebase: the question typed into the panel's box, the answer streamed, and its first
+// citation clicked: the cited file opens at the cited line.
 async function askCodebase(page, scenario, outcome, shot) {
-  outcome.statusItem = await waitFor('a running server with an up-to-date index', async () => {
-    const s = await kuraStatusItem(page);
-    return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
-  }, 120_000, 500);
+  outcome.statusItem = await indexedServer(page, 'a running server with an up-to-date index');
   await runCommand(page, 'kura: Ask the codebase');
   const frame = await waitFor('the ask panel', async () => {
     for (const f of page.frames()) {
@@ -484,10 +475,7 @@ async function askCodebase(page, scenario, outcome, shot) {
 // Accept/Reject prompt, the editor unchanged until Accept, then the new code in the editor (unsaved).
 async function generateCode(page, scenario, outcome, shot) {
   await openFile(page, scenario.file);
-  outcome.statusItem = await waitFor('a running server with an up-to-date index', async () => {
-    const s = await kuraStatusItem(page);
-    return s && /Index:\*?\*? ?up to date/.test(s.label) ? s : null;
-  }, 120_000, 500);
+  outcome.statusItem = await indexedServer(page, 'a running server with an up-to-date index');
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+G');
   await page.locator('.quick-input-widget input').fill(`:${scenario.line}`);
