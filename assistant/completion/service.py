@@ -19,7 +19,7 @@ from assistant.completion.cache import CompletionCache
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
-from assistant.completion.stopping import finalize, without_partial_word
+from assistant.completion.stopping import finalize, should_stop, without_partial_word
 from assistant.context.builder import CompletionContext, ContextBudget, ContextBuilder, Document, RecentEdit
 from assistant.models.host import ModelHost
 from assistant.models.base import CALLBACK, CANCELLED, LENGTH, CancelToken, GenerationRequest, ModelError
@@ -29,10 +29,12 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 MAX_DOCUMENT_CHARS = 20_000_000  # beyond this a document is not completed (and never copied around)
 SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is most of the latency
-# While typing, a line's suggestion stops growing this long after its first token (llama.vim's
-# t_max_predict_ms does the same): the rest of the line comes with a later keystroke, and the
-# developer does not wait for a long tail of tokens on a slow CPU.
+# A suggestion stops growing this long after its first token (llama.vim's t_max_predict_ms does
+# the same): the rest comes with a later keystroke, and the developer does not wait for a long tail
+# of tokens on a slow CPU. A block (after `:` or `{`, at a new line) gets longer: it is meant to
+# show lines, and a cut one loses its unfinished last line.
 SINGLE_LINE_DECODE_MS = 400
+BLOCK_DECODE_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -205,9 +207,10 @@ class CompletionService:
         self.stats.prompt_tokens += result.prompt_tokens
         self.stats.reused_tokens += result.reused_tokens
         raw = result.text
-        if shape.single_line and result.stop_reason == CALLBACK and "\n" not in raw:
-            raw = without_partial_word(raw)  # the clock stopped it, not the end of the line
-        text = finalize(raw, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH)
+        clock_stopped = result.stop_reason == CALLBACK and not should_stop(raw, shape)
+        if shape.single_line and clock_stopped:
+            raw = without_partial_word(raw)
+        text = finalize(raw, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH or clock_stopped)
         self.cache.store(snap.doc_id, prefix, suffix, text)
         self._reported_error = None
         timings = {
@@ -236,7 +239,7 @@ class CompletionService:
             max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
             prompt=prompt.text, stop=prompt.stop, max_tokens=max_tokens,
-            should_stop=StopAtShapeEnd(shape, SINGLE_LINE_DECODE_MS if shape.single_line else 0.0),
+            should_stop=StopAtShapeEnd(shape, SINGLE_LINE_DECODE_MS if shape.single_line else BLOCK_DECODE_MS),
         )
         return request, shape, context, prompt, context_ms
 
