@@ -8,10 +8,13 @@ written from (measurement sources), turned into realistic code in several langua
   secretlint/secretlint       packages/@secretlint/secretlint-rule-*/test/snapshots/ng.*  (MIT)
   adeptex/whispers            tests/fixtures/** (config files and code in 15 languages); its planted values
                               all spell "hardcoded", which is how they are found here  (BSD-3-Clause)
+  Yelp/detect-secrets         tests/plugins/{keyword,high_entropy_strings}_test.py tables and the test_data
+                              files tests/core/baseline_test.py counts secrets in  (Apache-2.0)
 
 gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
-(assistant/escalation/policy/{gitleaks,kingfisher}_rules.json) and detect-secrets is a dependency, so none
-of them is used for measurement here. (kingfisher's rule examples were a measurement source until its
+(assistant/escalation/policy/{gitleaks,kingfisher}_rules.json), so neither is used for measurement here;
+detect-secrets is a dependency whose regex plugins kura runs, so only the tests of its detectors kura does
+NOT run (keyword, high entropy) are. (kingfisher's rule examples were a measurement source until its
 rules were vendored; `kingfisher_cases` still builds them, for a look at in-distribution recall only:
 --with-rule-examples.)
 
@@ -43,7 +46,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
-MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "adeptex+whispers")
+MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "adeptex+whispers",
+           "Yelp+detect-secrets")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -302,6 +306,85 @@ def whispers_cases(repo: Repo) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
+# detect-secrets: only the tests of detectors kura does not run (its regex plugins are kura's)
+
+
+def _py_value(node, names: dict[str, object]):
+    """A constant expression of a test module: literals, names bound to them, str.format, tuples, lists."""
+    import ast
+
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return names[node.id]
+    if isinstance(node, ast.Tuple):
+        return tuple(_py_value(e, names) for e in node.elts)
+    if isinstance(node, ast.List):  # a table: rows that are not constants (a generated long line) are left out
+        rows = []
+        for e in node.elts:
+            try:
+                rows.append(_py_value(e, names))
+            except (ValueError, KeyError, IndexError):
+                continue
+        return rows
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+            and not node.keywords):
+        return str(_py_value(node.func.value, names)).format(*(_py_value(a, names) for a in node.args))
+    raise ValueError(ast.dump(node)[:80])
+
+
+def _py_constants(src: str) -> dict[str, object]:
+    import ast
+
+    names: dict[str, object] = {}
+    for stmt in ast.parse(src).body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            try:
+                names[stmt.targets[0].id] = _py_value(stmt.value, names)
+            except (ValueError, KeyError, IndexError):
+                continue
+    return names
+
+
+def detect_secrets_cases(repo: Repo) -> list[dict]:
+    """Yelp/detect-secrets' labelled lines for the detectors kura does not run: KeywordDetector's
+    (line, expected secret) tables per file type, the high-entropy plugins' caught formats, and the
+    test_data files whose secret count a baseline test asserts (values on `# pragma: allowlist` lines
+    are not secrets there). Its regex plugins are run by kura, so their tests are in-distribution."""
+    keyword, entropy_test = "tests/plugins/keyword_test.py", "tests/plugins/high_entropy_strings_test.py"
+    baseline_test = "tests/core/baseline_test.py"
+    files = repo.read_many([keyword, entropy_test, baseline_test])
+    cases = []
+    src = files[keyword].decode()
+    names = _py_constants(src)
+    table = re.search(r"parse_test_cases\(\[(.*?)\]\)", src, re.S).group(1)
+    for ext, list_name in re.findall(r"\((?:'(\w+)'|None),\s*(\w+_TEST_CASES)\)", table):
+        for line, expected in names.get(list_name, []):
+            if expected and expected in line:
+                cases.append({"source": "detect-secrets", "family": f"keyword/{list_name.removesuffix('_TEST_CASES')}",
+                              "path": f"keyword/mock_filename.{ext or 'txt'}", "text": line + "\n", "secrets": [expected]})
+    src = files[entropy_test].decode()
+    block = src[src.index("@pytest.mark.parametrize"):src.index("class TestHighEntropyString")]
+    formats = src[src.index("class TestHighEntropyString"):src.index("class TestHexEntropyCalculation")]
+    caught = re.findall(r"\(\s*'([^']*\{secret\}[^']*)',\s*True\)|\(\s*\"([^\"]*\{secret\}[^\"]*)\",\s*True\)", formats)
+    for plugin, _non_secret, secret in re.findall(r"\(\s*(\w+HighEntropyString),\s*'([^']*)',(?:\s*#[^\n]*)?\s*'([^']*)'\s*[,)]", block):
+        for fmt in (a or b for a, b in caught):
+            cases.append({"source": "detect-secrets", "family": f"entropy/{plugin}", "path": "entropy/sample.txt",
+                          "text": fmt.format(secret=secret) + "\n", "secrets": [secret]})
+    src = files[baseline_test].decode()
+    counted = {p: int(n) for p, n in re.findall(r"Path\('(test_data/[^']+)'\)\)\]\) == (\d+)", src)}
+    texts = repo.read_many(sorted(counted))
+    for path, count in sorted(counted.items()):
+        text = texts[path].decode()
+        values = [v for line in text.splitlines() if "pragma: allowlist" not in line
+                  for v in re.findall(r"'([^'\s]{20,})'|\"([^\"\s]{20,})\"", line) for v in v if v]
+        if len(values) == count:
+            cases.append({"source": "detect-secrets", "family": path, "path": path.removeprefix("test_data/"),
+                          "text": text, "secrets": sorted(set(values))})
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
 _WRAPPERS = (
@@ -399,7 +482,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     cases = []
-    builders = list(zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, whispers_cases)))
+    builders = list(zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, whispers_cases,
+                                  detect_secrets_cases)))
     if args.with_rule_examples:
         builders.append(("mongodb+kingfisher", kingfisher_cases))
     for name, build in builders:
