@@ -80,6 +80,24 @@ class CompletionCache:
             while len(self._recent) > self._max_recent:
                 self._recent.popitem(last=False)
 
+    def grow(self, document: str, prefix: str, suffix: str, shown: str, longer: str) -> bool:
+        """Replace the suggestion shown for (prefix, suffix) with a longer one that begins with it,
+        if it is still the document's suggestion (typing through it keeps it so; anything else the
+        user did since does not). True when replaced."""
+        if not longer.startswith(shown) or len(longer) <= len(shown):
+            return False
+        with self._lock:
+            anchor = self._anchors.get(document)
+            if shown and anchor != _Anchor(prefix, suffix, shown):
+                return False
+            if not shown and anchor is not None:
+                return False  # the empty answer left no anchor; a newer suggestion did
+            self._anchors[document] = _Anchor(prefix, suffix, longer)
+            key = _key(prefix, suffix)
+            self._recent[key] = longer
+            self._recent.move_to_end(key)
+            return True
+
     def accepted(self, document: str) -> None:
         """The user accepted the suggestion: it is in the document now, so the anchor is done."""
         self.invalidate(document)

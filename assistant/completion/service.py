@@ -29,10 +29,11 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 MAX_DOCUMENT_CHARS = 20_000_000  # beyond this a document is not completed (and never copied around)
 SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is most of the latency
-# A suggestion stops growing this long after its first token (llama.vim's t_max_predict_ms does
-# the same): the rest comes with a later keystroke, and the developer does not wait for a long tail
-# of tokens on a slow CPU. A block (after `:` or `{`, at a new line) gets longer: it is meant to
-# show lines, and a cut one loses its unfinished last line.
+# While the user types, a suggestion is answered this long after its first token (llama.vim's
+# t_max_predict_ms does the same): the rest of a line comes with a later keystroke, and the developer
+# does not wait for a long tail of tokens on a slow CPU. A block (after `:` or `{`, at a new line)
+# is answered with the whole lines it has by then and goes on growing in the background up to
+# BLOCK_DECODE_MS; the editor is told when it is longer (kura/suggestionReady) and asks again.
 SINGLE_LINE_DECODE_MS = 400
 BLOCK_DECODE_MS = 1000
 
@@ -73,6 +74,7 @@ class CompletionStats:
     superseded: int = 0
     timeouts: int = 0  # requests answered empty at completion.firstSuggestionTimeoutMs
     late_suggestions: int = 0  # of those, finished afterwards and announced to the editor
+    grown_blocks: int = 0  # block suggestions made longer in the background after their answer
     warmups: int = 0  # prefills at a resting cursor (kura/cursorMoved)
     warmed_tokens: int = 0  # prompt tokens they evaluated
     prompt_tokens: int = 0
@@ -94,11 +96,17 @@ class CompletionService:
         on_error: Callable[..., None] = lambda message, show=False, once_per=None: None,
         on_ready: Callable[[str], None] = lambda doc_id: None,
         model: ModelHost | None = None,
+        typing: bool = True,
     ) -> None:
+        """typing: answer on the typing clock (SINGLE_LINE_DECODE_MS, blocks grown in the background),
+        as an editor needs; False for a whole suggestion per request (`kura complete`, evaluation),
+        which must not depend on how fast the machine is."""
         self.settings = settings
         self.model = model or ModelHost(settings.model)
         self._index, self._recent, self._root, self._on_error = index, recent, root, on_error
         self._on_ready = on_ready  # a suggestion that outlived its request is in the cache: ask again
+        self._typing = typing
+        self._growing: set[asyncio.Future] = set()  # block suggestions growing after their answer
         self.cache = CompletionCache()
         self.stats = CompletionStats()
         self._builder: ContextBuilder | None = None
@@ -172,7 +180,7 @@ class CompletionService:
                 self.stats.superseded += 1
                 return None
         cap = self.settings.completion.first_suggestion_timeout_ms / 1000
-        generation = asyncio.ensure_future(self._generate(snap, prefix, suffix, started))
+        generation = asyncio.ensure_future(self._generate(snap, prefix, suffix, started, mine))
         try:
             # shield: past the cap the request is answered empty, but the model's work is not thrown
             # away; it finishes into the cache (unless a newer request for the document supersedes
@@ -196,7 +204,8 @@ class CompletionService:
             self._report(str(exc), kind="the model is unavailable")
             return None
 
-    async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float) -> CompletionOutcome | None:
+    async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float,
+                        mine: int) -> CompletionOutcome | None:
         worker = await self.model.worker()
         request, shape, context, prompt, context_ms = await self._request_for(snap, worker.backend)
         result = await worker.generate(request, key=snap.doc_id)
@@ -212,6 +221,11 @@ class CompletionService:
             raw = without_partial_word(raw)
         text = finalize(raw, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH or clock_stopped)
         self.cache.store(snap.doc_id, prefix, suffix, text)
+        if clock_stopped and not shape.single_line and result.generated_tokens < request.max_tokens:
+            growth = asyncio.ensure_future(self._grow_block(
+                snap, replace(request, max_tokens=request.max_tokens - result.generated_tokens), raw, text, mine))
+            self._growing.add(growth)
+            growth.add_done_callback(self._growing.discard)
         self._reported_error = None
         timings = {
             "total_ms": _ms(started), "model_ms": round(result.model_ms, 1), "context_ms": context_ms,
@@ -239,9 +253,34 @@ class CompletionService:
             max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
         request = GenerationRequest(
             prompt=prompt.text, stop=prompt.stop, max_tokens=max_tokens,
-            should_stop=StopAtShapeEnd(shape, SINGLE_LINE_DECODE_MS if shape.single_line else BLOCK_DECODE_MS),
+            should_stop=StopAtShapeEnd(shape, SINGLE_LINE_DECODE_MS if self._typing else 0.0),
         )
         return request, shape, context, prompt, context_ms
+
+    async def _grow_block(self, snap: DocumentSnapshot, request: GenerationRequest, raw: str, shown: str,
+                          mine: int) -> None:
+        """Go on with a block the typing clock answered early (`raw` so far, `shown` of it answered)
+        for the rest of BLOCK_DECODE_MS; if it gets longer while still the document's suggestion,
+        the cache holds the longer one and the editor is told to ask again. A newer request for the
+        document cancels it, like any generation."""
+        shape = request.should_stop.shape
+        more = replace(request, prompt=request.prompt + raw,
+                       should_stop=StopAtShapeEnd(shape, BLOCK_DECODE_MS - SINGLE_LINE_DECODE_MS, generated=raw))
+        prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset:]
+        try:
+            worker = await self.model.worker()
+            result = await worker.generate(more, key=snap.doc_id)
+        except ModelError as exc:
+            log.info("a block suggestion could not grow: %s", exc)
+            return
+        if result.stop_reason == CANCELLED or self._latest.get(snap.doc_id) != mine:
+            return
+        whole = raw + result.text
+        cut_off = result.stop_reason == LENGTH or (result.stop_reason == CALLBACK and not should_stop(whole, shape))
+        longer = finalize(whole, shape, prefix, suffix, cut_off=cut_off)
+        if self.cache.grow(snap.doc_id, prefix, suffix, shown, longer):
+            self.stats.grown_blocks += 1
+            self._on_ready(snap.doc_id)
 
     def _pin(self, snap: DocumentSnapshot, context: CompletionContext) -> CompletionContext:
         """While the user types on one line, the repository context chosen when they began it stays:

@@ -25,6 +25,7 @@ class StopAtShapeEnd:
 
     shape: CompletionShape
     decode_ms: float = 0.0  # > 0: also stop this long after the first token (the typing budget)
+    generated: str = ""  # a continuation: what the suggestion already has; the shape ends on the whole
     # The one mutable cell of this frozen rule: when its first token came (one rule per request).
     _first_token_at: list[float] = field(default_factory=list, compare=False, repr=False)
 
@@ -35,16 +36,17 @@ class StopAtShapeEnd:
                 self._first_token_at.append(now)
             elif (now - self._first_token_at[0]) * 1000 >= self.decode_ms:
                 return True
-        return should_stop(text_so_far, self.shape)
+        return should_stop(self.generated + text_so_far, self.shape)
 
     def to_wire(self) -> dict:
-        return {**dataclasses.asdict(self.shape), "decode_ms": self.decode_ms}
+        return {**dataclasses.asdict(self.shape), "decode_ms": self.decode_ms, "generated": self.generated}
 
     @classmethod
     def from_wire(cls, data: dict) -> "StopAtShapeEnd":
         data = dict(data)
         decode_ms = float(data.pop("decode_ms", 0.0))
-        return cls(CompletionShape(**data), decode_ms)
+        generated = str(data.pop("generated", ""))
+        return cls(CompletionShape(**data), decode_ms, generated)
 
 
 def without_partial_word(text: str) -> str:

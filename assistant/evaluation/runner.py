@@ -306,7 +306,7 @@ async def _run_mode(model: EvalModel, mode: str, tasks: list[CompletionTask], ex
         view = views[i] if mode == CONTEXT else None
         errors: list[str] = []
         service = CompletionService(model.settings, index=lambda v=view: v, root=lambda: root, model=hosts[i],
-                                    on_error=lambda message, show=False: errors.append(message))
+                                    on_error=lambda message, show=False: errors.append(message), typing=False)
         async def run(task: CompletionTask | ExplainTask | Generation, language: str) -> dict[str, Any]:
             if isinstance(task, CompletionTask):
                 return await _complete(service, view, task, mode, errors)

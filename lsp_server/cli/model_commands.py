@@ -73,7 +73,7 @@ def complete(args: argparse.Namespace) -> int:
                        completion=replace(base.completion, debounce_ms=0, first_suggestion_timeout_ms=0))
     root, index = _open_index(path, args)
     rel = path.resolve().relative_to(root).as_posix() if root else None
-    service = CompletionService(settings, index=lambda: index, root=lambda: root)
+    service = CompletionService(settings, index=lambda: index, root=lambda: root, typing=False)
 
     async def run():
         results = []

@@ -150,6 +150,16 @@ def test_the_typing_budget_stops_a_line_once_its_time_is_up_and_travels_to_the_m
     assert copy.decode_ms == 500 and copy.shape == rule.shape and not copy("x")
 
 
+def test_a_continued_block_ends_where_the_whole_block_does_and_carries_its_start_to_the_model_process():
+    shape = block("python", max_lines=2)
+    rule = StopAtShapeEnd(shape, generated="\n    total = a + b\n")
+    assert not rule("    return total")
+    assert rule("    return total\n    x")  # two whole lines, counting what came before
+    assert not StopAtShapeEnd(shape)("    return total\n    x")  # the continuation alone has one
+    copy = StopAtShapeEnd.from_wire(rule.to_wire())
+    assert copy.generated == rule.generated and copy("    return total\n    x")
+
+
 @pytest.mark.parametrize("text, expected", [
     ("self.total(order.ite", "self.total(order."),
     ("return comp", "return "),

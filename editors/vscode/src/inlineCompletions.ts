@@ -72,8 +72,8 @@ export function asProtocolContext(context: vscode.InlineCompletionContext): vsco
 
 /**
  * `kura/suggestionReady`: the model finished a suggestion after its request had been answered empty
- * (the first-suggestion cap). If that document is still in front of the user, ask again: the server
- * answers from its cache at once.
+ * (the first-suggestion cap), or a block suggestion grew after its answer. If that document is still
+ * in front of the user, ask again: the server answers from its cache at once.
  */
 export function suggestionReady(uri: string | undefined): void {
   const editor = vscode.window.activeTextEditor;

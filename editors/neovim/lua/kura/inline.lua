@@ -227,7 +227,7 @@ function M.request(buf, trigger)
 end
 
 --- `kura/suggestionReady`: a suggestion finished after its request was answered empty (the
---- first-suggestion cap); if the user is still typing in that buffer, ask again: the server answers
+--- first-suggestion cap), or a block suggestion grew after its answer; if the user is still typing in that buffer, ask again: the server answers
 --- from its cache at once. (On Neovim's native path, its own next request picks it up.)
 function M.suggestion_ready(uri)
   if type(uri) ~= 'string' then
