@@ -345,6 +345,7 @@ def main() -> int:
     share = r["inside_cached"] / inside if inside else float("nan")
     print(f"keystrokes inside a visible suggestion answered without the model: {share:.1%} ({r['inside_cached']}/{inside}; target 50%)")
     print(f"all keystrokes answered without the model: {s['cache_answers']}/{s['requests']}")
+    print(f"block suggestions grown after their answer (then announced): {s.get('grown_blocks', 0)}")
     print(f"server peak RSS                {r['rss_mb']:.0f} MB (target 600)" if r["rss_mb"] else "server peak RSS: unknown")
     if direct:
         print(f"direct llama-cpp-python, same prompts: p50 {percentile(direct, 50):.1f} ms  p95 {percentile(direct, 95):.1f} ms; "

@@ -58,6 +58,15 @@ class _PinnedContext:
 
 
 @dataclass
+class _Running:
+    prefix: str  # the document state the generation is for
+    suffix: str
+    generation: asyncio.Future
+    mine: int  # the sequence number of the request that started it
+    announcing: bool = False  # past the cap: the editor is told when it finishes
+
+
+@dataclass
 class CompletionOutcome:
     id: str
     text: str
@@ -115,6 +124,7 @@ class CompletionService:
         self._reported_error: str | None = None
         self._warming: dict[str, CancelToken] = {}  # doc_id -> the warm-up queued or running for it
         self._warmed: dict[str, str] = {}  # doc_id -> the prompt last prefilled for it
+        self._running: dict[str, _Running] = {}  # doc_id -> the generation under way for it
         self._pinned: dict[str, _PinnedContext] = {}  # doc_id -> the repository context of the line being typed
         self.last: dict[str, Any] = {}  # the last answered request's timings, for status and benchmarks
 
@@ -171,6 +181,15 @@ class CompletionService:
         warming = self._warming.pop(snap.doc_id, None)
         if warming is not None:
             warming.cancel()  # a real request goes first; a warm-up already prefilling still helps it
+        running = self._running.get(snap.doc_id)
+        if running is not None and not running.generation.done() and (running.prefix, running.suffix) == (prefix, suffix):
+            # Asked again where a generation is under way (an editor re-asking on activity while a
+            # first suggestion is still being read): wait for that one, do not start over.
+            return await self._answer(running, snap.doc_id, joined=True)
+        # The document left the state the running generation (a block growing, a request past
+        # its cap) was for. Stop it now: this request's context needs the model too (token
+        # counts) and would otherwise wait for it.
+        self.model.supersede(snap.doc_id)
         self._sequence += 1
         mine = self._latest[snap.doc_id] = self._sequence
         debounce = self.settings.completion.debounce_ms / 1000
@@ -179,22 +198,34 @@ class CompletionService:
             if self._latest.get(snap.doc_id) != mine:  # the user kept typing
                 self.stats.superseded += 1
                 return None
-        cap = self.settings.completion.first_suggestion_timeout_ms / 1000
         generation = asyncio.ensure_future(self._generate(snap, prefix, suffix, started, mine))
+        running = self._running[snap.doc_id] = _Running(prefix, suffix, generation, mine)
+        generation.add_done_callback(lambda _: self._ended(snap.doc_id, running))
+        return await self._answer(running, snap.doc_id, joined=False)
+
+    async def _answer(self, running: _Running, doc_id: str, *, joined: bool) -> CompletionOutcome | None:
+        """Wait for a generation up to the first-suggestion cap. Past the cap the request is
+        answered empty, but the model's work is not thrown away: it finishes into the cache
+        (unless a newer request for the document supersedes it) and the editor is told to ask again."""
+        cap = self.settings.completion.first_suggestion_timeout_ms / 1000
+        generation = running.generation
         try:
-            # shield: past the cap the request is answered empty, but the model's work is not thrown
-            # away; it finishes into the cache (unless a newer request for the document supersedes
-            # it) and the editor is told to ask again.
             return await asyncio.wait_for(asyncio.shield(generation), timeout=cap or None)
         except asyncio.TimeoutError:
             self.stats.timeouts += 1
             log.info("completion still running after %.0f ms (completion.firstSuggestionTimeoutMs): "
                      "answered empty, continuing in the background", cap * 1000)
-            generation.add_done_callback(lambda task: self._finished_late(task, snap.doc_id, mine))
+            if not running.announcing:
+                running.announcing = True
+                generation.add_done_callback(lambda task: self._finished_late(task, doc_id, running.mine))
             return None
         except asyncio.CancelledError:
-            generation.cancel()  # the editor withdrew the request: so does the model
-            raise
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():  # the editor withdrew this request
+                if not joined:
+                    generation.cancel()  # so does the model, unless another request waits for it
+                raise
+            return None  # the request that started the generation was withdrawn, and the model with it
         except ModelRestarting:
             return None  # the crash that caused it was reported; the status line shows "restarting"
         except WorkerCrashed as exc:
@@ -208,6 +239,9 @@ class CompletionService:
                         mine: int) -> CompletionOutcome | None:
         worker = await self.model.worker()
         request, shape, context, prompt, context_ms = await self._request_for(snap, worker.backend)
+        if self._latest.get(snap.doc_id) != mine:
+            self.stats.superseded += 1  # a newer request came while this one built its context: it
+            return None  # must not reach the model after that one and cancel it there
         result = await worker.generate(request, key=snap.doc_id)
         if result.stop_reason == CANCELLED:
             self.stats.superseded += 1
@@ -327,6 +361,10 @@ class CompletionService:
         self.stats.warmups += 1
         self.stats.warmed_tokens += result.prompt_tokens - result.reused_tokens
         return True
+
+    def _ended(self, doc_id: str, running: _Running) -> None:
+        if self._running.get(doc_id) is running:
+            del self._running[doc_id]
 
     def _finished_late(self, task: asyncio.Future, doc_id: str, mine: int) -> None:
         """A generation that outlived its request's cap has ended: if it produced a suggestion and

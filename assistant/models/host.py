@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Hashable
 from typing import Any
 
 from assistant.models.base import ModelError
@@ -49,6 +50,11 @@ class ModelHost:
             self._loading = asyncio.ensure_future(self._load())
         # shield: a cancelled completion must not cancel the load others are waiting for
         return await asyncio.shield(self._loading)
+
+    def supersede(self, key: Hashable) -> None:
+        """Cancel the loaded model's generation for `key` (see ModelWorker.supersede)."""
+        if self._worker is not None:
+            self._worker.supersede(key)
 
     def preload(self) -> None:
         """Start loading now (e.g. on initialize) so the first suggestion does not pay for it."""

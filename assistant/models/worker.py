@@ -121,6 +121,14 @@ class ModelWorker:
                 if key is not None and self._by_key.get(key) is cancel:
                     del self._by_key[key]
 
+    def supersede(self, key: Hashable) -> None:
+        """Cancel the generation registered under `key` now, queued or running, rather than when a
+        newer one with that key is submitted (which may first need the model for other calls)."""
+        with self._lock:
+            older = self._by_key.pop(key, None)
+        if older is not None:
+            older.cancel()
+
     def cancel_all(self) -> None:
         """Cancel every queued and running generation."""
         with self._lock:

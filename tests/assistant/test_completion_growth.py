@@ -1,6 +1,8 @@
-"""A block suggestion answered on the typing clock goes on growing in the background: the longer
-block replaces the shown one in the cache, the editor is told once, and asking again costs no model
-call. Batch callers (`kura complete`, evaluation) get the whole suggestion without the clock.
+"""Work a completion goes on with after its answer. A block suggestion answered on the typing clock
+goes on growing in the background: the longer block replaces the shown one in the cache, the editor
+is told once, and asking again costs no model call. A request at the state a generation is already
+under way for waits for it instead of starting over. Batch callers (`kura complete`, evaluation) get
+the whole suggestion without the clock.
 
 A real llama.cpp model (a tiny random-weight GGUF) runs in process. It decodes in milliseconds, so
 the typing clock is shortened to one token's time to make the first answer stop early."""
@@ -97,3 +99,13 @@ def test_growth_replaces_only_the_suggestion_still_shown():
     cache.store("d", "def g():\n", "", "    pass")  # the user went elsewhere
     assert not cache.grow("d", "def f():\n", "", "    x = 1\n    return x", "    x = 1\n    return x + 1")
     assert cache.lookup("d", "def g():\n", "").text == "    pass"
+
+
+async def test_asking_again_where_a_generation_is_under_way_waits_for_it(settings):
+    service = CompletionService(settings)
+    try:
+        first, again = await asyncio.gather(service.complete(_snap()), service.complete(_snap()))
+    finally:
+        service.close()
+    assert first is not None and again is not None and again.text == first.text
+    assert service.stats.model_calls == 1 and service.stats.superseded == 0

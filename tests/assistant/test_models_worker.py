@@ -91,6 +91,21 @@ def test_newer_request_with_the_same_key_supersedes_the_older(worker):
     assert newer.stop_reason == "length" and newer.generated_tokens == 5
 
 
+def test_superseding_a_key_stops_its_generation_without_a_newer_one(worker):
+    async def main():
+        running = asyncio.create_task(
+            worker.generate(GenerationRequest(prompt=PROMPT, max_tokens=500, should_stop=slow_down(0.01)), key="doc.py")
+        )
+        await asyncio.sleep(0.1)
+        worker.supersede("other.py")  # another key: nothing happens
+        worker.supersede("doc.py")
+        return await running
+
+    result = asyncio.run(main())
+
+    assert result.stop_reason == "cancelled" and result.generated_tokens < 500
+
+
 def test_requests_with_different_keys_do_not_cancel_each_other(worker):
     async def main():
         return await asyncio.gather(
