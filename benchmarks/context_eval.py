@@ -12,19 +12,21 @@ above) and "not used above" (its name does not appear there).
         --sites 40 --json after.json
 
 Ground truth is kept honest: a name in a comment or a string is neither a call nor a use; `Type::f(` /
-`Type.f(` must be that type's `f`. Left out: bare calls of a Python method name, C library names a
-repository shims, Rust std method names and Rust `mod tests` in source files, Go calls into the
-standard library (`http.HandlerFunc(`) or of a method named like a struct (`r.Context()`), methods of
-built-in types. A C function declared in a header and defined in one source file is one function,
-found through either line.
+`Type.f(` must be that type's `f`; another file's `private` method is never the callee, nor is the
+repository's namesake of a name statically imported from another class. Left out: bare calls of a
+Python method name, C library names a repository shims, Rust std method names and Rust `mod tests` in
+source files, Go calls into the standard library (`http.HandlerFunc(`) or of a method named like a
+struct (`r.Context()`), methods of built-in types. A C function declared in a header and defined in
+one source file is one function, found through either line.
 
 Repositories (checkouts under ~/.cache/kura-eval, each at the commit named): tuned on httpx, requests
 (psf/requests 1f6589ec), cobra, chi (go-chi/chi 735ae2b), axios, commander (tj/commander.js ba6d13dd),
 hiredis (redis/hiredis 29ea279), mini-redis (tokio-rs/mini-redis 3d93b42), gson (google/gson 9835b6f90),
 javapoet (square/javapoet b9017a9), commons-cli (apache/commons-cli 0a68ae0e), axum (tokio-rs/axum
-3d78036d); held out: click, gin, jq, koa, express, fastify, ripgrep
-(BurntSushi/ripgrep 3fce3b5b), jsoup (jhy/jsoup 46b62086). Tune on the first; report the second
-without reading its misses.
+3d78036d), commons-lang (apache/commons-lang d15939ef), auto (google/auto 2776e288); held out: click,
+gin, jq, koa, express, fastify, ripgrep (BurntSushi/ripgrep 3fce3b5b), jsoup (jhy/jsoup 46b62086).
+Tune on the first; report the second without reading its misses. commons-lang and auto were added
+for Java's "used above" misses, which gson, javapoet and commons-cli never showed.
 
 Tokens are counted as characters / 3.5 (no model is loaded); prompt sizes are reported in characters.
 Repositories are indexed into `<root>/../<name>.kura-index` so that the checkout stays untouched.

@@ -9,11 +9,12 @@ built through the same path `kura complete` uses (`ContextBuilder` with the comp
 (the callee is called in the 40 lines above) and "not used above" (its name does not appear there).
 
 Ground truth is kept honest: a name in a comment or a string is neither a call nor a use; `Type::f(` /
-`Type.f(` must be that type's `f`. Left out: bare calls of a Python method name, C library names a
-repository shims, Rust std method names and Rust `mod tests` in source files, Go calls into the
-standard library (`http.HandlerFunc(`) or of a method named like a struct (`r.Context()`), methods of
-built-in types. A C function declared in a header and defined in one source file is one function,
-found through either line. Tokens are counted as characters / 3.5 (no model is loaded).
+`Type.f(` must be that type's `f`; another file's `private` method is never the callee, nor is the
+repository's namesake of a name statically imported from another class. Left out: bare calls of a
+Python method name, C library names a repository shims, Rust std method names and Rust `mod tests` in
+source files, Go calls into the standard library (`http.HandlerFunc(`) or of a method named like a
+struct (`r.Context()`), methods of built-in types. A C function declared in a header and defined in
+one source file is one function, found through either line. Tokens are counted as characters / 3.5 (no model is loaded).
 
 With a model backend, each site is also completed (greedy, up to the line's end) once with the prompt
 and once with the same window and no repository snippets: exact match, edit similarity and model time.
@@ -76,6 +77,8 @@ _LIBC = frozenset(
     snprintf vsnprintf setsockopt getsockopt fcntl ioctl""".split()
 )
 _C_FAMILY = {"c", "cpp"}
+# A member only its own type may call (Java, C#, TypeScript, PHP): another file's call is a namesake's.
+_PRIVATE = re.compile(r"\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*private\b")
 _HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx")
 
 
@@ -180,6 +183,9 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
         # Go packages of the standard library ("net/http": no domain), by the name a call uses.
         stdlib = {imp.module.strip('"').rsplit("/", 1)[-1] for imp in index.imports(path)
                   if language == "go" and "." not in imp.module.strip('"').split("/", 1)[0]}
+        # Java: a name imported from a class (`import static ...ImmutableMap.toImmutableMap`) is that class's.
+        imported_from = {name: imp.module.rsplit(".", 1)[-1] for imp in index.imports(path)
+                         if language == "java" for name in imp.names}
         for fn in index.file_symbols(path):
             if fn.kind not in _FUNCTION_KINDS or fn.qualname.split(".", 1)[0] == "tests":
                 continue  # Rust's `mod tests` in a source file is test code too
@@ -211,6 +217,11 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
                         break  # `Cli::parse(`, `Command::Get(`: another type's namesake, not this definition
                     if language == "python" and definition.kind == kinds.METHOD and not before.endswith("."):
                         break  # `next(...)` is the builtin, not some class's `next` method
+                    if "." in definition.qualname and _PRIVATE.match(definition.signature):
+                        break  # `messager.printMessage(`: another file's private method is not callable here
+                    source_class = imported_from.get(name)
+                    if source_class and not definition.qualname.endswith(f"{source_class}.{name}"):
+                        break  # statically imported from a class outside the repository (or another one)
                     first = max(fn.range.start_line, line - LOOKBACK)
                     above = "\n".join(_blank(lines[row], prose.get(row, ())) for row in range(first, line))
                     if re.search(rf"(?<![\w$]){re.escape(name)}\s*\(", above):
