@@ -72,6 +72,15 @@ PLANTED = [
     # a 32-40 character hex key next to a service's name only (the external finding)
     ("notes.txt", "wandb {v}\n", "3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e6b4d9c0f"),
     ("deploy.env", "NICEREPLY={v}\n", "9b2d7c1f8a3e6b4d3f9c2a7e1b8d4c6f"),
+    # punctuation-heavy values that are no template and no code; the value written before the name
+    ("client.js", "const apiToken = `{v}`;\n", "r7${Kq2]Lm9(Wz4!"),
+    ("app.conf", "api_key = {v}\n", "Xk4}Lm9)q2Vz[7"),
+    ("main.go", "dbPass := {v}\n", "Wq7{z]K2(p9x"),
+    ("login.go", 'if ("{v}" == adminPassword) {\n', "Zq3!vL8#pW"),
+    ("settings.py", 'smtp_password_backup = "{v}"\n', "Rk8#vQ2!mZ"),
+    ("main.go", "dbpass_staging := {v}\n", "Xv9}qL2]mZ(7"),
+    ("auth.js", 'if ("{v}" !== admin_password_old) {\n', "Wd4!kP9zQ"),
+    ("keys.h", "#define HMACKEY {{v}}\n", "0x4f, 0x1a, 0x9c, 0xd2, 0x07, 0x6e, 0xb3, 0x58, 0x21, 0xfa"),
 ]
 
 CLEAN = [
@@ -105,6 +114,13 @@ CLEAN = [
     ("release.go", 'const gitCommit = "98e958c0df498efd7cf44a2078cc71caeb7aed23"\n'),
     ("checksums.txt", "libfoo-1.2.tar.gz 3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e\n"),
     ("call.go", 'x := lookup("3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e")\n'),
+    ("jwt.js", "const authToken = `${header}.${payload}.${signature}`;\n"),
+    ("read.go", "password := strings.TrimSpace(string(input[:n]))\n"),
+    ("check.js", 'if ("string" === typeof password) {\n'),
+    ("table.c", "static const uint8_t hash_key[8] = {1, 2, 3, 4, 5, 6, 7, 8};\n"),
+    ("forms.py", 'password_field = widgets.PasswordInput(attrs={"class": "form-control"})\n'),
+    ("compiler.cc", "llvm_pass_manager = createPassManager(options);\n"),
+    ("views.py", 'if "reset" == password_reset_state:\n'),
 ]
 
 

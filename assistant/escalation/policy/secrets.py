@@ -185,11 +185,17 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         if not match.group("op") and not (kind == "password" and quoted and match.group("word").lower() not in ("pass", "pw")):
             continue  # `password "x"` (Gradle, Groovy): only a password word ("pass 'self'" is prose), only a literal
         value = match.group("qv") if quoted else match.group("uv")
+        if not quoted and (config or match.group("op") in ("=", ":=")):
+            whole = _unquoted_literal(text, match.start("uv"), config)
+            if whole is not None:
+                if not is_placeholder_value(text[whole[0]:whole[1]]):
+                    yield whole
+                continue
         if is_placeholder_value(value):
             continue
-        template = text[match.start("q") - 1:match.start("q")] in ("f", "F", "$") or match.group("q") == "`"
-        if (quoted and (template or re.search(r"[$#]\{", value)) and _INTERPOLATION.search(value)
-                and not re.search(r"[A-Za-z0-9+/=_\-]{8}", _INTERPOLATION.sub("", value))):
+        bare_braces = text[match.start("q") - 1:match.start("q")] in ("f", "F", "$")
+        holes = _template_holes(value, bare_braces) if quoted else []
+        if holes and not re.search(r"[A-Za-z0-9+/=_\-]{8}", "".join(re.split("|".join(map(re.escape, holes)), value))):
             continue  # `f"{token[:3]}****{token[-4:]}"`: a template around variables, no literal secret
         if not quoted and re.fullmatch(r"[A-Za-z_][\w.]*\(", value):
             # `SECRET := getenv("NAME", "default")`: the literal default is the credential, the call is code.
@@ -221,6 +227,70 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
 
 
 _INTERPOLATION = re.compile(r"\$?\{[A-Za-z_][^{}\n]*\}|#\{[^{}\n]*\}")
+_CLOSER = {"(": ")", "[": "]", "{": "}"}
+
+
+def _balanced(code: str) -> bool:
+    """Brackets closed in order and quotes paired, as in any expression a program could hold."""
+    stack: list[str] = []
+    for ch in code:
+        if ch in _CLOSER:
+            stack.append(_CLOSER[ch])
+        elif ch in ")]}":
+            if not stack or stack.pop() != ch:
+                return False
+    return not stack and all(code.count(q) % 2 == 0 for q in "'\"`")
+
+
+def _unclosed(code: str) -> str:
+    """The closers that the brackets and quotes left open in `code` still need, innermost last."""
+    need: list[str] = []
+    for ch in code:
+        if need and need[-1] in "'\"`":
+            if ch == need[-1]:
+                need.pop()
+        elif ch in _CLOSER:
+            need.append(_CLOSER[ch])
+        elif ch in "'\"`":
+            need.append(ch)
+        elif ch in ")]}" and need and need[-1] == ch:
+            need.pop()
+    return "".join(need)
+
+
+def _template_holes(value: str, bare_braces: bool) -> list[str]:
+    """The interpolations of a string template (`${name}`, `#{expr}`, and `{expr}` in an f-string or a
+    C# `$"..."`) whose inside is a well-formed expression; `${e]x(` in a random value is no hole."""
+    pattern = r"[$#]?\{([^{}\n]*)\}" if bare_braces else r"[$#]\{([^{}\n]*)\}"
+    return [m.group(0) for m in re.finditer(pattern, value)
+            if re.match(r"[A-Za-z_@.!]|$", m.group(1)) and _balanced(m.group(1))]
+
+
+def _unquoted_literal(text: str, start: int, config: bool) -> tuple[int, int] | None:
+    """An unquoted value that runs on past a bracket or quote to the next space, where that run is no
+    expression a program could hold (`pw := Xk{9]q(2z`, a config's `key = a}b)c`): the whole run is the
+    value. None where the value is code, or stops at a bracket that closes something before it."""
+    end = start
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    run = text[start:end]
+    stop = re.search(r"[\s,;'\"`)\]}]", run)
+    if stop is None or run[stop.start()] == ",":
+        return None  # the value ends where the regex ended it: nothing more to take
+    core = run.rstrip(",;")
+    line_start = text.rfind("\n", 0, start) + 1
+    opened = _unclosed(text[line_start:start])
+    while core and opened and core[-1] == opened[-1]:
+        core, opened = core[:-1].rstrip(",;"), opened[:-1]  # `f(token = default)`: the call's own bracket
+    if not re.search(r"[\s,;'\"`)\]}]", core):
+        return None
+    if len(core) < 8 or not core[0].isalnum() or re.match(r"[\w.$&*]+[(\[]", core) or core[-1] in "([{":
+        return None  # a call or an index, or a literal opened here and closed on later lines: code
+    if _balanced(core) and not (config and re.search(r"[)\]}]", core)):
+        return None  # `f(x)`, `{a: b}`: a well-formed expression
+    if len(re.findall(r"[A-Za-z0-9]", core)) < 4 or shannon_entropy(core) < 3.0:
+        return None
+    return start, start + len(core)
 
 
 def _first_argument(text: str, word_start: int) -> bool:
@@ -285,6 +355,87 @@ def _name_value_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         n = next(i for i in (1, 2, 3) if match.group(f"v{i}") is not None)
         if _CREDENTIAL_NAME.search(match.group(f"n{n}")) and not is_placeholder_value(match.group(f"v{n}")):
             yield match.span(f"v{n}")
+
+
+_BYTE = r"(?:0[xX][0-9a-fA-F]{1,2}|\d{1,3})"
+_BYTE_ARRAY = re.compile(r"\{[\s\\]*(?P<body>(?:" + _BYTE + r"[\s\\]*,[\s\\]*){7,}(?:" + _BYTE + r")?)")
+_ARRAY_NAME = re.compile(r"(?P<name>[A-Za-z_]\w*)[ \t]*(?:\[[^\]\n]*\][ \t]*)*(?:=[ \t]*)?$")
+_KEY_NAME = re.compile(r"(?i)(?:key|secret|passw(?:or)?d|pwd|token|salt)$")
+
+
+def _byte_array_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """`#define AESKEY {0x35, 0x34, …}`, `uint8_t key[16] = {…}`: a key written as an array of bytes."""
+    if "{" not in text:
+        return
+    for match in _BYTE_ARRAY.finditer(text):
+        named = _ARRAY_NAME.search(text, max(0, match.start() - 120), match.start())
+        if named is None:
+            continue
+        name = named.group("name")
+        key = _KEY_NAME.search(name)
+        if key is None:
+            continue
+        stem = name[:key.start()].rstrip("_").lower()
+        if key.group(0).lower() == "key" and stem and not stem.endswith(_KEY_PREFIXES):
+            continue  # `hash_key`, `sort_key`: a lookup key, not a cipher's
+        body = match.group("body").rstrip(" \t\\\n,")
+        if len(set(re.findall(_BYTE, body))) >= 4:
+            yield match.start("body"), match.start("body") + len(body)
+
+
+_PASSWORD_WORD = r"(?i:pa?s{1,2}w(?:o?r)?d|passwd|pwd|(?:" + "|".join(_PASS_OWNERS) + r")_?pass)"
+_PASSWORD_NAME_SUFFIXED = re.compile(  # the owner of a glued `pass` is checked apart: a regex that starts
+    # with a dozen alternatives costs milliseconds on every request
+    r"(?P<name>(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|passwd|pwd|pass))(?:_[A-Za-z0-9]+){1,2})"
+    r"""[ \t]*(?::=|=)[ \t]*(?:(?P<q>["'`])(?P<qv>[^"'`\s]{8,256})(?P=q)|(?P<uv>[^\s"'`]{8,256}))""")
+_NOT_THE_PASSWORD = re.compile(
+    r"(?i)_(?:hash\w*|digest|len\w*|min|max|size|type|name|label|field|prompt|path|file|url|uri|env|var|key|id|header"
+    r"|param\w*|policy|regex|re|pattern|format|mode|count|expir\w*|ttl|reset|confirm\w*|hint|help|placeholder|enabled"
+    r"|input|column|attr\w*|error|msg|message|text|title|strength|valid\w*|check|rules?|template|command|cmd|store"
+    r"|manager|provider|form|widget|encoder|hasher|salt|algo\w*|method|scheme|selector|locator|xpath|css|icon|class)(?=_|$)")
+
+
+def _suffixed_password_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """`db_password_prod = "x"`, `smtp_pwd_backup := x`: a password name with a qualifier after it, holding a
+    value shaped like a password (a name that describes the password, `password_hash`, `password_field`,
+    is no password, and neither is a word, a path or an expression)."""
+    for match in _PASSWORD_NAME_SUFFIXED.finditer(text):
+        before = _key_before(text, match.start())
+        if match.group("word").lower() == "pass":
+            if not before.lower().rstrip("_").endswith(_PASS_OWNERS):
+                continue  # `pass_manager`, `bypass_cache`: no password
+        elif before and before[-1] not in "_.":
+            continue  # inside a word
+        if _NOT_THE_PASSWORD.search(match.group("name")):
+            continue  # a name that describes the password
+        group = "qv" if match.group("q") else "uv"
+        value = match.group(group)
+        if is_placeholder_value(value):
+            continue
+        if group == "uv":
+            whole = _unquoted_literal(text, match.start("uv"), _looks_config(path))
+            if whole is None and not (_looks_config(path) and _secret_like(value.rstrip(",;"))):
+                continue
+            yield whole or (match.start("uv"), match.start("uv") + len(value.rstrip(",;")))
+        elif _secret_like(value) or (shannon_entropy(value) >= 3.0 and re.search(r"[^\w]", value)
+                                     and not _REGEX_SOURCE.search(value) and "://" not in value):
+            yield match.span("qv")
+
+
+_COMPARED = re.compile(r"""(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,512})(?P=q)[ \t]*(?:===?|!==?)[ \t]*(?P<name>[A-Za-z_$][\w$.]*)""")
+
+
+def _compared_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """`if ("x" == password)`: a literal compared with a credential-named variable, written value first
+    (the name-first order is an assignment's, `credential-assignment`)."""
+    for match in _COMPARED.finditer(text):
+        name, value = match.group("name").rsplit(".", 1)[-1], match.group("v")
+        suffixed = re.search(_PASSWORD_WORD + r"(?:_[A-Za-z0-9]+){1,2}$", name) and not _NOT_THE_PASSWORD.search(name)
+        if not (_CREDENTIAL_NAME.search(name) or suffixed) or is_placeholder_value(value):
+            continue
+        if _PASSWORD_SPELLING.search(name) or suffixed or _secret_like(value) or (
+                not re.search(r"\s", value) and shannon_entropy(value) >= 3.0 and re.search(r"[^\w]", value)):
+            yield match.span("v")
 
 
 _CLI_USER = re.compile(r"(?<![\w-])(?:-u|-U|--user(?:name)?)(?:[ \t=]+|(?=\w))[^\s-]")
@@ -436,6 +587,9 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("capability-url", "URL carrying a credential in its query (signed link, tokened webhook), whole", _capability_url_hits),
     ("cli-password", "password given with -p/--password on a command line that names a user", _cli_password_hits),
     ("named-value", "the value of a name/value pair whose name names a credential (Kubernetes env, parameters)", _name_value_hits),
+    ("credential-bytes", "a key, secret or password written as an array of byte literals", _byte_array_hits),
+    ("suffixed-password", "a password value under a qualified password name (`db_password_prod`)", _suffixed_password_hits),
+    ("credential-comparison", "a literal compared with a credential-named variable (`\"x\" == password`)", _compared_hits),
 )
 
 
