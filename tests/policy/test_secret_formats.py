@@ -72,6 +72,7 @@ PLANTED = [
     # a 32-40 character hex key next to a service's name only (the issue's external finding)
     ("notes.txt", "wandb {v}\n", "3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e6b4d9c0f"),
     ("deploy.env", "NICEREPLY={v}\n", "9b2d7c1f8a3e6b4d3f9c2a7e1b8d4c6f"),
+    ("hosting.py", "glitchcloud = '{v}'\n", "7c1f8a3e-6b4d-4f9c-a2d7-1b8d4c6f9b2d"),  # services issue UUID keys
     # punctuation-heavy values that are no template and no code; the value written before the name
     ("client.js", "const apiToken = `{v}`;\n", "r7${Kq2]Lm9(Wz4!"),
     ("app.conf", "api_key = {v}\n", "Xk4}Lm9)q2Vz[7"),
@@ -114,6 +115,8 @@ CLEAN = [
     ("release.go", 'const gitCommit = "98e958c0df498efd7cf44a2078cc71caeb7aed23"\n'),
     ("checksums.txt", "libfoo-1.2.tar.gz 3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e\n"),
     ("call.go", 'x := lookup("3f9c2a7e1b8d4c6f0a5e9b2d7c1f8a3e")\n'),
+    ("fixtures.py", "request_id = '7c1f8a3e-6b4d-4f9c-a2d7-1b8d4c6f9b2d'\n"),
+    ("Tenant.cs", 'tenantId: "7c1f8a3e-6b4d-4f9c-a2d7-1b8d4c6f9b2d"\n'),
     ("jwt.js", "const authToken = `${header}.${payload}.${signature}`;\n"),
     ("read.go", "password := strings.TrimSpace(string(input[:n]))\n"),
     ("check.js", 'if ("string" === typeof password) {\n'),

@@ -40,7 +40,9 @@ _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 # Names of encoded data: a random-looking value after one of these (and no credential word) is data.
 _DATA_WORDS = re.compile(r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:png|jpe?g|gif|webp|image|icon|font|woff|fixture|b64|base64|blob|payload|sample|vector|bitmap|thumbnail)")
 # `wandb 3f9c…`, `NICEREPLY=…`, `mailchimp: "…"`: one name, then the value, nothing else on the line.
-_SERVICE_KEY = re.compile(r"[0-9a-f]{32,64}|[0-9A-F]{32,64}")
+# A UUID there too (`railway = '…'`): services issue UUIDs as API keys; ids are named so (`user_id`, `ns`).
+_SERVICE_KEY = re.compile(r"[0-9a-f]{32,64}|[0-9A-F]{32,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ID_NAME = re.compile(r"(?:^|[_.\-])(?i:ids?|ns|namespace)$|[a-z](?:Id|ID|Ids)$")
 _SERVICE_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?[\"']?(?P<name>[A-Za-z][\w.\-]{1,63})[\"']?[ \t]*(?:[:=][ \t]*|[ \t])[\"']?")
 
 
@@ -53,6 +55,8 @@ def _service_line(text: str, start: int, end: int) -> bool:
     named = _SERVICE_LINE.fullmatch(text, begin, start)
     if not named or re.search(r"\.[A-Za-z0-9]{1,5}$", named.group("name")):
         return False  # `libfoo-1.2.tar.gz 3f9c…`: a file's checksum
+    if "-" in text[start:end] and (_ID_NAME.search(named.group("name")) or named.group("name").lower() == "id"):
+        return False  # `request_id = "<uuid>"`: an identifier
     return not after.strip(" \t\"',;")
 
 
@@ -297,7 +301,7 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
             named = bool(_SERVICE_KEY.fullmatch(value)) and _service_line(text, start, start + len(value))
             if lockfile or digest or not (context or named):
                 continue  # a hash: commit ids, checksums, test vectors
-            if _UUID.fullmatch(value) and not context:
+            if _UUID.fullmatch(value) and not (context or named):
                 continue
             if len(value.replace("-", "")) >= 16 and entropy(value) >= 2.8:
                 yield "random-credential", start, start + len(value)
