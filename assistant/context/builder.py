@@ -13,9 +13,11 @@ import logging
 import posixpath
 import re
 import threading
+import tomllib
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from assistant.completion.lexer import CODE, Lexer
@@ -71,7 +73,7 @@ class ContextBudget:
     max_context_tokens: int = 1500
     window_share: float = 0.6
     suffix_share: float = 0.25
-    imports_share: float = 0.3
+    imports_share: float = 0.55
     recent_share: float = 0.15
     definitions_share: float = 0.35
     chunks_share: float = 0.2
@@ -83,6 +85,8 @@ class ContextBudget:
     pending_import_bonus: float = 1.0  # for an imported name the file does not use yet
     near_file_weight: float = 0.5  # for a definition in a file that defines what is used near the cursor
     receiver_weight: float = 0.5  # for a method of the type a variable near the cursor is named after
+    declared_receiver_weight: float = 1.5  # for a method of the type a variable near the cursor is declared with
+    inherited_weight: float = 0.6  # for a method the enclosing class inherits from a repository type
     suffix_word_weight: float = 0.5  # words below the cursor, against 1.0 for those right above it
 
 
@@ -132,6 +136,8 @@ class _Session:
     chunks: tuple[Snippet, ...] | None = None
     signatures: list[tuple[Definition, str]] | None = None  # ranked, for the imports section
     signatures_room: int = 0
+    receivers: dict[str, tuple[str, ...]] | None = None  # variable -> the type it is declared with
+    bases: frozenset[str] | None = None  # the types the enclosing class extends
 
 
 class _Lru(OrderedDict):
@@ -318,18 +324,20 @@ class ContextBuilder:
         local = local_syntax(doc.text, doc.offset, doc.path)
         scope = local.scope if local else None
         session = self._session(doc, scope, cursor_line)
-        uses = self._uses(doc, scope, cursor_line)
+        uses, called, dotted = self._uses(doc, scope, cursor_line)
         # What the enclosing function uses is worth most: its cost is reserved first.
-        wanted = self._definition_snippets(doc, scope, window, session, uses, budget, set(), dry_run=True)[1]
+        # Names called come before types and values: a call is likeliest to be made again.
+        by_value = sorted(uses, key=lambda use: use[0] not in called)
+        wanted = self._definition_snippets(doc, scope, window, session, by_value, budget, set(), dry_run=True)[1]
         if session.signatures is None:
             # Sized once per function, so that the prompt's head stays put while the user types.
             reserve = int(budget * b.recent_share) if recent else 0
             room = max(int(budget * b.imports_share), budget - wanted - reserve - int(budget * b.chunks_share) // 2)
             session.signatures_room = room
-            session.signatures = self._choose_signatures(doc, uses, room)
+            session.signatures = self._choose_signatures(doc, uses, room, session, dotted)
         room = min(session.signatures_room, budget)
         imports, used, covered = _fit_signatures(session.signatures, room, self._tokens)
-        definitions, d_used = self._definition_snippets(doc, scope, window, session, uses, budget - used, covered)
+        definitions, d_used = self._definition_snippets(doc, scope, window, session, by_value, budget - used, covered)
         used += d_used
         recent_snippets, r_used = self._recent_snippets(doc, recent, min(budget - used, int(budget * b.recent_share)))
         used += r_used
@@ -338,19 +346,41 @@ class ContextBuilder:
         used += c_used
         return imports + recent_snippets + definitions + chunks, used
 
-    def _uses(self, doc: Document, scope: Scope | None, cursor_line: int) -> list[tuple[str, bool]]:
+    def _uses(
+        self, doc: Document, scope: Scope | None, cursor_line: int
+    ) -> tuple[list[tuple[str, bool]], frozenset[str], frozenset[str]]:
         """Names used above the cursor in the enclosing function (its header included), nearest
-        first; at module level, in the `nearby_lines` above."""
+        first, with whether only as an attribute; at module level, in the `nearby_lines` above.
+        And the names among them that are called (`f(`, `x.f(`), and those that are receivers (`x.`)."""
         first = cursor_line - self.budget.nearby_lines
         if scope is not None:
-            first = max(scope.start_line, cursor_line - 4 * self.budget.nearby_lines)
+            # A blank line inside a call's arguments can make the parser take the call for the
+            # enclosing function: the function the index knows around the cursor starts no later.
+            start_line = min(scope.start_line, self._enclosing_function_line(doc.path, cursor_line, scope.start_line))
+            first = max(start_line, cursor_line - 4 * self.budget.nearby_lines)
         start = _line_offset(doc.text, max(0, first))
         # Words in comments and strings are not uses: `# check the access` calls no `check`.
         text = doc.text[:start] + _code_only(doc.text[start : doc.offset], language_name_for_path(doc.path))
         uses = _uses_near_cursor(text, doc.offset, max(0, first))
-        # A parameter or local variable named like a function elsewhere is not a use of it.
-        local = _bound_names(text[start : doc.offset])
-        return [(name, attribute) for name, attribute in uses if attribute or name not in local]
+        # A parameter or local variable named like a function elsewhere is not a use of it; unless
+        # a method of that name is called too (`methods = spec.methods()`): that is an attribute use.
+        region = text[start : doc.offset]
+        local = _bound_names(region)
+        methods = set(_METHOD_CALLED.findall(region))
+        uses = [
+            (name, attribute or name in local)
+            for name, attribute in uses
+            if attribute or name not in local or name in methods
+        ]
+        return uses, frozenset(_CALLED.findall(region)) | methods, frozenset(_RECEIVER.findall(region))
+
+    def _enclosing_function_line(self, path: str, line: int, default: int) -> int:
+        """The first line of the innermost function of the indexed file around `line`."""
+        starts = [
+            d.range.start_line for d in self._symbols_of(path)
+            if d.kind in _CALLABLE_KINDS and d.range.start_line <= line <= d.range.end_line
+        ]
+        return max(starts) if starts else default
 
     def _snippet_tokens(self, snippet: Snippet) -> int:
         # The label line costs tokens too (a comment or a file separator with the path).
@@ -373,14 +403,20 @@ class ContextBuilder:
     # --- sections -----------------------------------------------------------------------------
 
     def _choose_signatures(
-        self, doc: Document, uses: list[tuple[str, bool]], room: int
+        self,
+        doc: Document,
+        uses: list[tuple[str, bool]],
+        room: int,
+        session: _Session | None = None,
+        receivers_used: frozenset[str] = frozenset(),
     ) -> list[tuple[Definition, str]]:
         """(definition, rendering) of what the file can reach, ranked by value: what the imports
         name (C: what the included headers declare; the functions of imported types, for
         `Type::f(`), the package's neighbours (Go, C, Java), methods of the types used near the
-        cursor. Ranked up: names imported and not used yet, names sharing words with the
-        identifiers around the cursor, neighbours of what is used there; at most
-        `signatures_per_name` of one name."""
+        cursor (named after it, or declared with it: `Foo foo;`, `foo: Foo`, `c *Command`), and what
+        the enclosing class inherits (called without a receiver). Ranked up: names imported and not
+        used yet, names sharing words with the identifiers around the cursor, neighbours of what is
+        used there; at most `signatures_per_name` of one name."""
         if self.index is None or room <= 0:
             return []
         language = language_name_for_path(doc.path)
@@ -436,7 +472,7 @@ class ContextBuilder:
             old = candidates.get(where)
             if old is None or old[0] < score:
                 # A doc line for what the function uses; for the rest, more signatures instead.
-                text = _render_definition(d, brief=True) if brief_doc and d.name in used_names else _one_line(d.signature)
+                text = _render_definition(d, brief=True) if brief_doc and d.name in used_names else _brief(d.signature)
                 candidates[where] = (score, old[1] if old else len(candidates), d, text)
 
         for imp in self._file_imports(doc.path):
@@ -451,7 +487,9 @@ class ContextBuilder:
             if language == "go":  # `import "github.com/spf13/cobra"`: `cobra.X(` reaches what it exports
                 module = self._go_package_symbols(imp.module.strip().strip('"'))
             else:
-                module = self._module_symbols(_module_stems(imp.module, doc.path, language))
+                crates = self._rust_crates() if language == "rust" else None
+                stems = _module_stems(imp.module, doc.path, language, crates)
+                module = self._module_symbols(stems, language)
             for definition in module:
                 offer(definition, 0.1, False)
         if language in _DIRECTORY_LANGUAGES:
@@ -473,6 +511,25 @@ class ContextBuilder:
                     if owner.kind in _TYPE_KINDS and owner.path != doc.path:
                         for d in self._members(owner):
                             offer(d, 0.3 + self.budget.receiver_weight / (1 + rank / 10), False)
+        # `private final Messager messager;` / `c *Command` / `frame: &Frame`, then `messager.` near the
+        # cursor: the declared type's methods.
+        receivers = self._receiver_types(doc, session)
+        for rank, (name, _attribute) in enumerate(uses[:40]):
+            if name not in receivers_used:
+                continue  # `self._cookies = None` calls nothing on it
+            for type_name in receivers.get(name, ()):
+                for owner in self._lookup(type_name):
+                    if owner.kind in _TYPE_KINDS and owner.path != doc.path:
+                        for d in self._members(owner):
+                            offer(d, 0.3 + self.budget.declared_receiver_weight / (1 + rank / 10), False)
+        # `class AutoValueProcessor extends AutoValueishProcessor`: inherited methods are called bare.
+        for base in self._base_types(doc, session):
+            for owner in self._lookup(base):
+                if owner.kind in _TYPE_KINDS and owner.path != doc.path:
+                    depth = owner.qualname.count(".") + 1  # not the methods of its nested classes
+                    for d in self._members(owner):
+                        if d.qualname.count(".") == depth:
+                            offer(d, self.budget.inherited_weight, True)
         ranked = sorted(candidates.values(), key=lambda c: (-c[0], c[1]))
         # A dozen overrides of `write` say no more than the best-ranked one: the room goes to other names.
         per_name: dict[str, int] = {}
@@ -482,6 +539,35 @@ class ContextBuilder:
             if per_name[d.name] <= self.budget.signatures_per_name:
                 kept.append((d, text))
         return kept[:200]
+
+    def _receiver_types(self, doc: Document, session: _Session | None) -> dict[str, tuple[str, ...]]:
+        """Variables, fields and parameters of the file and the types they are declared with;
+        read once per enclosing function."""
+        if session is not None and session.receivers is not None:
+            return session.receivers
+        found = _declared_types(doc.text, language_name_for_path(doc.path), doc.offset)
+        if session is not None:
+            session.receivers = found
+        return found
+
+    def _base_types(self, doc: Document, session: _Session | None) -> frozenset[str]:
+        """What the classes around the cursor extend (the index's view of the file), and what
+        those extend in turn."""
+        if session is not None and session.bases is not None:
+            return session.bases
+        line = doc.text.count("\n", 0, doc.offset)
+        bases: set[str] = set()
+        for d in self._symbols_of(doc.path):
+            if d.kind in _TYPE_KINDS and d.range.start_line <= line <= d.range.end_line:
+                bases.update(_extended_types(d.signature))
+        for name in list(bases):
+            for owner in self._lookup(name):
+                if owner.kind in _TYPE_KINDS and owner.path != doc.path:
+                    bases.update(_extended_types(owner.signature))
+        found = frozenset(bases)
+        if session is not None:
+            session.bases = found
+        return found
 
     def _members(self, owner: Definition) -> list[Definition]:
         """The methods another file can call on a type: those defined in its body (or its `impl`
@@ -520,8 +606,9 @@ class ContextBuilder:
         return out
 
     def _go_package_symbols(self, import_path: str) -> list[Definition]:
-        """What a Go package of this repository exports: the directory the import path ends with
-        (the repository's root for its module path, when the checkout is named like it)."""
+        """What a Go package of this repository exports: the directory below the module path that
+        go.mod declares, else the directory the import path ends with (the repository's root for
+        its module path, when the checkout is named like it)."""
         paths = getattr(self.index, "indexed_paths", None)
         if paths is None:
             return []
@@ -530,7 +617,13 @@ class ContextBuilder:
             directories = {posixpath.dirname(p) for p in paths() if p.endswith(".go") and not _is_test_path(p)}
             self._imports.put(("go-dirs",), directories)
         matching = [d for d in directories if d and (import_path == d or import_path.endswith("/" + d))]
-        if matching:
+        module = self._go_module()
+        below = None
+        if module and (import_path + "/").startswith(module + "/"):
+            below = import_path[len(module) :].strip("/")
+        if below is not None and below in directories:
+            directory = below
+        elif matching:
             directory = max(matching, key=len)
         else:
             root = getattr(self.index, "root", None)
@@ -546,12 +639,29 @@ class ContextBuilder:
             out += [d for d in self._symbols_of(file) if "." not in d.qualname and d.name[:1].isupper()]
         return out
 
+    def _go_module(self) -> str:
+        """The module path go.mod at the repository's root declares (`github.com/go-chi/chi/v5`)."""
+        found = self._imports.get(("go-module",))
+        if found is None:
+            found = ""
+            root = getattr(self.index, "root", None)
+            try:
+                text = (Path(root) / "go.mod").read_text(encoding="utf-8") if root else ""
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            declared = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
+            if declared:
+                found = declared.group(1).strip('"')
+            self._imports.put(("go-module",), found)
+        return found
+
     def _imported_definitions(self, path: str, imp: Import, language: str) -> list[Definition]:
         if language in _INCLUDE_LANGUAGES:
             return self._header_symbols(path, imp.module)
         if language == "go":  # what a package exports is offered below, behind its name
             return []
-        stems = _module_stems(imp.module, path, language)
+        crates = self._rust_crates() if language == "rust" else None
+        stems = _module_stems(imp.module, path, language, crates)
         if not stems and not imp.names:
             return []
         out: list[Definition] = []
@@ -562,13 +672,17 @@ class ContextBuilder:
                 if ("." not in d.qualname or _static_member(d, imp.module, language))
                 and _path_matches(d.path, stems, language)
             ]
-            if not matches:  # `from pkg import module`: the name may be a module itself, all of it offered
+            # `from pkg import module`, `use grep_searcher::sinks`: the name may be a module itself
+            # (Rust: its `mod` line matched), all of it offered.
+            if not matches or (language == "rust" and all(d.kind == kinds.MODULE for d in matches)):
                 sub = _module_stems(_submodule(imp.module, name) if language == "python" else name, path, language)
-                module = self._module_symbols(sub)
+                module = self._module_symbols(sub, language)
                 if not module and language == "rust":  # `use super::url_params;`
-                    module = self._rust_module_symbols(path, _module_stems(f"{imp.module}::{name}", path, language))
+                    module = self._rust_module_symbols(
+                        path, _module_stems(f"{imp.module}::{name}", path, language, crates)
+                    )
                 if module:
-                    out.extend(module)
+                    out.extend(matches[:1] + module)
                     continue
             if not matches:
                 # Re-exported (`pub use`, `__init__` imports) or laid out unlike its module path: a
@@ -577,7 +691,7 @@ class ContextBuilder:
                 matches = top if len(top) == 1 else []
             out.extend(matches[:3])
         if not imp.names:
-            out.extend(self._module_symbols(stems))
+            out.extend(self._module_symbols(stems, language))
         return out
 
     def _header_symbols(self, path: str, include: str, depth: int = 2) -> list[Definition]:
@@ -625,6 +739,23 @@ class ContextBuilder:
         self._imports.put(key, found)
         return found
 
+    def _rust_crates(self) -> dict[str, str]:
+        """A Rust workspace's crates: the name code uses (`grep_searcher`, from Cargo.toml's
+        `[lib] name` or `[package] name`) -> its source directory (`crates/searcher/src`)."""
+        found = self._imports.get(("rust-crates",))
+        if found is None:
+            found = {}
+            paths = getattr(self.index, "indexed_paths", None)
+            root = getattr(self.index, "root", None)
+            libraries = [p for p in paths() if p == "src/lib.rs" or p.endswith("/src/lib.rs")] if paths and root else []
+            for lib in libraries:
+                source = posixpath.dirname(lib)
+                name = _crate_name(Path(root) / posixpath.dirname(source) / "Cargo.toml")
+                if name:
+                    found.setdefault(name, source)
+            self._imports.put(("rust-crates",), found)
+        return found
+
     def _rust_module_symbols(self, path: str, stems: list[str]) -> list[Definition]:
         """A Rust module by its path below some crate's source root (`routing/url_params`: the
         file `.../routing/url_params.rs` or `.../url_params/mod.rs`), the one nearest the file."""
@@ -638,11 +769,11 @@ class ContextBuilder:
                 return [d for d in self._symbols_of(nearest) if "." not in d.qualname and d.kind in _API_KINDS][:80]
         return []
 
-    def _module_symbols(self, stems: list[str]) -> list[Definition]:
+    def _module_symbols(self, stems: list[str], language: str = "") -> list[Definition]:
         """Top-level definitions of the first candidate file of a module that the index knows."""
         if self.index is None:
             return []
-        for candidate in _candidate_files(stems):
+        for candidate in _candidate_files(stems, language):
             key = ("file", candidate)
             symbols = self._imports.get(key)
             if symbols is None:
@@ -722,9 +853,18 @@ class ContextBuilder:
         have = {(s.path, s.line) for s in kept} | shown
         imports = self._file_imports(doc.path)
         language = language_name_for_path(doc.path)
-        stems = _import_stems(imports, doc.path, language)
+        stems = _import_stems(imports, doc.path, language, self._rust_crates() if language == "rust" else None)
+        module = self._go_module() if language == "go" else ""
+        if module:  # `github.com/go-chi/chi/v5/middleware` is the directory middleware
+            stems = [s[len(module) :].strip("/") for s in stems if (s + "/").startswith(module + "/")] + stems
         added: list[Snippet] = []
-        near = frozenset(name for name, _attribute in uses)
+        # `x.name` is the name of x's declared type, or of a type the enclosing class extends.
+        receivers = self._receiver_types(doc, session)
+        near = frozenset(
+            [name for name, _attribute in uses]
+            + [t for name, _attribute in uses for t in receivers.get(name, ())]
+            + list(self._base_types(doc, session))
+        )
         considered = set(session.considered)
         for name, attribute in uses:
             if name in considered:
@@ -739,7 +879,9 @@ class ContextBuilder:
                 cost = self._snippet_tokens(snippet)
                 if used + cost > budget:
                     # The doc line is the first thing to go; the signature is what must be there.
-                    snippet = Snippet(DEFINITION, definition.path, definition.range.start_line, definition.signature.rstrip())
+                    snippet = Snippet(
+                        DEFINITION, definition.path, definition.range.start_line, _brief(definition.signature)
+                    )
                     cost = self._snippet_tokens(snippet)
                     if used + cost > budget:
                         continue
@@ -934,6 +1076,31 @@ def _one_line(signature: str) -> str:
     return indent + re.sub(r"([(\[{]) | ?,? ([)\]}])", lambda m: m.group(1) or m.group(2), text)
 
 
+_BRIEF_CHARS = 160
+
+
+def _brief(signature: str) -> str:
+    """A signature on one line, its parameter list cut after `_BRIEF_CHARS` characters at a
+    parameter's end: the name, the result and the first parameters say the most, and a seven-line
+    constructor would crowd out three other definitions."""
+    line = _one_line(signature)
+    if len(line) <= _BRIEF_CHARS:
+        return line
+    # The lines up to the one that opens the parameters stay whole: they name the definition.
+    head = 0
+    for written in signature.strip().split("\n"):
+        head += len(written.strip()) + 1
+        if "(" in written:
+            break
+    limit = max(_BRIEF_CHARS, len(line) - len(line.lstrip()) + head)
+    if len(line) <= limit:
+        return line
+    cut = line.rfind(", ", 0, limit)
+    if cut < 0 or "(" not in line[:cut]:
+        return line
+    return line[:cut] + ", …)"
+
+
 def _overlaps(a: Snippet, b: Snippet) -> bool:
     return a.path == b.path and a.line <= b.line + b.text.count("\n") and b.line <= a.line + a.text.count("\n")
 
@@ -946,6 +1113,7 @@ _KEYWORDS = frozenset(
     package pass pub raise return select self Self static struct super switch this throw true True
     try type typeof undefined use var void while with yield chan map range string int float bool str
     len print list dict set tuple object any bytes error byte rune number boolean
+    final synchronized throws protected private public abstract native transient volatile implements
     """.split()
 )
 
@@ -1002,7 +1170,9 @@ def _uses_near_cursor(text: str, offset: int, first_line: int) -> list[tuple[str
 
 _ASSIGNED = re.compile(r"(?<![\w.$])([A-Za-z_]\w*)\s*(?::=|=(?!=)|\bin\b)|\b(?:as|let|var|const)\s+([A-Za-z_]\w*)")
 _PARAMETER = re.compile(r"[(,]\s*\*{0,2}([A-Za-z_]\w*)\s*(?=[:,)=]|\s+[*\[\]\w.]+\s*[,)])")
-_CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_CALLED = re.compile(r"(?<![\w.$])([A-Za-z_]\w*)\s*\(")
+_RECEIVER = re.compile(r"([A-Za-z_]\w*)\s*(?:\.|->|::)\s*[A-Za-z_]")
+_METHOD_CALLED = re.compile(r"(?<=\.)([A-Za-z_]\w*)\s*\(")
 
 
 def _bound_names(text: str) -> set[str]:
@@ -1011,6 +1181,66 @@ def _bound_names(text: str) -> set[str]:
     first_line = text.split("\n", 1)[0]
     bound.update(_PARAMETER.findall(first_line))
     return bound - set(_CALLED.findall(text))
+
+
+# Declarations that say a variable's type, per language: (pattern, group of the name, group of the type).
+_JAVA_LIKE = [
+    (re.compile(r"\b([A-Z]\w*)(?:<[^;(){}=]*?>)?(?:\[\])*\s+([a-z_]\w*)\s*(?=[;=,)])"), 2, 1),  # Foo foo; (Foo foo,
+    (re.compile(r"\b([a-z_]\w*)\s*=\s*new\s+(?:\w+\.)*([A-Z]\w*)"), 1, 2),  # foo = new Foo(
+]
+_ANNOTATED = (re.compile(r"\b([a-z_]\w*)\??\s*:\s*&?(?:'\w+\s+)?(?:mut\s+)?(?:\w+(?:\.|::))*([A-Z]\w*)"), 1, 2)
+_DECLARED_TYPES = {
+    "java": _JAVA_LIKE,
+    "csharp": _JAVA_LIKE,
+    "typescript": [_ANNOTATED, _JAVA_LIKE[1]],
+    "javascript": [_JAVA_LIKE[1]],
+    "python": [_ANNOTATED, (re.compile(r"\b([a-z_]\w*)\s*=\s*(?:\w+\.)*([A-Z]\w*)\("), 1, 2)],  # foo = Foo(
+    "rust": [
+        _ANNOTATED,
+        (re.compile(r"\blet\s+(?:mut\s+)?([a-z_]\w*)\s*=\s*(?:\w+::)*([A-Z]\w*)(?:::\w+)?\s*[({]"), 1, 2),
+    ],
+    "go": [
+        (re.compile(r"\b([a-z_]\w*)\s+\*?(?:\[\])?(?:[a-z]\w*\.)?([A-Z]\w*)\b"), 1, 2),  # c *Command, var m Mux
+        (re.compile(r"\b([a-z_]\w*)\s*:?=\s*&?(?:[a-z]\w*\.)?([A-Z]\w*)\s*\{"), 1, 2),  # m := &Mux{
+        (re.compile(r"\b([a-z_]\w*)\s*:?=\s*(?:[a-z]\w*\.)?New([A-Z]\w*)\("), 1, 2),  # m := NewMux(
+    ],
+}
+_NOT_VARIABLES = _KEYWORDS | {"return", "case", "else", "throw", "throws", "extends", "implements", "instanceof"}
+
+
+def _declared_types(text: str, language: str, offset: int) -> dict[str, tuple[str, ...]]:
+    """variable -> the capitalised type it is declared with in `text` (a field, a parameter, a
+    local): the declaration nearest above `offset`, else the first below it."""
+    above: dict[str, tuple[int, str]] = {}
+    below: dict[str, tuple[int, str]] = {}
+    for pattern, name_group, type_group in _DECLARED_TYPES.get(language, ()):
+        for match in pattern.finditer(text):
+            name, type_name = match.group(name_group), match.group(type_group)
+            if name in _NOT_VARIABLES:
+                continue
+            where = match.start(name_group)
+            if where < offset:
+                if name not in above or above[name][0] < where:
+                    above[name] = (where, type_name)
+            elif name not in below or below[name][0] > where:
+                below[name] = (where, type_name)
+    return {name: (type_name,) for name, (_where, type_name) in {**below, **above}.items()}
+
+
+_EXTENDS = re.compile(r"\bextends\s+(?:[\w]+\.)*([A-Z]\w*)")
+_PYTHON_BASES = re.compile(r"^\s*class\s+\w+\s*\(([^)]*)\)")
+
+
+def _extended_types(signature: str) -> list[str]:
+    """The classes a class signature extends: `class A extends B<T>`, `class A(pkg.B, C):`."""
+    found = _EXTENDS.findall(signature)
+    bases = _PYTHON_BASES.match(signature)
+    if bases:
+        for base in bases.group(1).split(","):
+            base = base.strip().rsplit(".", 1)[-1]
+            if base[:1].isupper() and "=" not in base:
+                found.append(base)
+    return found
 
 
 def _line_offset(text: str, line: int) -> int:
@@ -1028,8 +1258,9 @@ def _visible(snippet: Snippet, path: str, window: tuple[int, int]) -> bool:
 
 
 def _render_definition(d: Definition, brief: bool = False) -> str:
-    """Signature and doc, written as the definition's language would."""
-    signature = d.signature.rstrip()
+    """Signature (on one line: the same tokens for less) and doc, written as the definition's
+    language would."""
+    signature = _brief(d.signature)
     doc = d.doc.strip()
     if doc:
         paragraph = doc.split("\n\n", 1)[0].strip().split("\n")
@@ -1059,8 +1290,9 @@ def _fit_chunk(chunk: Chunk, budget: int, cost_of: Callable[[Snippet], int]) -> 
     return None
 
 
-def _module_stems(module: str, path: str, language: str) -> list[str]:
-    """Repository path stems (no suffix) a module spec may name, relative to the importing file."""
+def _module_stems(module: str, path: str, language: str, crates: Mapping[str, str] | None = None) -> list[str]:
+    """Repository path stems (no suffix) a module spec may name, relative to the importing file;
+    `crates` maps a Rust workspace's crate names to their source directories."""
     module = module.strip().strip("\"'")
     if not module:
         return []
@@ -1084,10 +1316,30 @@ def _module_stems(module: str, path: str, language: str) -> list[str]:
     if language == "java":  # `com.google.gson.internal`: a package is a directory
         return [module.replace(".", "/")]
     if language == "rust":  # `crate::cmd`, `super::frame`: paths below the crate's source root
-        parts = [p for p in module.split("::") if p not in {"crate", "self", "super", "*"}]
-        return ["/".join(parts)] if parts else []
+        written = module.split("::")
+        parts = [p for p in written if p not in {"crate", "self", "super", "*"}]
+        stems = ["/".join(parts)] if parts else []
+        crates = crates or {}
+        source = crates.get(written[0])  # `use grep_searcher::sinks`: that crate's src/sinks
+        if source is None and written[0] == "crate":
+            owners = [d for d in crates.values() if path.startswith(d + "/") or d == ""]
+            source = max(owners, key=len) if owners else None
+        if source is not None:
+            rest = [p for p in written[1:] if p not in {"self", "*"}]
+            stems.insert(0, "/".join([source, *rest]).strip("/"))
+        return list(dict.fromkeys(stems))
     # Package paths (Go import paths, crate paths): the repository holds them as a path suffix.
     return [module.replace("::", "/").replace("\\", "/")]
+
+
+def _crate_name(manifest: Path) -> str | None:
+    """The name Rust code imports a crate by, from its Cargo.toml (`grep-searcher` -> `grep_searcher`)."""
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    name = (data.get("lib") or {}).get("name") or (data.get("package") or {}).get("name")
+    return name.replace("-", "_") if isinstance(name, str) else None
 
 
 def _static_member(d: Definition, module: str, language: str) -> bool:
@@ -1100,10 +1352,12 @@ def _submodule(module: str, name: str) -> str:
     return f"{module}.{name}" if module.strip(".") else module + name
 
 
-def _import_stems(imports: list[Import], path: str, language: str) -> list[str]:
+def _import_stems(
+    imports: list[Import], path: str, language: str, crates: Mapping[str, str] | None = None
+) -> list[str]:
     stems: list[str] = []
     for imp in imports:
-        stems += _module_stems(imp.module, path, language)
+        stems += _module_stems(imp.module, path, language, crates)
         if language == "python":  # `from pkg import module`
             for name in imp.names:
                 stems += _module_stems(_submodule(imp.module, name), path, language)
@@ -1124,7 +1378,7 @@ def _path_matches(path: str, stems: list[str], language: str) -> bool:
         for candidate in candidates:
             if candidate == stem or candidate.endswith("/" + stem):
                 return True
-        if root.endswith(("/__init__", "/index", "/mod")) and (
+        if root.endswith(("/__init__", "/index", "/mod", "/lib")) and (
             directory == stem or directory.endswith("/" + stem)
         ):
             return True
@@ -1132,12 +1386,25 @@ def _path_matches(path: str, stems: list[str], language: str) -> bool:
 
 
 _SUFFIX_GUESSES = (".py", "/__init__.py", ".ts", ".tsx", ".js", "/index.ts", "/index.js", ".go", ".rs")
+# The files a module of the importing file's language may be (a JavaScript file may import TypeScript's
+# output and the reverse); a language not listed guesses every suffix.
+_LANGUAGE_SUFFIXES = {
+    "python": (".py", "/__init__.py"),
+    "javascript": (".ts", ".tsx", ".js", "/index.ts", "/index.js"),
+    "typescript": (".ts", ".tsx", ".js", "/index.ts", "/index.js"),
+    "tsx": (".ts", ".tsx", ".js", "/index.ts", "/index.js"),
+    "go": (".go",),
+    "rust": (".rs", "/mod.rs", "/lib.rs"),
+    "java": (),  # a package is a directory: found by the path rules, never as a file
+    "c": (),
+    "cpp": (),
+}
 
 
-def _candidate_files(stems: list[str]) -> list[str]:
+def _candidate_files(stems: list[str], language: str = "") -> list[str]:
     out = []
     for stem in stems:
-        for suffix in _SUFFIX_GUESSES:
+        for suffix in _LANGUAGE_SUFFIXES.get(language, _SUFFIX_GUESSES):
             out.append(stem + suffix)
             out.append("src/" + stem + suffix)
     return out

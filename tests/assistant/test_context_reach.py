@@ -1,7 +1,9 @@
 """What a file can reach beyond its own directory is offered as signatures: C headers it includes,
 Rust and Java types it imports (their `Type::f(` / `Type.f(` functions), Go packages of the
-repository, Python modules imported by name; names imported and not used yet come first; words in
-comments are not uses."""
+repository (below go.mod's module path), Rust workspace crates (by their Cargo.toml names), Python
+modules imported by name, the methods of a variable's declared type and of the class's base; names
+imported and not used yet come first; words in comments are not uses; names called come before
+types named nearer the cursor; long signatures are cut."""
 
 from __future__ import annotations
 
@@ -219,3 +221,154 @@ def test_a_rust_module_used_from_its_parent_offers_its_functions(tmp_path):
     finally:
         index.close()
     assert "pub(crate) fn insert_url_params(extensions: &mut Vec<String>, params: &[String])" in text
+
+
+JAVA_RECEIVERS = {
+    "src/main/java/com/acme/text/Formatter.java": "package com.acme.text;\n\npublic class Formatter {\n"
+        + "".join(f"  public int f{i}() {{ return 0; }}\n" for i in range(60)) + "}\n",
+    "src/main/java/com/acme/report/Reporter.java": "package com.acme.report;\n\npublic class Reporter {\n"
+        "  public void info(String message) {}\n"
+        "  public void flushPendingMessages(String reason, int limit, boolean wait) {}\n}\n",
+    "src/main/java/com/acme/app/Job.java": "package com.acme.app;\n\nimport com.acme.text.Formatter;\n"
+        "import com.acme.report.Reporter;\n\npublic class Job {\n  private final Reporter log;\n\n"
+        "  void run(Formatter formatter) {\n    log.info(\"started\");\n    " + CURSOR + "\n  }\n}\n",
+    # `info` is a common name: what defines it says nothing about `log`.
+    **{f"src/main/java/com/acme/other/Sink{i}.java": f"package com.acme.other;\n\nclass Sink{i} {{\n"
+       "  void info(String message) {}\n}\n" for i in range(4)},
+}
+
+
+def test_a_field_declared_with_a_type_offers_that_types_methods_before_other_imported_types(tmp_path):
+    index = make_index(tmp_path, JAVA_RECEIVERS)
+    try:
+        context = build(index, JAVA_RECEIVERS, "src/main/java/com/acme/app/Job.java",
+                        ContextBudget(max_context_tokens=260))
+    finally:
+        index.close()
+    signatures = "\n".join(s.text for s in context.snippets if s.kind == IMPORT)
+    # `log` is a Reporter, whatever its name.
+    assert "public void flushPendingMessages(String reason, int limit, boolean wait)" in signatures
+
+
+JAVA_INHERITED = {
+    "src/main/java/com/acme/core/BaseProcessor.java": "package com.acme.core;\n\n"
+        "public abstract class BaseProcessor {\n  protected final Reporter errorReporter() { return null; }\n}\n",
+    # Namesakes the file imports, listed first by path: only the class hierarchy tells them apart.
+    **{f"src/main/java/com/acme/aux/A{i}.java": f"package com.acme.aux;\n\npublic class A{i} {{\n"
+       "  public Reporter errorReporter() { return null; }\n}\n" for i in range(3)},
+    "src/main/java/com/acme/core/Processor.java": "package com.acme.core;\n\n"
+        + "".join(f"import com.acme.aux.A{i};\n" for i in range(3))
+        + "\npublic class Processor extends BaseProcessor {\n  void process() {\n    errorReporter().warn(\"x\");\n"
+        "    " + CURSOR + "\n  }\n}\n",
+}
+
+
+def test_a_method_called_without_a_receiver_is_the_one_the_class_inherits(tmp_path):
+    index = make_index(tmp_path, JAVA_INHERITED)
+    try:
+        context = build(index, JAVA_INHERITED, "src/main/java/com/acme/core/Processor.java")
+    finally:
+        index.close()
+    assert "protected final Reporter errorReporter()" in shown(context)
+
+
+JAVA_BROKEN_CALL = {
+    "src/main/java/com/acme/util/Reports.java": "package com.acme.util;\n\n"
+        "public final class Reports {\n  public static Reporter errorReporter() { return null; }\n}\n",
+    "src/main/java/com/acme/app/Classifier.java": "package com.acme.app;\n\nfinal class Classifier {\n"
+        "  static Classifier classify(Object methods, Reporter reporter, Object env) { return null; }\n}\n",
+    "src/main/java/com/acme/app/Processor.java": "package com.acme.app;\n\npublic class Processor {\n"
+        "  void process(Object methods, Object env) {\n"
+        "    Reporter reporter = com.acme.util.Reports.errorReporter();\n" + "    reporter.note(methods);\n" * 3
+        + "    Classifier classifier =\n        Classifier.classify(\n            methods,\n            "
+        + CURSOR + "\n            env);\n  }\n}\n",
+}
+
+
+def test_a_blank_argument_line_does_not_hide_what_the_function_called_above_the_call(tmp_path):
+    # The parser may take `Classifier.classify(` for the function around the blank line.
+    index = make_index(tmp_path, JAVA_BROKEN_CALL)
+    try:
+        context = build(index, JAVA_BROKEN_CALL, "src/main/java/com/acme/app/Processor.java")
+    finally:
+        index.close()
+    assert "public static Reporter errorReporter()" in shown(context)
+
+
+PY_CALLED_FIRST = {
+    "app/__init__.py": "",
+    "app/shapes.py": "".join(f"class Shape{i}:\n    \"\"\"A shape, number {i}, with a long explanation of what it is "
+                             f"for and how it is drawn.\"\"\"\n\n\n" for i in range(6)),
+    "app/totals.py": "def compute_total(items, rate, rounding):\n    return 0\n",
+    # Modules passed in, not imported: only the definitions of what the function uses reach them.
+    "app/report.py": "def report(items, totals, shapes):\n"
+                     "    total = totals.compute_total(items, 0.2, 2)\n"
+                     + "".join(f"    s{i} = shapes.Shape{i}\n" for i in range(6)) + "    " + CURSOR + "\n",
+}
+
+
+def test_a_function_called_above_comes_before_types_named_nearer_the_cursor(tmp_path):
+    index = make_index(tmp_path, PY_CALLED_FIRST)
+    try:
+        context = build(index, PY_CALLED_FIRST, "app/report.py", ContextBudget(max_context_tokens=160))
+    finally:
+        index.close()
+    assert any(s.kind == DEFINITION and "def compute_total(items, rate, rounding):" in s.text for s in context.snippets)
+
+
+JAVA_LONG_SIGNATURE = {
+    "src/main/java/com/acme/app/Context.java": "package com.acme.app;\n\nclass Context {\n  Context(\n"
+        + ",\n".join(f"      String parameterNumber{i}" for i in range(12)) + ") {}\n}\n",
+    "src/main/java/com/acme/app/Use.java": "package com.acme.app;\n\nclass Use {\n  void run() {\n"
+        "    Context context = new Context(null);\n    " + CURSOR + "\n  }\n}\n",
+}
+
+
+def test_a_long_signature_is_shown_on_one_line_cut_after_its_first_parameters(tmp_path):
+    index = make_index(tmp_path, JAVA_LONG_SIGNATURE)
+    try:
+        context = build(index, JAVA_LONG_SIGNATURE, "src/main/java/com/acme/app/Use.java")
+    finally:
+        index.close()
+    [constructor] = [s.text for s in context.snippets if "Context(String parameterNumber0" in s.text]
+    assert "\n" not in constructor and constructor.endswith(", …)") and "parameterNumber11" not in constructor
+
+
+GO_MODULE = {
+    "go.mod": "module example.com/acme/router\n\ngo 1.22\n",
+    "router.go": "package router\n\n// NewRouter returns a new Mux.\nfunc NewRouter() *Mux { return &Mux{} }\n\n"
+                 "type Mux struct{}\n",
+    "middleware/strip.go": "package middleware\n\nimport (\n\t\"net/http\"\n\n\t\"example.com/acme/router\"\n)\n\n"
+                           "func StripSlashes(next http.Handler) http.Handler {\n\t" + CURSOR + "\n\treturn next\n}\n",
+}
+
+
+def test_a_go_import_path_resolves_below_the_module_path_that_go_mod_declares(tmp_path):
+    root = tmp_path / "work"  # a checkout not named like its module
+    root.mkdir()
+    index = make_index(root, GO_MODULE)
+    try:
+        text = shown(build(index, GO_MODULE, "middleware/strip.go"))
+    finally:
+        index.close()
+    assert "func NewRouter() *Mux" in text
+
+
+RUST_WORKSPACE = {
+    "crates/searcher/Cargo.toml": '[package]\nname = "grep-searcher"\nversion = "0.1.0"\n',
+    "crates/searcher/src/lib.rs": "pub mod sinks;\n",
+    "crates/searcher/src/sinks.rs": "pub fn utf8_sink(line: &str) -> usize {\n    0\n}\n",
+    "crates/core/Cargo.toml": '[package]\nname = "ripgrep"\nversion = "0.1.0"\n',
+    "crates/core/src/lib.rs": "mod search;\n",
+    "crates/core/src/search.rs": "use grep_searcher::sinks;\n\npub fn search(line: &str) -> usize {\n    "
+                                 + CURSOR + "\n}\n",
+}
+
+
+def test_a_rust_workspace_crate_is_found_by_the_name_in_its_cargo_toml(tmp_path):
+    index = make_index(tmp_path, RUST_WORKSPACE)
+    try:
+        text = shown(build(index, RUST_WORKSPACE, "crates/core/src/search.rs"))
+    finally:
+        index.close()
+    assert "pub fn utf8_sink(line: &str) -> usize" in text
