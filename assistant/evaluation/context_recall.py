@@ -10,11 +10,12 @@ built through the same path `kura complete` uses (`ContextBuilder` with the comp
 
 Ground truth is kept honest: a name in a comment or a string is neither a call nor a use; `Type::f(` /
 `Type.f(` must be that type's `f`; another file's `private` method is never the callee, nor is the
-repository's namesake of a name statically imported from another class. Left out: bare calls of a
-Python method name, C library names a repository shims, Rust std method names and Rust `mod tests` in
-source files, Go calls into the standard library (`http.HandlerFunc(`) or of a method named like a
-struct (`r.Context()`), methods of built-in types. A C function declared in a header and defined in
-one source file is one function, found through either line. Tokens are counted as characters / 3.5 (no model is loaded).
+repository's namesake of a name statically imported from another class. Left out: bare calls of a Python
+method name, C library names a repository shims, Rust std and JDK method names (but on a type named:
+`ObjectUtils.isArray(`) and Rust `mod tests` in source files, Go calls into the standard library
+(`http.HandlerFunc(`) or of a method named like a struct (`r.Context()`), methods of built-in types. A C
+function declared in a header and defined in one source file is one function, found through either line.
+Tokens are counted as characters / 3.5 (no model is loaded).
 
 With a model backend, each site is also completed (greedy, up to the line's end) once with the prompt
 and once with the same window and no repository snippets: exact match, edit similarity and model time.
@@ -68,6 +69,17 @@ _RUST_STD_METHODS = frozenset(
     extensions extensions_mut kind field finish insert remove contains push pop is_empty and_then ok err
     unwrap_or unwrap_or_else expect borrow borrow_mut lock poll poll_ready call into from fmt eq cmp hash
     to_owned to_vec any all find position""".split()
+)
+# Methods of the JDK's types (Object, Class, the boxed numbers, StringBuilder, Iterator, BitSet):
+# `c.isArray()`, `sb.setCharAt(`, `wait()` are the JDK's however the repository names one of its own
+# (`ObjectUtils.isArray(`, named by its type, still counts).
+_JAVA_STD_METHODS = frozenset(
+    """wait notify notifyAll clone finalize isInstance isArray isPrimitive isInterface isEnum isAssignableFrom
+    isAnnotation getComponentType getSimpleName getSuperclass getModifiers getDeclaredFields getDeclaredMethods
+    getDeclaredConstructors getMethods getFields cast newInstance booleanValue intValue longValue doubleValue
+    floatValue shortValue byteValue charValue setLength setCharAt ensureCapacity deleteCharAt insert reverse
+    capacity trimToSize regionMatches forEachRemaining hasNext iterator stream nextSetBit nextClearBit
+    cardinality""".split()
 )
 # C library functions a repository wraps or shims under the same name (`#define connect win32_connect`):
 # a call is the C library's unless proven otherwise.
@@ -204,6 +216,8 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
                     if language in _C_FAMILY and name in _LIBC and not before.endswith((".", "->")):
                         break
                     if language == "rust" and name in _RUST_STD_METHODS and before.endswith("."):
+                        break
+                    if language == "java" and name in _JAVA_STD_METHODS and not re.search(r"[A-Z]\w*\s*\.$", before):
                         break
                     definition = only_definition(name)
                     if definition is None or definition.path == path:

@@ -25,3 +25,21 @@ def test_another_files_private_method_and_a_statically_imported_namesake_are_no_
     finally:
         index.close()
     assert [site.callee for site in sites] == ["printLine"]
+
+
+JAVA_STD = {
+    "src/main/java/com/acme/ObjectUtils.java": "package com.acme;\n\npublic class ObjectUtils {\n"
+        "  public static boolean isArray(Object value) { return false; }\n}\n",
+    "src/main/java/com/acme/Walker.java": "package com.acme;\n\nclass Walker {\n"
+        "  void walk(Class<?> c, Object value) {\n    while (c.isArray()) {\n      c = c.getComponentType();\n    }\n"
+        "    boolean array = ObjectUtils.isArray(value);\n  }\n}\n",
+}
+
+
+def test_a_jdk_method_on_a_variable_is_no_site_but_the_repositorys_namesake_named_by_its_type_is(tmp_path):
+    index = make_index(tmp_path, JAVA_STD)
+    try:
+        sites = sample_sites(index, "acme", per_kind=10)
+    finally:
+        index.close()
+    assert [(site.callee, site.line) for site in sites] == [("isArray", 7)]
