@@ -35,6 +35,11 @@ native_log = logging.getLogger("llama_cpp.native")
 _log_callback: Any = None
 
 # Used when a GGUF carries no chat template of its own.
+# Prompt tokens evaluated between two looks at `cancel`. llama.cpp evaluates a batch (512 tokens)
+# without a pause, seconds on a slow CPU: a superseded request or a warm-up would hold the model
+# that long. A cancelled prefill keeps what it evaluated, so the next prompt reuses it.
+PREFILL_CHUNK = 128
+
 GEMMA_CHAT_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}"
     "{% set role = 'model' if m['role'] == 'assistant' else 'user' %}"
@@ -242,8 +247,14 @@ class LlamaCppBackend:
                         "repeat_penalty": request.repeat_penalty}
             if request.temperature <= 0:
                 sampling.update(temp=0.0, top_k=1)
+            pending = tokens[reused:]
+            for start in range(0, len(pending) - 1, PREFILL_CHUNK):  # the last one: generate() samples after it
+                if cancel.cancelled:
+                    return GenerationResult("", CANCELLED, len(tokens), reused, 0,
+                                            (time.perf_counter() - started) * 1000, None)
+                llama.eval(pending[start : min(start + PREFILL_CHUNK, len(pending) - 1)])
             return stream_tokens(
-                llama.generate(tokens[reused:], reset=False, **sampling),
+                llama.generate(pending[-1:], reset=False, **sampling),
                 lambda token: llama.detokenize([token], special=True),
                 request, cancel, on_text, stop=stop, max_tokens=max_tokens, started=started,
                 prompt_tokens=len(tokens), reused_tokens=reused, is_end=self._is_eog,

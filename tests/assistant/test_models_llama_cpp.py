@@ -79,6 +79,33 @@ def test_cancel_from_on_text_stops_between_tokens(backend):
     assert len(chunks) == 1
 
 
+def test_a_long_prompt_is_evaluated_in_chunks_and_a_cancel_between_them_keeps_what_was_evaluated(tiny_gguf, monkeypatch):
+    from assistant.models import llama_cpp_backend
+
+    monkeypatch.setattr(llama_cpp_backend, "PREFILL_CHUNK", 32)
+    backend = fresh(tiny_gguf)
+    backend.load()
+    llama, cancel, chunks = backend.llama, CancelToken(), []
+    evaluate = llama.eval
+
+    def eval_then_cancel(tokens):  # the real evaluation; the user moves on after its first chunk
+        chunks.append(len(tokens))
+        evaluate(tokens)
+        cancel.cancel()
+
+    monkeypatch.setattr(llama, "eval", eval_then_cancel)
+    prompt = PROMPT * 8
+    try:
+        result = backend.generate(GenerationRequest(prompt=prompt, max_tokens=4), cancel)
+        monkeypatch.setattr(llama, "eval", evaluate)
+        again = backend.generate(GenerationRequest(prompt=prompt, max_tokens=4))
+    finally:
+        backend.close()
+    assert result.stop_reason == "cancelled" and result.generated_tokens == 0
+    assert chunks == [32] and result.prompt_tokens > 64
+    assert again.reused_tokens == 32 and again.stop_reason == "length"
+
+
 def test_already_cancelled_request_generates_nothing(backend):
     cancel = CancelToken()
     cancel.cancel()
