@@ -10,12 +10,14 @@ built through the same path `kura complete` uses (`ContextBuilder` with the comp
 
 Ground truth is kept honest: a name in a comment or a string is neither a call nor a use; `Type::f(` /
 `Type.f(` must be that type's `f`; another file's `private` method is never the callee, nor is the
-repository's namesake of a name statically imported from another class. Left out: bare calls of a Python
-method name, C library names a repository shims, Rust std and JDK method names (but on a type named:
-`ObjectUtils.isArray(`) and Rust `mod tests` in source files, Go calls into the standard library
-(`http.HandlerFunc(`) or of a method named like a struct (`r.Context()`), methods of built-in types. A C
-function declared in a header and defined in one source file is one function, found through either line.
-Tokens are counted as characters / 3.5 (no model is loaded).
+repository's namesake of a name statically imported from another class, nor a TypeScript declaration
+(.d.ts, .d.cts), nor a Rust function reached through a module path that names another crate (`multer::f(`,
+`iter::empty(`). Left out: bare calls of a Python method name, C library names a repository shims, Rust
+std and JDK method names (but on a type named: `ObjectUtils.isArray(`) and Rust `mod tests` in source
+files, Go calls into the standard library (`http.HandlerFunc(`) or of a method named like a struct
+(`r.Context()`), methods of built-in types. A C function declared in a header and defined in one source
+file is one function, found through either line. Tokens are counted as characters / 3.5 (no model is
+loaded).
 
 With a model backend, each site is also completed (greedy, up to the line's end) once with the prompt
 and once with the same window and no repository snippets: exact match, edit similarity and model time.
@@ -68,7 +70,7 @@ _RUST_STD_METHODS = frozenset(
     """is_none is_some is_ok is_err take as_mut as_str as_bytes as_slice write_str write_fmt headers headers_mut
     extensions extensions_mut kind field finish insert remove contains push pop is_empty and_then ok err
     unwrap_or unwrap_or_else expect borrow borrow_mut lock poll poll_ready call into from fmt eq cmp hash
-    to_owned to_vec any all find position""".split()
+    to_owned to_vec any all find position strip_prefix strip_suffix""".split()
 )
 # Methods of the JDK's types (Object, Class, the boxed numbers, StringBuilder, Iterator, BitSet):
 # `c.isArray()`, `sb.setCharAt(`, `wait()` are the JDK's however the repository names one of its own
@@ -113,6 +115,16 @@ class Site:
 
     def found_in(self, prompt: str) -> bool:
         return any(line in prompt for line in (self.signature_line, *self.alternatives))
+
+
+def _rust_module_names(module: str, path: str) -> bool:
+    """Whether `module::f(` can name a function of `path`: the module is the file, a directory on its
+    path, or its crate (`grep_cli` for crates/cli)."""
+    if module in {"crate", "self", "super"}:
+        return True
+    parts = [part.replace("-", "_") for part in path.split("/")]
+    parts[-1] = parts[-1].split(".")[0]
+    return any(module == part or module.endswith("_" + part) or module.startswith(part + "_") for part in parts)
 
 
 def _signature_line(definition) -> str:
@@ -165,7 +177,9 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
 
     def only_definition(name: str):
         if name not in unique:
-            defs = [d for d in index.definitions(name) if d.kind in _CALLEE_KINDS and not _generated(d.path)]
+            # A TypeScript declaration file declares what is defined elsewhere (`on` of an EventEmitter).
+            defs = [d for d in index.definitions(name) if d.kind in _CALLEE_KINDS and not _generated(d.path)
+                    and not d.path.endswith((".d.ts", ".d.cts", ".d.mts"))]
             if len(defs) > 1 and all(language_name_for_path(d.path) in _C_FAMILY for d in defs):
                 # A C function is declared in its header and defined in one source file: one function.
                 sources = [d for d in defs if not d.path.endswith(_HEADER_SUFFIXES)]
@@ -229,6 +243,9 @@ def sample_sites(index: Index, repo: str, per_kind: int, seed: int = 0) -> list[
                     owner = re.search(r"([A-Z]\w*)\s*(?:::|\.)$", before)
                     if owner and not definition.qualname.endswith(f"{owner.group(1)}.{name}"):
                         break  # `Cli::parse(`, `Command::Get(`: another type's namesake, not this definition
+                    module = re.search(r"(?<![\w:])([a-z_]\w*)\s*::$", before)
+                    if language == "rust" and module and not _rust_module_names(module.group(1), definition.path):
+                        break  # `multer::parse_boundary(`, `iter::empty(`: another crate's or module's function
                     if language == "python" and definition.kind == kinds.METHOD and not before.endswith("."):
                         break  # `next(...)` is the builtin, not some class's `next` method
                     if "." in definition.qualname and _PRIVATE.match(definition.signature):

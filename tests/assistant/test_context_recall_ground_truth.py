@@ -43,3 +43,38 @@ def test_a_jdk_method_on_a_variable_is_no_site_but_the_repositorys_namesake_name
     finally:
         index.close()
     assert [(site.callee, site.line) for site in sites] == [("isArray", 7)]
+
+
+TS_DECLARED = {
+    "typings/index.d.ts": "export class Command {\n  on(event: string, listener: () => void): this;\n}\n",
+    "lib/help.js": "function formatHelp(cmd) {\n  return cmd.name;\n}\n\nexports.formatHelp = formatHelp;\n",
+    "lib/command.js": "const { formatHelp } = require('./help.js');\n\nclass Command {\n  run() {\n"
+                      "    this.on('exit', () => {});\n    const text = formatHelp(this);\n  }\n}\n",
+}
+
+
+def test_a_typescript_declaration_file_defines_nothing_a_call_could_be_measured_against(tmp_path):
+    index = make_index(tmp_path, TS_DECLARED)
+    try:
+        sites = sample_sites(index, "cmd", per_kind=10)
+    finally:
+        index.close()
+    assert [site.callee for site in sites] == ["formatHelp"]
+
+
+RUST_QUALIFIED = {
+    "extra/src/multipart.rs": "pub fn parse_boundary(content_type: &str) -> Option<String> {\n    None\n}\n",
+    "core/src/routing/url_params.rs": "pub fn insert_url_params(params: &[String]) {}\n",
+    "core/src/routing/router.rs": "use super::url_params;\n\npub fn route(content_type: &str, params: &[String]) {\n"
+                                  "    let boundary = multer::parse_boundary(content_type);\n"
+                                  "    url_params::insert_url_params(params);\n}\n",
+}
+
+
+def test_a_rust_call_through_another_crates_module_is_no_site_for_the_repositorys_namesake(tmp_path):
+    index = make_index(tmp_path, RUST_QUALIFIED)
+    try:
+        sites = sample_sites(index, "rs", per_kind=10)
+    finally:
+        index.close()
+    assert [site.callee for site in sites] == ["insert_url_params"]
