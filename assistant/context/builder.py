@@ -491,7 +491,9 @@ class ContextBuilder:
                 stems = _module_stems(imp.module, doc.path, language, crates)
                 module = self._module_symbols(stems, language)
             for definition in module:
-                offer(definition, 0.1, False)
+                # A crate root's `mod db;` lines offer nothing to call, and would take the place of `fn db(`.
+                if definition.kind != kinds.MODULE:
+                    offer(definition, 0.1, False)
         if language in _DIRECTORY_LANGUAGES:
             for definition in self._neighbour_symbols(doc.path):
                 offer(definition, 0.0, False)

@@ -372,3 +372,23 @@ def test_a_rust_workspace_crate_is_found_by_the_name_in_its_cargo_toml(tmp_path)
     finally:
         index.close()
     assert "pub fn utf8_sink(line: &str) -> usize" in text
+
+
+RUST_MODULE_NAMESAKE = {
+    "Cargo.toml": '[package]\nname = "mini-redis"\nversion = "0.1.0"\n',
+    "src/lib.rs": "pub mod db;\npub mod server;\npub use db::DbDropGuard;\n\npub const DEFAULT_PORT: u16 = 6379;\n",
+    "src/db.rs": "pub struct Db {}\n\npub struct DbDropGuard {\n    db: Db,\n}\n\nimpl DbDropGuard {\n"
+                 "    pub(crate) fn db(&self) -> Db {\n        Db {}\n    }\n}\n",
+    # `use crate::{...}` offers the crate root's items, its `mod db;` line among them.
+    "src/server.rs": "use crate::{DbDropGuard, DEFAULT_PORT};\n\nfn serve() {\n"
+                     "    let port = DEFAULT_PORT;\n    " + CURSOR + "\n}\n\nfn close(guard: &DbDropGuard) {}\n",
+}
+
+
+def test_a_crate_roots_module_lines_do_not_take_the_place_of_a_function_of_the_same_name(tmp_path):
+    index = make_index(tmp_path, RUST_MODULE_NAMESAKE)
+    try:
+        text = shown(build(index, RUST_MODULE_NAMESAKE, "src/server.rs"))
+    finally:
+        index.close()
+    assert "pub(crate) fn db(&self) -> Db" in text
