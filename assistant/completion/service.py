@@ -360,6 +360,8 @@ class CompletionService:
         self._warmed[snap.doc_id] = request.prompt
         self.stats.warmups += 1
         self.stats.warmed_tokens += result.prompt_tokens - result.reused_tokens
+        log.debug("warmed the prompt at %s:%d:%d (%d tokens evaluated)", snap.path or snap.doc_id, snap.line + 1,
+                  snap.character + 1, result.prompt_tokens - result.reused_tokens)
         return True
 
     def _ended(self, doc_id: str, running: _Running) -> None:

@@ -143,6 +143,8 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
     late = make_workspace(tmp / "shop-late", {"kura.serverPath": str(kura), **server_settings,
                                               "kura.completion.firstSuggestionTimeoutMs": 1,
                                               "kura.index.path": str(tmp / "index-late.db")})
+    warming = make_workspace(tmp / "shop-warm", {"kura.serverPath": str(kura), **server_settings,
+                                                 "kura.index.path": str(tmp / "index-warm.db")})
     asking = make_workspace(tmp / "shop-ask", {"kura.serverPath": str(kura), **server_settings,
                                                "kura.index.path": str(tmp / "index-ask.db")})
     from fixtures.scripted_model_server import scripted_model_server
@@ -169,6 +171,7 @@ def e2e_results(setup_paths, tmp_path_factory, tiny_gguf) -> dict:
             {"name": "ask", "kind": "ask", "folder": str(asking), "question": ASK_QUESTION},
             {"name": "late-suggestion", "kind": "late-suggestion", "folder": str(late), "file": "shop/app.py",
              "typed": "def m"},
+            {"name": "warm-on-open", "kind": "warm-on-open", "folder": str(warming), "file": "shop/app.py"},
             {"name": "generate", "kind": "generate", "folder": str(generating), "file": "shop/app.py", "line": 13,
              "instruction": "add double() that uses add", "expect": "def double(x: int) -> int:"},
         ],
@@ -325,6 +328,11 @@ def test_a_suggestion_past_the_first_suggestion_cap_appears_when_the_server_says
     # Every request is answered empty at a 1 ms cap: the ghost text comes from kura/suggestionReady.
     outcome = scenario(e2e_results, "late-suggestion")
     assert outcome["ghostText"].strip()
+
+
+def test_opening_a_file_warms_the_model_at_its_cursor_before_any_keystroke(e2e_results):
+    outcome = scenario(e2e_results, "warm-on-open")
+    assert "shop/app.py:1:1" in outcome["warmed"], outcome["warmed"]
 
 
 def test_ask_the_codebase_answers_with_a_citation_that_opens_the_file(e2e_results):

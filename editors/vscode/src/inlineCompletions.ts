@@ -87,21 +87,27 @@ export const CURSOR_REST_MS = 300;
 
 /**
  * Tells the server where the cursor rests (`kura/cursorMoved`), so that it prefills the prompt a
- * completion there would send and the first suggestion does not start from a cold cache.
+ * completion there would send and the first suggestion does not start from a cold cache: after the
+ * cursor moves, and when a file is opened or brought to the front (as Neovim's BufEnter does).
  */
 export function cursorRestNotifier(send: (uri: string, line: number, character: number) => void): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
-  const subscription = vscode.window.onDidChangeTextEditorSelection((event) => {
+  const rest = (editor: vscode.TextEditor | undefined): void => {
     clearTimeout(timer);
-    const selection = event.selections[0];
-    if (event.textEditor.document.uri.scheme !== 'file' || !selection || !selection.isEmpty) {
+    const selection = editor?.selection;
+    if (!editor || editor.document.uri.scheme !== 'file' || !selection || !selection.isEmpty) {
       return;
     }
-    const uri = event.textEditor.document.uri.toString();
+    const uri = editor.document.uri.toString();
     const { line, character } = selection.active;
     timer = setTimeout(() => send(uri, line, character), CURSOR_REST_MS);
-  });
-  return { dispose: () => { clearTimeout(timer); subscription.dispose(); } };
+  };
+  const subscriptions = [
+    vscode.window.onDidChangeTextEditorSelection((event) => rest(event.textEditor)),
+    vscode.window.onDidChangeActiveTextEditor(rest),
+  ];
+  rest(vscode.window.activeTextEditor);
+  return vscode.Disposable.from(...subscriptions, { dispose: () => clearTimeout(timer) });
 }
 
 export function registerInlineCompletionCommands(

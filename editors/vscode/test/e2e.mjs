@@ -169,6 +169,8 @@ try {
         await generateCode(page, scenario, outcome, shot);
       } else if (scenario.kind === 'late-suggestion') {
         await lateSuggestion(page, scenario, outcome, shot);
+      } else if (scenario.kind === 'warm-on-open') {
+        await warmOnOpen(page, scenario, outcome, shot);
       }
       outcome.ok = true;
     } catch (e) {
@@ -220,6 +222,12 @@ async function notifications(page) {
 }
 
 async function openFile(page, file) {
+  await quickOpen(page, file);
+  await page.locator('.monaco-editor .view-lines').first().click();
+}
+
+/** Open a file through Quick Open, leaving the cursor where VS Code puts it. */
+async function quickOpen(page, file) {
   await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
@@ -228,7 +236,6 @@ async function openFile(page, file) {
   await page.waitForSelector('.quick-input-list .monaco-list-row', { timeout: 20_000 });
   await page.keyboard.press('Enter');
   await page.waitForSelector(`.tab[aria-label^="${path.basename(file)}"]`, { timeout: 20_000 });
-  await page.locator('.monaco-editor .view-lines').first().click();
 }
 
 async function runCommand(page, title) {
@@ -432,6 +439,21 @@ async function lateSuggestion(page, scenario, outcome, shot) {
   outcome.statusItem = await indexedServer(page, 'a server with an up-to-date index');
   outcome.ghostText = await typeNewLineForGhostText(page, scenario, 'ghost text announced by kura/suggestionReady');
   await shot('late-suggestion');
+}
+
+/**
+ * A file opened, with no click or keystroke in it: the extension tells the server where the cursor
+ * is, and the server warms the model there (its debug log says so).
+ */
+async function warmOnOpen(page, scenario, outcome, shot) {
+  outcome.statusItem = await indexedServer(page, 'a server with an up-to-date index');
+  const logBefore = extensionLog().length;
+  await quickOpen(page, scenario.file);
+  outcome.warmed = await waitFor('the server warming the model in the opened file', async () => {
+    const line = extensionLog().slice(logBefore).split('\n').find((l) => l.includes('warmed the prompt at'));
+    return line ?? null;
+  }, 60_000, 300);
+  await shot('warmed');
 }
 
 // Ask the codebase: the question typed into the panel's box, the answer streamed, and its first
