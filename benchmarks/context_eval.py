@@ -11,15 +11,7 @@ above) and "not used above" (its name does not appear there).
     .venv/bin/python benchmarks/context_eval.py httpx=~/.cache/kura-eval/httpx gin=~/.cache/kura-eval/gin \
         --sites 40 --json after.json
 
-Ground truth is kept honest: a name in a comment or a string is neither a call nor a use; `Type::f(` /
-`Type.f(` must be that type's `f`; another file's `private` method is never the callee, nor is the
-repository's namesake of a name statically imported from another class, nor a TypeScript declaration
-(.d.ts, .d.cts), nor a Rust function reached through a module path that names another crate (`multer::f(`,
-`iter::empty(`). Left out: bare calls of a Python method name, C library names a repository shims, Rust
-std and JDK method names (but on a type named: `ObjectUtils.isArray(`) and Rust `mod tests` in source
-files, Go calls into the standard library (`http.HandlerFunc(`) or of a method named like a struct
-(`r.Context()`), methods of built-in types. A C function declared in a header and defined in one source
-file is one function, found through either line.
+Which sites count and which calls are left out (the ground truth): assistant/evaluation/context_recall.py.
 
 Repositories (checkouts under ~/.cache/kura-eval, each at the commit named): tuned on httpx, requests
 (psf/requests 1f6589ec), cobra, chi (go-chi/chi 735ae2b), axios, commander (tj/commander.js ba6d13dd),
