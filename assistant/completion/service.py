@@ -259,7 +259,7 @@ class CompletionService:
             growth = asyncio.ensure_future(self._grow_block(
                 snap, replace(request, max_tokens=request.max_tokens - result.generated_tokens), raw, text, mine))
             self._growing.add(growth)
-            growth.add_done_callback(self._growing.discard)
+            growth.add_done_callback(self._growth_ended)
         self._reported_error = None
         timings = {
             "total_ms": _ms(started), "model_ms": round(result.model_ms, 1), "context_ms": context_ms,
@@ -315,6 +315,11 @@ class CompletionService:
         if self.cache.grow(snap.doc_id, prefix, suffix, shown, longer):
             self.stats.grown_blocks += 1
             self._on_ready(snap.doc_id)
+
+    def _growth_ended(self, task: asyncio.Future) -> None:
+        self._growing.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # a bug, not the user's problem: logged
+            log.error("a block suggestion failed to grow", exc_info=task.exception())
 
     def _pin(self, snap: DocumentSnapshot, context: CompletionContext) -> CompletionContext:
         """While the user types on one line, the repository context chosen when they began it stays:

@@ -109,3 +109,25 @@ async def test_asking_again_where_a_generation_is_under_way_waits_for_it(setting
         service.close()
     assert first is not None and again is not None and again.text == first.text
     assert service.stats.model_calls == 1 and service.stats.superseded == 0
+
+
+async def test_a_growth_that_fails_is_logged_and_the_service_goes_on(settings, short_clock, monkeypatch, caplog):
+    real_finalize, calls = service_module.finalize, []
+
+    def finalize_failing_the_growth(*args, **kwargs):  # the second call is the growth's
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("a bug in trimming")
+        return real_finalize(*args, **kwargs)
+
+    monkeypatch.setattr(service_module, "finalize", finalize_failing_the_growth)
+    ready: list[str] = []
+    service = CompletionService(settings, on_ready=ready.append)
+    try:
+        first = await service.complete(_snap())
+        assert await _poll(lambda: not service._growing)
+        again = await service.complete(_snap())
+    finally:
+        service.close()
+    assert ready == [] and again.text == first.text and again.from_cache
+    assert any("failed to grow" in r.message and r.exc_info for r in caplog.records)
