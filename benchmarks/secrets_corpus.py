@@ -10,11 +10,14 @@ written from (measurement sources), turned into realistic code in several langua
                               all spell "hardcoded", which is how they are found here  (BSD-3-Clause)
   Yelp/detect-secrets         tests/plugins/{keyword,high_entropy_strings}_test.py tables and the test_data
                               files tests/core/baseline_test.py counts secrets in  (Apache-2.0)
+  sirwart/ripsecrets          test/one_per_line/* (one secret a line) and test/one_per_file/* (one a file),
+                              as its no_false_negatives test asserts  (MIT)
 
 gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
 (assistant/escalation/policy/{gitleaks,kingfisher}_rules.json), so neither is used for measurement here;
 detect-secrets is a dependency whose regex plugins kura runs, so only the tests of its detectors kura does
-NOT run (keyword, high entropy) are. (kingfisher's rule examples were a measurement source until its
+NOT run (keyword, high entropy) are. praetorian-inc/noseyparker's rule examples are not a source: kingfisher's
+rules descend from noseyparker's. (kingfisher's rule examples were a measurement source until its
 rules were vendored; `kingfisher_cases` still builds them, for a look at in-distribution recall only:
 --with-rule-examples.)
 
@@ -47,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
 MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "adeptex+whispers",
-           "Yelp+detect-secrets")
+           "Yelp+detect-secrets", "sirwart+ripsecrets")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -385,6 +388,52 @@ def detect_secrets_cases(repo: Repo) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
+# ripsecrets: its test files, one secret a line or a file; the value is what follows a name's = or :
+
+_RS_NAME = re.compile(r"""^\s*(?:export\s+)?[\w.\-/:\[\]'"]{1,40}?\s*(?::=|=|:)\s*""")
+_RS_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
+
+
+def _ripsecrets_value(line: str) -> str | None:
+    """The secret of one labelled line: a URL's password, an XML element's text, an assignment's value or the
+    bare token. Placeholders its tests also count (`xxxxxxxx`, `USERNAME:PASSWORD`) are not secrets here."""
+    line = line.strip()
+    if m := re.search(r"://[^:/@\s]+:([^@\s]+)@", line):
+        value = m.group(1)
+    elif m := re.fullmatch(r"<(\w+)>(.*)</\1>", line):
+        value = m.group(2)
+    else:
+        value = _RS_NAME.sub("", line, count=1) if _RS_NAME.match(line) and not line.startswith("http") else line
+        value = value.rstrip(",").strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+    if not value or re.search(r"(.)\1{7}", value) or re.fullmatch(r"[A-Z]+", value):
+        return None
+    return value
+
+
+def ripsecrets_cases(repo: Repo) -> list[dict]:
+    """ripsecrets' own labels: its no_false_negatives test asserts one finding per line of test/one_per_line/*
+    and one per file of test/one_per_file/* (there: the private key block, else the file's most random value)."""
+    paths = [p for p in repo.files() if re.fullmatch(r"test/one_per_(?:line|file)/[^/]+", p)]
+    cases = []
+    for path, raw in sorted(repo.read_many(paths).items()):
+        text, family = raw.decode("utf-8", "replace"), path.rsplit("/", 1)[-1]
+        if "/one_per_line/" in path:
+            for line in text.splitlines():
+                if value := _ripsecrets_value(line):
+                    cases.append({"source": "ripsecrets", "family": family, "input": line, "secrets": [value]})
+            continue
+        pem = _RS_PEM.search(text)
+        values = [v for v in map(_ripsecrets_value, text.splitlines()) if v and len(v) >= 16 and " " not in v]
+        secret = pem.group(0) if pem else max(values, key=entropy, default=None)
+        if secret:
+            cases.append({"source": "ripsecrets", "family": family, "path": f"ripsecrets/{family}", "text": text,
+                          "secrets": [secret]})
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
 _WRAPPERS = (
@@ -483,7 +532,7 @@ def main() -> None:
 
     cases = []
     builders = list(zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, whispers_cases,
-                                  detect_secrets_cases)))
+                                  detect_secrets_cases, ripsecrets_cases)))
     if args.with_rule_examples:
         builders.append(("mongodb+kingfisher", kingfisher_cases))
     for name, build in builders:
