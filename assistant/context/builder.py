@@ -86,6 +86,8 @@ class ContextBudget:
     near_file_weight: float = 0.5  # for a definition in a file that defines what is used near the cursor
     receiver_weight: float = 0.5  # for a method of the type a variable near the cursor is named after
     declared_receiver_weight: float = 1.5  # for a method of the type a variable near the cursor is declared with
+    file_receiver_weight: float = 0.6  # for a method of a type the file calls methods on (`Foo.f(`, `foo.f(`), by count
+    methods_per_used_type: int = 15  # how many of such a type's methods are lifted
     inherited_weight: float = 0.6  # for a method the enclosing class inherits from a repository type
     suffix_word_weight: float = 0.5  # words below the cursor, against 1.0 for those right above it
 
@@ -450,6 +452,10 @@ class ContextBuilder:
                 for d in found:
                     near_files.setdefault(d.path, 1.0 / (1 + rank / 10))
         defined_here = {d.name for d in self._symbols_of(doc.path)} if language in _INCLUDE_LANGUAGES else set()
+        receivers = self._receiver_types(doc, session)
+        # Java names a static helper's class on every call (`StringUtils.isBlank(`), and declares every
+        # variable's type: elsewhere, capitalised receivers are modules and enums, and the counts misled.
+        type_uses = _receiver_type_counts(doc.text, receivers) if language in _STATIC_CLASS_LANGUAGES else {}
         candidates: dict[object, tuple[float, int, Definition, str]] = {}
 
         def offer(d: Definition, bonus: float, brief_doc: bool, pending_owner: bool = False) -> None:
@@ -515,13 +521,20 @@ class ContextBuilder:
                             offer(d, 0.3 + self.budget.receiver_weight / (1 + rank / 10), False)
         # `private final Messager messager;` / `c *Command` / `frame: &Frame`, then `messager.` near the
         # cursor: the declared type's methods.
-        receivers = self._receiver_types(doc, session)
-        for rank, (name, _attribute) in enumerate(uses[:40]):
+        named = [name for name, _attribute in uses[:40]]
+        # A parameter (`visibleOptions(cmd)`, `@param {Command} cmd`) is no use of a definition, but
+        # its declared type's methods are what `cmd.` calls.
+        parameters = sorted(name for name in receivers_used if name in receivers and name not in named)
+        for rank, name in [*enumerate(named), *((10, name) for name in parameters)]:
             if name not in receivers_used:
                 continue  # `self._cookies = None` calls nothing on it
             for type_name in receivers.get(name, ()):
-                for owner in self._lookup(type_name):
-                    if owner.kind in _TYPE_KINDS and owner.path != doc.path:
+                owners = [o for o in self._lookup(type_name) if o.kind in _TYPE_KINDS]
+                if any(o.path == doc.path or not _is_declaration_file(o.path) for o in owners):
+                    # The class is in the repository's source: typings/index.d.ts only repeats it.
+                    owners = [o for o in owners if not _is_declaration_file(o.path)]
+                for owner in owners:
+                    if owner.path != doc.path:
                         for d in self._members(owner):
                             offer(d, 0.3 + self.budget.declared_receiver_weight / (1 + rank / 10), False)
         # `class AutoValueProcessor extends AutoValueishProcessor`: inherited methods are called bare.
@@ -533,6 +546,19 @@ class ContextBuilder:
                         if d.qualname.count(".") == depth:
                             offer(d, self.budget.inherited_weight, True)
         ranked = sorted(candidates.values(), key=lambda c: (-c[0], c[1]))
+        # A type the file calls methods on (`ReflectionHelper.f(`, `element.f(` with `JsonElement
+        # element`) is likely called again: its best-ranked methods come up, by how often, but only
+        # a few of each, or one big utility class would take every place.
+        per_type: dict[str, int] = {}
+        lifted = []
+        for score, order, d, text in ranked:
+            owner = d.qualname.rsplit(".", 2)[-2] if "." in d.qualname else ""
+            if type_uses.get(owner, 0) > 0:
+                per_type[owner] = per_type.get(owner, 0) + 1
+                if per_type[owner] <= self.budget.methods_per_used_type:
+                    score += self.budget.file_receiver_weight * min(type_uses[owner], 5) / 5
+            lifted.append((score, order, d, text))
+        ranked = sorted(lifted, key=lambda c: (-c[0], c[1]))
         # A dozen overrides of `write` say no more than the best-ranked one: the room goes to other names.
         per_name: dict[str, int] = {}
         kept = []
@@ -1025,6 +1051,8 @@ _CALLABLE_KINDS = {kinds.METHOD, kinds.FUNCTION, kinds.CONSTRUCTOR}
 _DIRECTORY_LANGUAGES = {"go", "c", "cpp", "java"}
 # A member only its own type may call (Java, C#, TypeScript, Kotlin, PHP).
 _PRIVATE = re.compile(r"\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*private\b")
+# Languages where a function is a class's method, called through the class or a declared variable.
+_STATIC_CLASS_LANGUAGES = {"java", "csharp"}
 # Languages that import by including a header.
 _INCLUDE_LANGUAGES = {"c", "cpp"}
 # Languages whose import names a directory (a package), not a file.
@@ -1044,6 +1072,10 @@ def _is_test_path(path: str) -> bool:
         return True
     stem = name.rsplit(".", 1)[0]
     return stem.startswith("test_") or stem.endswith(("_test", ".test", ".spec")) or stem == "conftest"
+
+
+def _is_declaration_file(path: str) -> bool:
+    return path.endswith((".d.ts", ".d.cts", ".d.mts"))
 
 
 def _fit_signatures(
@@ -1191,11 +1223,17 @@ _JAVA_LIKE = [
     (re.compile(r"\b([a-z_]\w*)\s*=\s*new\s+(?:\w+\.)*([A-Z]\w*)"), 1, 2),  # foo = new Foo(
 ]
 _ANNOTATED = (re.compile(r"\b([a-z_]\w*)\??\s*:\s*&?(?:'\w+\s+)?(?:mut\s+)?(?:\w+(?:\.|::))*([A-Z]\w*)"), 1, 2)
+# JSDoc: `@param {Command} cmd`, `/** @type {Option} */ const option` (JavaScript's only declared types).
+_JSDOC = [
+    (re.compile(r"@param\s*\{\s*(?:[\w$]+\.)*([A-Z][\w$]*)(?:<[^{}]*>)?(?:\[\])?\s*\}\s*\[?([A-Za-z_$][\w$]*)"), 2, 1),
+    (re.compile(r"@type\s*\{\s*(?:[\w$]+\.)*([A-Z][\w$]*)\s*\}\s*\*/\s*(?:(?:const|let|var)\s+|this\.)?([A-Za-z_$][\w$]*)"),
+     2, 1),
+]
 _DECLARED_TYPES = {
     "java": _JAVA_LIKE,
     "csharp": _JAVA_LIKE,
-    "typescript": [_ANNOTATED, _JAVA_LIKE[1]],
-    "javascript": [_JAVA_LIKE[1]],
+    "typescript": [_ANNOTATED, _JAVA_LIKE[1], *_JSDOC],
+    "javascript": [_JAVA_LIKE[1], *_JSDOC],
     "python": [_ANNOTATED, (re.compile(r"\b([a-z_]\w*)\s*=\s*(?:\w+\.)*([A-Z]\w*)\("), 1, 2)],  # foo = Foo(
     "rust": [
         _ANNOTATED,
@@ -1231,6 +1269,16 @@ def _declared_types(text: str, language: str, offset: int) -> dict[str, tuple[st
 
 _EXTENDS = re.compile(r"\bextends\s+(?:[\w]+\.)*([A-Z]\w*)")
 _PYTHON_BASES = re.compile(r"^\s*class\s+\w+\s*\(([^)]*)\)")
+
+
+def _receiver_type_counts(text: str, declared: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+    """Type -> how often the file uses it as a receiver: `StringUtils.isEmpty(` names it, `element.`
+    with `JsonElement element` declared stands for it."""
+    counts: dict[str, int] = {}
+    for name in _RECEIVER.findall(text):
+        for type_name in (name,) if name[:1].isupper() else declared.get(name, ()):
+            counts[type_name] = counts.get(type_name, 0) + 1
+    return counts
 
 
 def _extended_types(signature: str) -> list[str]:

@@ -1,8 +1,9 @@
 """What a file can reach beyond its own directory is offered as signatures: C headers it includes,
 Rust and Java types it imports (their `Type::f(` / `Type.f(` functions), Go packages of the
 repository (below go.mod's module path), Rust workspace crates (by their Cargo.toml names), Python
-modules imported by name, the methods of a variable's declared type and of the class's base; names
-imported and not used yet come first; words in comments are not uses; names called come before
+modules imported by name, the methods of a variable's or parameter's declared type (JSDoc's too)
+and of the class's base, the methods of a Java class the file calls elsewhere; names imported and
+not used yet come first; words in comments are not uses; names called come before
 types named nearer the cursor; long signatures are cut."""
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ def build(index: Index, files: dict[str, str], path: str, budget: ContextBudget 
     text = files[path]
     document = Document(path, text.replace(CURSOR, ""), text.index(CURSOR))
     return ContextBuilder(index, count_tokens, budget).build(document)
+
+
+def build_in(root: Path, files: dict[str, str], path: str, budget: ContextBudget | None = None):
+    """Index `files` under `root` and build the context at the cursor of `path`."""
+    index = make_index(root, files)
+    try:
+        return build(index, files, path, budget)
+    finally:
+        index.close()
+
+
+def signatures(context) -> str:
+    return "\n".join(s.text for s in context.snippets if s.kind == IMPORT)
 
 
 def shown(context) -> str:
@@ -392,3 +406,54 @@ def test_a_crate_roots_module_lines_do_not_take_the_place_of_a_function_of_the_s
     finally:
         index.close()
     assert "pub(crate) fn db(&self) -> Db" in text
+
+
+JAVA_STATIC_HELPERS = {
+    "src/main/java/com/acme/util/Reflection.java": "package com.acme.util;\n\npublic final class Reflection {\n"
+        "  public static String describeField(Object field) { return null; }\n"
+        "  public static RuntimeException accessFailure(Exception cause) { return null; }\n}\n",
+    # Other helper classes the file imports, with as many methods, and nothing near the cursor to choose.
+    **{f"src/main/java/com/acme/util/Other{i}.java": f"package com.acme.util;\n\npublic final class Other{i} {{\n"
+       + "".join(f"  public static int helper{i}x{j}(Object value) {{ return 0; }}\n" for j in range(6)) + "}\n"
+       for i in range(4)},
+    "src/main/java/com/acme/app/Binder.java": "package com.acme.app;\n\n"
+        + "".join(f"import com.acme.util.Other{i};\n" for i in range(4)) + "import com.acme.util.Reflection;\n"
+        + "\nclass Binder {\n"
+        + "".join(f"  int size{i}(Object f) {{ return Other{i}.helper{i}x0(f); }}\n" for i in range(4))
+        + "".join(f"  String name{i}(Object f) {{ return Reflection.describeField(f); }}\n" for i in range(4))
+        + "  void bind(Object value) {\n    " + CURSOR + "\n  }\n}\n",
+}
+
+
+def test_a_java_class_the_file_calls_static_methods_on_offers_its_other_methods_first(tmp_path):
+    context = build_in(tmp_path, JAVA_STATIC_HELPERS, "src/main/java/com/acme/app/Binder.java",
+                       ContextBudget(max_context_tokens=300))
+    assert "public static RuntimeException accessFailure(Exception cause)" in signatures(context)
+
+
+JS_JSDOC = {
+    "lib/command.js": "class Command {\n" + "".join(f"  helper{i}(value) {{}}\n" for i in range(8))
+        + "  _findOption(arg) {}\n}\n\nexports.Command = Command;\n",
+    "lib/option.js": "class Option {\n" + "".join(f"  flag{i}(value) {{}}\n" for i in range(12)) + "}\n\n"
+        "exports.Option = Option;\n",
+    "lib/help.js": "const { Option } = require('./option.js');\n\nclass Help {\n"
+        "  /**\n   * @param {Command} cmd\n   */\n  visibleOptions(cmd) {\n"
+        "    const shown = cmd.options.filter((option) => !option.hidden);\n    " + CURSOR + "\n  }\n}\n",
+}
+
+
+def test_a_javascript_parameter_typed_in_jsdoc_offers_that_types_methods(tmp_path):
+    context = build_in(tmp_path, JS_JSDOC, "lib/help.js", ContextBudget(max_context_tokens=200))
+    assert "_findOption(arg)" in shown(context)
+
+
+JS_OWN_CLASS_TYPINGS = {
+    "lib/command.js": "class Command {\n  /**\n   * @param {Command} source\n   */\n  copySettings(source) {\n"
+        "    this.name = source.name;\n    " + CURSOR + "\n  }\n}\n\nexports.Command = Command;\n",
+    "typings/index.d.ts": "export class Command {\n  helpInformation(context?: HelpContext): string;\n}\n",
+}
+
+
+def test_a_declaration_file_does_not_stand_for_a_class_the_repository_defines(tmp_path):
+    context = build_in(tmp_path, JS_OWN_CLASS_TYPINGS, "lib/command.js")
+    assert "helpInformation" not in shown(context)
