@@ -28,6 +28,9 @@ PLANTED = [
      "  <secret>{v}</secret>\n</com.cloudbees.plugins.credentials.impl.StringCredentialsImpl>\n",
      "{AQAAABAAAAAQ9zKx3Lw7Vb2Nq8Rt5Ym1Pc4Hd6Gf0Ja=}"),
     ("fetch.sh", 'curl "https://api.example.net/v1/items?auth_token={v}&limit=5"\n', "Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1"),
+    ("session.js", "const session = '{v}';\n",
+     "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjQyLCJyb2xlIjoib3BzIn0.Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1Yh5Gs0JaQm2Xn7Vw"),
+    ("worker.py", 'BROKER = "amqp://svc:{v}@mq.internal:5672//"\n', "k7Qp2Xz9Lk4Vb8Nc"),
     ("deploy.sh", "export TUGBOAT_ACCESS_KEY={v}\n", "m7Qp2Xz9Lk4Vb8Nc3Rt6Yh1Gd5Fs0Ja"),
     ("notes.txt", "[DEBUG] Using Key={v}\n", "aB1cD2eF3gH4iJ5kL6mN7oP8"),
     ("vendor.py", 'ONEPASSWORD_KEY = "{v}"\n', "A3-K7P2QX-ZT4M9RB6W1C-8N3VJ-5L2HD-9QK4F"),
@@ -86,6 +89,9 @@ PLANTED = [
 
 CLEAN = [
     ("handler.go", "return toMiddlewareOrPanic(config)\n"),
+    # `eyJ` inside a name is no JWT; a URL whose password is its user name is a dummy
+    ("Survey.java", 'JSONObject keyJson = surveyJson.getJSONObject("key");\nString v = keyJson.getString("v");\n'),
+    ("conftest.py", 'DSN = "postgresql://user:user@localhost/test_db"\n'),
     ("Reflection.java", "public boolean isEmptyTokenAsNull() {\n    return emptyTokenAsNull;\n}\n"),
     ("build.py", "from distutils.msvc9compiler import MSVCCompiler\n"),
     ("links.py", "# https://github.com/pypa/pip/issues/3383#issuecomment-173267692\n"),

@@ -593,6 +593,16 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
 )
 
 
+def _jwt_shaped(value: str, match: re.Match, path: str | None) -> bool:
+    """detect-secrets' JWT pattern has no left boundary and takes any `eyJ…` run. A JWT is a token of its own
+    whose header encodes a JSON object (`{"alg":"none"}` is 19 characters): not `keyJson.getString()`."""
+    start = match.start()
+    glued = start > 0 and match.string[start - 1].isalnum()
+    return not glued and len(value.split(".", 1)[0]) >= 16 and not is_placeholder_value(value)
+
+
+# A URL's user:password is judged as the db-url rule judges it (`postgresql://user:user@…` is a dummy).
+_DS_CHECKS = {"ds.jwttoken": _jwt_shaped, "ds.basicauth": _valid_db_password}
 _DS_NEEDLES = {
     "ds.ibmcloudiam": ("ibm", "iam"), "ds.ibmcoshmac": ("ibm", "cos", "hmac"), "ds.cloudant": ("cloudant", "clou", "cl_", "cl-", "clkey", "clpw", "clpass", "cltoken", "clapi"),
     "ds.softlayer": ("softlayer", "sl"), "ds.slack": ("xox", "slack"), "ds.artifactory": ("AKC", "AP"),
@@ -624,8 +634,8 @@ def detect_secrets_detectors() -> tuple[Detector, ...]:
                 rule_id = "ds." + re.sub(r"detector$", "", name.lower())
                 for regex in cls().denylist:
                     group = 1 if regex.groups else 0
-                    out.append(Detector(rule_id, f"detect-secrets {cls.secret_type}", regex, group, _not_placeholder,
-                                        _DS_NEEDLES.get(rule_id, ())))
+                    out.append(Detector(rule_id, f"detect-secrets {cls.secret_type}", regex, group,
+                                        _DS_CHECKS.get(rule_id, _not_placeholder), _DS_NEEDLES.get(rule_id, ())))
     return tuple(out)
 
 
