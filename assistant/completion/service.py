@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from assistant.completion.cache import CompletionCache
 from assistant.completion.prompt import build_prompt
-from assistant.completion.shape import decide_shape
+from assistant.completion.shape import CompletionShape, decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
 from assistant.completion.stopping import finalize, should_stop, without_partial_word
 from assistant.context.builder import CompletionContext, ContextBudget, ContextBuilder, Document, RecentEdit
@@ -257,7 +257,7 @@ class CompletionService:
         self.cache.store(snap.doc_id, prefix, suffix, text)
         if clock_stopped and not shape.single_line and result.generated_tokens < request.max_tokens:
             growth = asyncio.ensure_future(self._grow_block(
-                snap, replace(request, max_tokens=request.max_tokens - result.generated_tokens), raw, text, mine))
+                snap, shape, replace(request, max_tokens=request.max_tokens - result.generated_tokens), raw, text, mine))
             self._growing.add(growth)
             growth.add_done_callback(self._growth_ended)
         self._reported_error = None
@@ -291,13 +291,12 @@ class CompletionService:
         )
         return request, shape, context, prompt, context_ms
 
-    async def _grow_block(self, snap: DocumentSnapshot, request: GenerationRequest, raw: str, shown: str,
-                          mine: int) -> None:
+    async def _grow_block(self, snap: DocumentSnapshot, shape: CompletionShape, request: GenerationRequest,
+                          raw: str, shown: str, mine: int) -> None:
         """Go on with a block the typing clock answered early (`raw` so far, `shown` of it answered)
         for the rest of BLOCK_DECODE_MS; if it gets longer while still the document's suggestion,
         the cache holds the longer one and the editor is told to ask again. A newer request for the
         document cancels it, like any generation."""
-        shape = request.should_stop.shape
         more = replace(request, prompt=request.prompt + raw,
                        should_stop=StopAtShapeEnd(shape, BLOCK_DECODE_MS - SINGLE_LINE_DECODE_MS, generated=raw))
         prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset:]
@@ -363,10 +362,11 @@ class CompletionService:
         if result.stop_reason == CANCELLED:
             return False
         self._warmed[snap.doc_id] = request.prompt
+        evaluated = result.prompt_tokens - result.reused_tokens
         self.stats.warmups += 1
-        self.stats.warmed_tokens += result.prompt_tokens - result.reused_tokens
+        self.stats.warmed_tokens += evaluated
         log.debug("warmed the prompt at %s:%d:%d (%d tokens evaluated)", snap.path or snap.doc_id, snap.line + 1,
-                  snap.character + 1, result.prompt_tokens - result.reused_tokens)
+                  snap.character + 1, evaluated)
         return True
 
     def _ended(self, doc_id: str, running: _Running) -> None:

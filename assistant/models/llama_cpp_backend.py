@@ -34,12 +34,12 @@ log = logging.getLogger(__name__)
 native_log = logging.getLogger("llama_cpp.native")
 _log_callback: Any = None
 
-# Used when a GGUF carries no chat template of its own.
 # Prompt tokens evaluated between two looks at `cancel`. llama.cpp evaluates a batch (512 tokens)
 # without a pause, seconds on a slow CPU: a superseded request or a warm-up would hold the model
 # that long. A cancelled prefill keeps what it evaluated, so the next prompt reuses it.
 PREFILL_CHUNK = 128
 
+# Used when a GGUF carries no chat template of its own.
 GEMMA_CHAT_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}"
     "{% set role = 'model' if m['role'] == 'assistant' else 'user' %}"

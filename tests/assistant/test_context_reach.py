@@ -97,11 +97,7 @@ RUST_FILES = {
 
 
 def test_a_rust_type_imported_through_the_crate_offers_its_associated_functions(tmp_path):
-    index = make_index(tmp_path, RUST_FILES)
-    try:
-        text = shown(build(index, RUST_FILES, "src/cmd/get.rs"))
-    finally:
-        index.close()
+    text = shown(build_in(tmp_path, RUST_FILES, "src/cmd/get.rs"))
     assert "pub fn array() -> Frame" in text
     assert "pub fn push_bulk(&mut self, bytes: Vec<u8>)" in text
 
@@ -120,20 +116,12 @@ JAVA_FILES = {
 
 
 def test_a_java_class_imported_by_package_offers_its_static_methods(tmp_path):
-    index = make_index(tmp_path, JAVA_FILES)
-    try:
-        text = shown(build(index, JAVA_FILES, "src/main/java/com/acme/app/Report.java"))
-    finally:
-        index.close()
+    text = shown(build_in(tmp_path, JAVA_FILES, "src/main/java/com/acme/app/Report.java"))
     assert "public static String pad(String text, int width)" in text
 
 
 def test_a_java_static_import_offers_the_method_it_names(tmp_path):
-    index = make_index(tmp_path, JAVA_FILES)
-    try:
-        text = shown(build(index, JAVA_FILES, "src/main/java/com/acme/app/Table.java"))
-    finally:
-        index.close()
+    text = shown(build_in(tmp_path, JAVA_FILES, "src/main/java/com/acme/app/Table.java"))
     assert "static void checkArgument(boolean condition, String message)" in text
 
 
@@ -208,11 +196,7 @@ JAVA_MEMBERS = {
 
 
 def test_another_class_offers_its_callable_methods_not_its_private_ones_or_constructors(tmp_path):
-    index = make_index(tmp_path, JAVA_MEMBERS)
-    try:
-        context = build(index, JAVA_MEMBERS, "src/main/java/com/acme/cli/Parser.java")
-    finally:
-        index.close()
+    context = build_in(tmp_path, JAVA_MEMBERS, "src/main/java/com/acme/cli/Parser.java")
     signatures = "\n".join(s.text for s in context.snippets if s.kind == IMPORT)
     assert "public void setSelected(Option option)" in signatures
     assert "private" not in signatures
@@ -229,11 +213,7 @@ RUST_MODULES = {
 
 
 def test_a_rust_module_used_from_its_parent_offers_its_functions(tmp_path):
-    index = make_index(tmp_path, RUST_MODULES)
-    try:
-        text = shown(build(index, RUST_MODULES, "axum/src/routing/path_router.rs"))
-    finally:
-        index.close()
+    text = shown(build_in(tmp_path, RUST_MODULES, "axum/src/routing/path_router.rs"))
     assert "pub(crate) fn insert_url_params(extensions: &mut Vec<String>, params: &[String])" in text
 
 
@@ -253,15 +233,10 @@ JAVA_RECEIVERS = {
 
 
 def test_a_field_declared_with_a_type_offers_that_types_methods_before_other_imported_types(tmp_path):
-    index = make_index(tmp_path, JAVA_RECEIVERS)
-    try:
-        context = build(index, JAVA_RECEIVERS, "src/main/java/com/acme/app/Job.java",
-                        ContextBudget(max_context_tokens=260))
-    finally:
-        index.close()
-    signatures = "\n".join(s.text for s in context.snippets if s.kind == IMPORT)
+    context = build_in(tmp_path, JAVA_RECEIVERS, "src/main/java/com/acme/app/Job.java",
+                       ContextBudget(max_context_tokens=260))
     # `log` is a Reporter, whatever its name.
-    assert "public void flushPendingMessages(String reason, int limit, boolean wait)" in signatures
+    assert "public void flushPendingMessages(String reason, int limit, boolean wait)" in signatures(context)
 
 
 JAVA_INHERITED = {
@@ -278,11 +253,7 @@ JAVA_INHERITED = {
 
 
 def test_a_method_called_without_a_receiver_is_the_one_the_class_inherits(tmp_path):
-    index = make_index(tmp_path, JAVA_INHERITED)
-    try:
-        context = build(index, JAVA_INHERITED, "src/main/java/com/acme/core/Processor.java")
-    finally:
-        index.close()
+    context = build_in(tmp_path, JAVA_INHERITED, "src/main/java/com/acme/core/Processor.java")
     assert "protected final Reporter errorReporter()" in shown(context)
 
 
@@ -301,11 +272,7 @@ JAVA_BROKEN_CALL = {
 
 def test_a_blank_argument_line_does_not_hide_what_the_function_called_above_the_call(tmp_path):
     # The parser may take `Classifier.classify(` for the function around the blank line.
-    index = make_index(tmp_path, JAVA_BROKEN_CALL)
-    try:
-        context = build(index, JAVA_BROKEN_CALL, "src/main/java/com/acme/app/Processor.java")
-    finally:
-        index.close()
+    context = build_in(tmp_path, JAVA_BROKEN_CALL, "src/main/java/com/acme/app/Processor.java")
     assert "public static Reporter errorReporter()" in shown(context)
 
 
@@ -322,11 +289,7 @@ PY_CALLED_FIRST = {
 
 
 def test_a_function_called_above_comes_before_types_named_nearer_the_cursor(tmp_path):
-    index = make_index(tmp_path, PY_CALLED_FIRST)
-    try:
-        context = build(index, PY_CALLED_FIRST, "app/report.py", ContextBudget(max_context_tokens=160))
-    finally:
-        index.close()
+    context = build_in(tmp_path, PY_CALLED_FIRST, "app/report.py", ContextBudget(max_context_tokens=160))
     assert any(s.kind == DEFINITION and "def compute_total(items, rate, rounding):" in s.text for s in context.snippets)
 
 
@@ -339,11 +302,7 @@ JAVA_LONG_SIGNATURE = {
 
 
 def test_a_long_signature_is_shown_on_one_line_cut_after_its_first_parameters(tmp_path):
-    index = make_index(tmp_path, JAVA_LONG_SIGNATURE)
-    try:
-        context = build(index, JAVA_LONG_SIGNATURE, "src/main/java/com/acme/app/Use.java")
-    finally:
-        index.close()
+    context = build_in(tmp_path, JAVA_LONG_SIGNATURE, "src/main/java/com/acme/app/Use.java")
     [constructor] = [s.text for s in context.snippets if "Context(String parameterNumber0" in s.text]
     assert "\n" not in constructor and constructor.endswith(", …)") and "parameterNumber11" not in constructor
 
@@ -380,11 +339,7 @@ RUST_WORKSPACE = {
 
 
 def test_a_rust_workspace_crate_is_found_by_the_name_in_its_cargo_toml(tmp_path):
-    index = make_index(tmp_path, RUST_WORKSPACE)
-    try:
-        text = shown(build(index, RUST_WORKSPACE, "crates/core/src/search.rs"))
-    finally:
-        index.close()
+    text = shown(build_in(tmp_path, RUST_WORKSPACE, "crates/core/src/search.rs"))
     assert "pub fn utf8_sink(line: &str) -> usize" in text
 
 
@@ -400,11 +355,7 @@ RUST_MODULE_NAMESAKE = {
 
 
 def test_a_crate_roots_module_lines_do_not_take_the_place_of_a_function_of_the_same_name(tmp_path):
-    index = make_index(tmp_path, RUST_MODULE_NAMESAKE)
-    try:
-        text = shown(build(index, RUST_MODULE_NAMESAKE, "src/server.rs"))
-    finally:
-        index.close()
+    text = shown(build_in(tmp_path, RUST_MODULE_NAMESAKE, "src/server.rs"))
     assert "pub(crate) fn db(&self) -> Db" in text
 
 

@@ -7,6 +7,15 @@ from __future__ import annotations
 from assistant.evaluation.context_recall import sample_sites
 from test_context_reach import make_index
 
+
+def sites_in(root, files: dict[str, str], repo: str, **options):
+    """Index `files` under `root` and sample the repository's call sites."""
+    index = make_index(root, files)
+    try:
+        return sample_sites(index, repo, **options)
+    finally:
+        index.close()
+
 JAVA = {
     "src/main/java/com/acme/Printer.java": "package com.acme;\n\nclass Printer {\n"
         "  private void printMessage(String text) {}\n  public void printLine(String text) {}\n"
@@ -19,11 +28,7 @@ JAVA = {
 
 
 def test_another_files_private_method_and_a_statically_imported_namesake_are_no_sites(tmp_path):
-    index = make_index(tmp_path, JAVA)
-    try:
-        sites = sample_sites(index, "acme", per_kind=10)
-    finally:
-        index.close()
+    sites = sites_in(tmp_path, JAVA, "acme", per_kind=10)
     assert [site.callee for site in sites] == ["printLine"]
 
 
@@ -37,11 +42,7 @@ JAVA_STD = {
 
 
 def test_a_jdk_method_on_a_variable_is_no_site_but_the_repositorys_namesake_named_by_its_type_is(tmp_path):
-    index = make_index(tmp_path, JAVA_STD)
-    try:
-        sites = sample_sites(index, "acme", per_kind=10)
-    finally:
-        index.close()
+    sites = sites_in(tmp_path, JAVA_STD, "acme", per_kind=10)
     assert [(site.callee, site.line) for site in sites] == [("isArray", 7)]
 
 
@@ -54,11 +55,7 @@ TS_DECLARED = {
 
 
 def test_a_typescript_declaration_file_defines_nothing_a_call_could_be_measured_against(tmp_path):
-    index = make_index(tmp_path, TS_DECLARED)
-    try:
-        sites = sample_sites(index, "cmd", per_kind=10)
-    finally:
-        index.close()
+    sites = sites_in(tmp_path, TS_DECLARED, "cmd", per_kind=10)
     assert [site.callee for site in sites] == ["formatHelp"]
 
 
@@ -72,9 +69,5 @@ RUST_QUALIFIED = {
 
 
 def test_a_rust_call_through_another_crates_module_is_no_site_for_the_repositorys_namesake(tmp_path):
-    index = make_index(tmp_path, RUST_QUALIFIED)
-    try:
-        sites = sample_sites(index, "rs", per_kind=10)
-    finally:
-        index.close()
+    sites = sites_in(tmp_path, RUST_QUALIFIED, "rs", per_kind=10)
     assert [site.callee for site in sites] == ["insert_url_params"]

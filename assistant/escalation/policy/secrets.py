@@ -384,6 +384,7 @@ def _byte_array_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
 
 
 _PASSWORD_WORD = r"(?i:pa?s{1,2}w(?:o?r)?d|passwd|pwd|(?:" + "|".join(_PASS_OWNERS) + r")_?pass)"
+_SUFFIXED_PASSWORD_NAME = re.compile(_PASSWORD_WORD + r"(?:_[A-Za-z0-9]+){1,2}$")
 _PASSWORD_NAME_SUFFIXED = re.compile(  # the owner of a glued `pass` is checked apart: a regex that starts
     # with a dozen alternatives costs milliseconds on every request
     r"(?P<name>(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|passwd|pwd|pass))(?:_[A-Za-z0-9]+){1,2})"
@@ -413,8 +414,9 @@ def _suffixed_password_hits(text: str, path: str | None) -> Iterator[tuple[int, 
         if is_placeholder_value(value):
             continue
         if group == "uv":
-            whole = _unquoted_literal(text, match.start("uv"), _looks_config(path))
-            if whole is None and not (_looks_config(path) and _secret_like(value.rstrip(",;"))):
+            config = _looks_config(path)
+            whole = _unquoted_literal(text, match.start("uv"), config)
+            if whole is None and not (config and _secret_like(value.rstrip(",;"))):
                 continue
             yield whole or (match.start("uv"), match.start("uv") + len(value.rstrip(",;")))
         elif _secret_like(value) or (shannon_entropy(value) >= 3.0 and re.search(r"[^\w]", value)
@@ -430,7 +432,7 @@ def _compared_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     (the name-first order is an assignment's, `credential-assignment`)."""
     for match in _COMPARED.finditer(text):
         name, value = match.group("name").rsplit(".", 1)[-1], match.group("v")
-        suffixed = re.search(_PASSWORD_WORD + r"(?:_[A-Za-z0-9]+){1,2}$", name) and not _NOT_THE_PASSWORD.search(name)
+        suffixed = _SUFFIXED_PASSWORD_NAME.search(name) and not _NOT_THE_PASSWORD.search(name)
         if not (_CREDENTIAL_NAME.search(name) or suffixed) or is_placeholder_value(value):
             continue
         if _PASSWORD_SPELLING.search(name) or suffixed or _secret_like(value) or (
