@@ -63,6 +63,7 @@ class _Running:
     suffix: str
     generation: asyncio.Future
     mine: int  # the sequence number of the request that started it
+    waiters: int = 0  # requests still waiting for it; the model stops when the last is withdrawn
     announcing: bool = False  # past the cap: the editor is told when it finishes
 
 
@@ -185,7 +186,7 @@ class CompletionService:
         if running is not None and not running.generation.done() and (running.prefix, running.suffix) == (prefix, suffix):
             # Asked again where a generation is under way (an editor re-asking on activity while a
             # first suggestion is still being read): wait for that one, do not start over.
-            return await self._answer(running, snap.doc_id, joined=True)
+            return await self._answer(running, snap.doc_id)
         # The document left the state the running generation (a block growing, a request past
         # its cap) was for. Stop it now: this request's context needs the model too (token
         # counts) and would otherwise wait for it.
@@ -201,14 +202,15 @@ class CompletionService:
         generation = asyncio.ensure_future(self._generate(snap, prefix, suffix, started, mine))
         running = self._running[snap.doc_id] = _Running(prefix, suffix, generation, mine)
         generation.add_done_callback(lambda _: self._ended(snap.doc_id, running))
-        return await self._answer(running, snap.doc_id, joined=False)
+        return await self._answer(running, snap.doc_id)
 
-    async def _answer(self, running: _Running, doc_id: str, *, joined: bool) -> CompletionOutcome | None:
+    async def _answer(self, running: _Running, doc_id: str) -> CompletionOutcome | None:
         """Wait for a generation up to the first-suggestion cap. Past the cap the request is
         answered empty, but the model's work is not thrown away: it finishes into the cache
         (unless a newer request for the document supersedes it) and the editor is told to ask again."""
         cap = self.settings.completion.first_suggestion_timeout_ms / 1000
         generation = running.generation
+        running.waiters += 1
         try:
             return await asyncio.wait_for(asyncio.shield(generation), timeout=cap or None)
         except asyncio.TimeoutError:
@@ -222,10 +224,10 @@ class CompletionService:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():  # the editor withdrew this request
-                if not joined:
+                if running.waiters == 1 and not running.announcing:
                     generation.cancel()  # so does the model, unless another request waits for it
                 raise
-            return None  # the request that started the generation was withdrawn, and the model with it
+            return None  # the generation was stopped: a newer request superseded it
         except ModelRestarting:
             return None  # the crash that caused it was reported; the status line shows "restarting"
         except WorkerCrashed as exc:
@@ -234,6 +236,8 @@ class CompletionService:
         except ModelError as exc:  # no model to ask (a bad file, a dead server): said once, then logged
             self._report(str(exc), kind="the model is unavailable")
             return None
+        finally:
+            running.waiters -= 1
 
     async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float,
                         mine: int) -> CompletionOutcome | None:

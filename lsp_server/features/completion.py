@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -71,10 +70,10 @@ def register(server: "KuraServer") -> None:
                     documentation=d.doc or None, sort_text=f"1{len(items):04d}",
                 ))
         if ls.completions is not None and ls.settings.completion.enabled:
-            try:
-                outcome = await asyncio.wait_for(ls.completions.complete(snapshot), timeout=ls.settings.completion.first_suggestion_timeout_ms / 1000)
-            except asyncio.TimeoutError:
-                outcome = None
+            # complete() answers empty at the first-suggestion cap itself, and leaves a generation
+            # that an inline request for the same place also waits for running (a timeout here
+            # would cancel it under that request).
+            outcome = await ls.completions.complete(snapshot)
             if outcome is not None and outcome.text.strip():
                 first_line = outcome.text.strip().splitlines()[0]
                 here = types.Position(line=params.position.line, character=params.position.character)

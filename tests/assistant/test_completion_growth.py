@@ -111,6 +111,37 @@ async def test_asking_again_where_a_generation_is_under_way_waits_for_it(setting
     assert service.stats.model_calls == 1 and service.stats.superseded == 0
 
 
+async def test_a_withdrawn_request_leaves_the_generation_to_another_waiting_for_it(settings):
+    # VS Code asks for the suggest widget (textDocument/completion) and for ghost text at the same
+    # place; withdrawing the first must not stop the model under the second.
+    service = CompletionService(settings)
+    try:
+        first = asyncio.ensure_future(service.complete(_snap()))
+        assert await _poll(lambda: service._running)
+        again = asyncio.ensure_future(service.complete(_snap()))
+        assert await _poll(lambda: next(iter(service._running.values())).waiters == 2)
+        first.cancel()
+        outcome = await again
+    finally:
+        service.close()
+    assert first.cancelled()
+    assert outcome is not None and outcome.text and not outcome.from_cache
+    assert service.stats.model_calls == 1
+
+
+async def test_withdrawing_the_only_request_stops_the_model(settings):
+    service = CompletionService(settings)
+    try:
+        first = asyncio.ensure_future(service.complete(_snap()))
+        assert await _poll(lambda: service._running)
+        generation = next(iter(service._running.values())).generation
+        first.cancel()
+        assert await _poll(generation.done)
+    finally:
+        service.close()
+    assert generation.cancelled() and service.stats.model_calls == 0
+
+
 async def test_a_growth_that_fails_is_logged_and_the_service_goes_on(settings, short_clock, monkeypatch, caplog):
     real_finalize, calls = service_module.finalize, []
 
