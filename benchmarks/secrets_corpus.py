@@ -13,6 +13,25 @@ written from (measurement sources), turned into realistic code in several langua
   sirwart/ripsecrets          test/one_per_line/* (one secret a line) and test/one_per_file/* (one a file),
                               as its no_false_negatives test asserts  (MIT)
 
+Keyword-named credentials in code, with the snippets each tool labels NOT a secret kept apart as
+negatives (negatives.jsonl, scored like clean files):
+
+  securego/gosec              testutils/g101_samples.go: G101 sample programs with their expected issue
+                              count (0 = negative unless silenced by #nosec / gosec:disable)  (Apache-2.0)
+  PyCQA/bandit                examples/hardcoded-passwords.py: blocks under `# Possible hardcoded password: 'x'`
+                              (B105/B106/B107; counted by tests/functional/test_functional.py)  (Apache-2.0)
+  nickdeis/eslint-plugin-no-secrets  tests/lib/rules/no-secrets.ts valid/invalid codes with default options,
+                              and staging/has{,-no}-secret.{js,json}  (MIT)
+  thoughtworks/talisman       detector/filecontent/filecontent_detector_test.go (HasFailures true/false)  (MIT)
+  SonarSource/sonar-java      java-checks-test-sources/default/src/main/{java,files/non-compiling}/checks/
+                              HardCodedPasswordCheckSample.java (S2068) and HardCodedSecretCheckSample.java
+                              (S6418): `// Noncompliant` lines holding a literal; `// Compliant` / `// OK` lines
+                              are negatives  (LGPL-3.0: measured, never vendored)
+
+Their families (what decides the half) are the name a snippet's literal is bound to (gosec, bandit),
+the test's constant or function (eslint-plugin-no-secrets, talisman), or the sample file's numbered
+section (sonar-java).
+
 gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
 (assistant/escalation/policy/{gitleaks,kingfisher}_rules.json), so neither is used for measurement here;
 detect-secrets is a dependency whose regex plugins kura runs, so only the tests of its detectors kura does
@@ -31,7 +50,7 @@ before anything was looked at, so held-out formats are unseen while tuning.
 
 Get the data: `git clone https://github.com/<owner>/<name> $SRC/<owner>+<name>/repo` for each
 repository above (bare or not; HEAD is read), or point --sources at such a directory (the default
-is /work/.mirror, then ~/.cache/kura-eval/src). Output: ~/.cache/kura-eval/{cases,clean}.jsonl.
+is /work/.mirror, then ~/.cache/kura-eval/src). Output: ~/.cache/kura-eval/{cases,clean,negatives}.jsonl.
 
 Usage: python benchmarks/secrets_corpus.py [--sources DIR] [--out DIR] [--clean-per-lang N] [--with-rule-examples]
 """
@@ -51,6 +70,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
 MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "adeptex+whispers",
            "Yelp+detect-secrets", "sirwart+ripsecrets")
+# sources that also label non-secrets: their builders return (positives, negatives)
+MEASURE_WITH_NEGATIVES = ("securego+gosec", "PyCQA+bandit", "nickdeis+eslint-plugin-no-secrets", "thoughtworks+talisman",
+                          "SonarSource+sonar-java")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -434,6 +456,206 @@ def ripsecrets_cases(repo: Repo) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Keyword-named credentials in code: gosec, bandit, eslint-plugin-no-secrets, talisman, sonar-java.
+# Their labels are per snippet (a sample, a marked line); a snippet's family is the name its literal is
+# bound to (the first identifier of the literal's line, language words left out), or the sample file's
+# section where it has them (sonar-java), so one name lands in one half.
+
+_STOPWORDS = {"if", "else", "var", "const", "let", "final", "static", "private", "public", "protected", "string",
+              "char", "this", "self", "def", "return", "new", "func", "_", "map", "struct", "log", "info"}
+
+
+def _name_family(line: str, value: str) -> str:
+    rest = line.replace(value, " ")
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", rest):
+        if word.lower() not in _STOPWORDS:
+            return re.sub(r"[\d_]+", "", word.lower()) or word.lower()
+    return "anonymous"
+
+
+def _credential_part(literal: str) -> str:
+    """The credential of a flagged literal: a URL's password, else the most random of its words."""
+    if m := re.search(r"://[^:/@\s]*:([^@\s]+)@", literal):
+        return m.group(1)
+    words = [w for w in literal.split() if len(w) >= 6]
+    return max(words, key=entropy) if len(words) > 1 else literal
+
+
+def gosec_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """securego/gosec's G101 (hard-coded credentials) samples: each sample program with its expected issue
+    count. Positives (count >= 1): the program, with the literal G101 reports (the most random literal not
+    printed; a URL's password, a `Bearer: x`'s token). Negatives: count 0 samples, except those silenced
+    by `#nosec` / `gosec:disable` (suppressed, not labelled clean)."""
+    path = "testutils/g101_samples.go"
+    src = repo.read_many([path])[path].decode()
+    pos, neg = [], []
+    for i, m in enumerate(re.finditer(r"\{\[\]string\{`(.*?)`\},\s*(\d+),", src, re.S)):
+        code, count = m.group(1).lstrip("\n"), int(m.group(2))
+        if count == 0:
+            if "nosec" not in code and "gosec:disable" not in code:
+                neg.append({"source": "gosec", "family": f"g101/{i}", "path": f"gosec/g101_{i}.go", "text": code})
+            continue
+        literals = [(line, _go_unquote(lit)) for line in code.splitlines() if "fmt." not in line
+                    for lit in re.findall(r'"(?:\\.|[^"\\\n])*"', line)]
+        literals = [(line, v) for line, v in literals if len(v) >= 8]
+        if not literals:
+            continue
+        line, literal = max(literals, key=lambda lv: entropy(lv[1]))
+        pos.append({"source": "gosec", "family": _name_family(line, literal), "path": f"gosec/g101_{i}.go",
+                    "text": code, "secrets": [_credential_part(literal)]})
+    return pos, neg
+
+
+_BANDIT_LABEL = re.compile(r"^# Possible hardcoded password: (.*)$")
+
+
+def bandit_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """PyCQA/bandit's examples/hardcoded-passwords.py (B105/B106/B107; tests/functional/test_functional.py
+    counts its findings): each block under a `# Possible hardcoded password: 'x'` comment is a positive
+    with x as the secret, the label comments left out of the text; blocks under `# ... but not:` are
+    negatives. Labels that are no value (None, '') are dropped."""
+    path = "examples/hardcoded-passwords.py"
+    text = repo.read_many([path])[path].decode()
+    pos, neg = [], []
+    for i, block in enumerate(re.split(r"\n\s*\n", text)):
+        lines = block.splitlines()
+        labels = [m.group(1) for line in lines if (m := _BANDIT_LABEL.match(line.strip()))]
+        body = "\n".join(line for line in lines if not re.match(r"\s*# (Possible hardcoded|Severity:)", line)) + "\n"
+        if labels:
+            try:
+                import ast
+                value = ast.literal_eval(labels[0])
+            except (ValueError, SyntaxError):
+                continue
+            if not isinstance(value, str) or not value:
+                continue
+            line = next((line for line in body.splitlines() if value in line), "")
+            pos.append({"source": "bandit", "family": _name_family(line, value), "path": f"bandit/block_{i}.py",
+                        "text": body, "secrets": [value]})
+        elif "but not:" in block:
+            neg.append({"source": "bandit", "family": f"but-not/{i}", "path": f"bandit/block_{i}.py", "text": body})
+    return pos, neg
+
+
+def eslint_no_secrets_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """nickdeis/eslint-plugin-no-secrets' no-secrets rule tests (tests/lib/rules/no-secrets.ts): `invalid` codes
+    run with default options (or only extra regexes) that expect a high-entropy error; the secret is the
+    most random word of their string literals. `valid` codes with default options are negatives; codes
+    valid only through an ignore option are neither (they hold a secret the default flags). Its staging
+    has-secret / has-no-secret files likewise."""
+    path = "tests/lib/rules/no-secrets.ts"
+    src = repo.read_many([path])[path].decode()
+    consts = {m.group(1): m.group(2) for m in re.finditer(r"(?m)^const (\w+)\s*=\s*`(.*?)`;", src, re.S)}
+    consts.update({m.group(1): m.group(2) for m in re.finditer(r'(?m)^const (\w+)\s*=\s*\n?\s*"(.*?)";', src)})
+    body = src[src.index("createTests("):]
+    valid, invalid = body.split("invalid:", 1)
+    pos, neg = [], []
+
+    def entries(section: str):
+        for m in re.finditer(r"\{\s*(?://[^\n]*\n\s*)?code:\s*(\w+|`.*?`)\s*,(.*?)\n\s{6}\}", section, re.S):
+            code = m.group(1)
+            yield (consts.get(code) if not code.startswith("`") else code[1:-1]), code, m.group(2)
+
+    for code, name, rest in entries(valid):
+        if code is not None and "ignore" not in rest and "additionalDelimiters" not in rest and code.strip():
+            neg.append({"source": "eslint-no-secrets", "family": f"valid/{name}", "path": "no-secrets/valid.js",
+                        "text": code.lstrip("\n")})
+    for code, name, rest in entries(invalid):
+        if code is None or "HIGH_ENTROPY_MSG" not in rest or re.search(r"options:\s*\[\s*\{(?!\s*additionalRegexes)", rest):
+            continue
+        words = [w for lit in re.findall(r'"([^"\n]*)"|\'([^\'\n]*)\'', code) for part in lit for w in part.split()
+                 if len(w) >= 16]
+        words += [w for line in code.splitlines() if line.strip().startswith("//")
+                  for part in re.findall(r'"([^"\n]*)"', line) for w in part.split() if len(w) >= 16]
+        if words:
+            family = name if not name.startswith("`") else _name_family(code, "")
+            pos.append({"source": "eslint-no-secrets", "family": f"invalid/{family}", "path": "no-secrets/secret.js",
+                        "text": code.strip("\n").strip() + "\n", "secrets": [max(words, key=entropy)]})
+    staged = repo.read_many(["staging/has-secret.js", "staging/has-secret.json", "staging/has-no-secret.js",
+                             "staging/has-no-secret.json"])
+    for p, raw in sorted(staged.items()):
+        text = raw.decode()
+        if "no-secret" in p:
+            neg.append({"source": "eslint-no-secrets", "family": p, "path": p, "text": text})
+        elif words := [w for w in re.findall(r'"([^"\n]{16,})"', text) if entropy(w) > 3.5]:
+            pos.append({"source": "eslint-no-secrets", "family": p, "path": p, "text": text, "secrets": [max(words, key=entropy)]})
+    return pos, neg
+
+
+def talisman_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """thoughtworks/talisman's file content detector tests (detector/filecontent/filecontent_detector_test.go):
+    a test asserting `results.HasFailures()` true is a positive whose secret is the flagged value (a whole
+    file's content, or the literal in the Java code); asserted false, a negative. Tests that pass through an
+    ignore or threshold setting, and the hex-encoded "hello world!" (no credential), are left out."""
+    path = "detector/filecontent/filecontent_detector_test.go"
+    src = repo.read_many([path])[path].decode()
+    pos, neg = [], []
+    for m in re.finditer(r"(?ms)^func (Test\w+)\(t \*testing\.T\) \{\n(.*?)^\}", src):
+        name, body = m.groups()
+        if re.search(r"Ignore|Threshold|AllowedPatterns|[Hh]ex", body.replace("defaultIgnoreEvaluator", "")):
+            continue
+        consts = _go_consts(body.replace(":=", "="))
+        content = None
+        if c := re.search(r"\[\]byte\((\w+|\"[^\"]*\")\)", body):
+            content = consts.get(c.group(1)) if not c.group(1).startswith('"') else _go_unquote(c.group(1))
+        if content is None:
+            continue
+        if "assert.True(t, results.HasFailures()" in body:
+            literals = re.findall(r'"((?:\\.|[^"\\])*)"', content)
+            secret = max(literals, key=entropy) if "\n" in content and literals else content
+            case = {"source": "talisman", "family": name, "secrets": [secret]}
+            pos.append({**case, "input": content} if "\n" not in content.strip() else
+                       {**case, "path": "talisman/HelloWorld.java", "text": content})
+        elif "assert.False(t, results.HasFailures()" in body:
+            neg.append({"source": "talisman", "family": name, "path": "talisman/content.txt", "text": content})
+    return pos, neg
+
+
+_SONAR_FILES = ("java-checks-test-sources/default/src/main/java/checks/HardCodedPasswordCheckSample.java",
+                "java-checks-test-sources/default/src/main/java/checks/HardCodedSecretCheckSample.java",
+                "java-checks-test-sources/default/src/main/files/non-compiling/checks/HardCodedPasswordCheckSample.java")
+_SONAR_KEY = re.compile(r"(?i)(?:^|[&\s;,|#:?\"])(?:password|passwd|pwd|passphrase|secret|token|api[_.-]?key|credentials?|auth)=([^&\s;,|#\\\"]+)")
+
+
+def _sonar_value(literal: str) -> str:
+    if m := re.search(r"://[^:/@\s]*:([^@\s]+)@", literal):
+        return m.group(1)
+    if m := _SONAR_KEY.search(literal):
+        return m.group(1)
+    return literal
+
+
+def sonar_java_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """SonarSource/sonar-java's samples for S2068 (HardCodedPasswordCheck) and S6418 (HardCodedSecretCheck) with
+    the default configuration (the *Custom samples use other words): a line marked `// Noncompliant` that
+    holds a string literal is a positive, its secret the last literal of the line (a URL's password or a
+    `password=x` pair's value where the literal is one); lines marked `// Compliant` or `// OK` holding a
+    literal are negatives. Each line is sent alone, its marker comment removed, inside a class and method."""
+    pos, neg = [], []
+    for path, raw in sorted(repo.read_many(list(_SONAR_FILES)).items()):
+        stem, section = path.rsplit("/", 1)[-1].removesuffix(".java"), "0"
+        if "non-compiling" in path:
+            stem += "-noncompiling"
+        for n, line in enumerate(raw.decode().splitlines()):
+            if h := re.search(r"// =+ ([\d.]+)", line):
+                section = h.group(1)
+                continue
+            code, _, comment = line.partition("//")
+            literals = re.findall(r'"((?:\\.|[^"\\])*)"', code)
+            if not literals or not comment:
+                continue
+            text = f"class Sample {{\n  void run() throws Exception {{\n    {code.strip()}\n  }}\n}}\n"
+            item = {"source": "sonar-java", "family": f"{stem}/{section}", "path": f"sonar/{stem}_{n}.java", "text": text}
+            if re.match(r"\s*Noncompliant(?!@)", comment):
+                value = _sonar_value(literals[-1])
+                if value:
+                    pos.append({**item, "secrets": [value]})
+            elif re.match(r"\s*(?:Compliant|OK)\b", comment):
+                neg.append(item)
+    return pos, neg
+
+
+# ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
 _WRAPPERS = (
@@ -535,15 +757,25 @@ def main() -> None:
                                   detect_secrets_cases, ripsecrets_cases)))
     if args.with_rule_examples:
         builders.append(("mongodb+kingfisher", kingfisher_cases))
+    builders += list(zip(MEASURE_WITH_NEGATIVES, (gosec_cases, bandit_cases, eslint_no_secrets_cases, talisman_cases,
+                                                  sonar_java_cases)))
+    negatives = []
     for name, build in builders:
         repo = find_repo(sources, name)
         if repo is None:
             sys.exit(f"{name} not found under {[str(s) for s in sources]}; clone it there (see --help)")
         found = build(repo)
+        if isinstance(found, tuple):
+            found, neg = found
+            negatives += neg
+            print(f"{name}: {len(neg)} labelled non-secrets", file=sys.stderr)
         print(f"{name}: {len(found)} cases from {len({c['family'] for c in found})} families", file=sys.stderr)
         cases += [wrap(c) if "input" in c else c for c in found]
-    for case in cases:
+    for case in cases + negatives:
         case["half"] = half_of(case["source"], case["family"])
+    with (args.out / "negatives.jsonl").open("w") as out:
+        for item in negatives:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
     seen = set()
     with (args.out / "cases.jsonl").open("w") as out:
         for case in cases:

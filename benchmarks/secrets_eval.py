@@ -3,7 +3,8 @@
 A planted secret counts as caught when the request is blocked or the value is gone from what would be
 sent; a long value also leaks when any 32-character run of one of its tokens survives (a partial
 redaction is not a redaction). A clean file counts as a false positive when a secret detector fires on
-it (names — e-mails, private IPs — are policy replacements, reported apart).
+it (names — e-mails, private IPs — are policy replacements, reported apart). The snippets measurement
+sources label as NOT secrets (negatives.jsonl) are scored the same way and reported apart, per source.
 
 Usage: python benchmarks/secrets_eval.py [--corpus DIR] [--half tuning|heldout|both] [--show N]
 """
@@ -150,6 +151,23 @@ def main() -> None:
             for case, value in score.missed[: args.show]:
                 print(f"  MISS {case['source']}/{case['family']} {case['path']}: {value[:80]!r}")
                 print("    " + case["text"][:400].replace("\n", "\n    "))
+    negatives_path = args.corpus / "negatives.jsonl"
+    if negatives_path.exists():
+        negatives = [json.loads(line) for line in negatives_path.open()]
+        _init_worker()
+        for half in ("tuning", "heldout"):
+            if args.half not in (half, "both"):
+                continue
+            items = [n for n in negatives if n["half"] == half]
+            verdicts = [(n, _clean_verdict(n)) for n in items]
+            flagged = Counter(n["source"] for n, (kind, _, _) in verdicts if kind == "secret")
+            total = Counter(n["source"] for n in items)
+            per_source = ", ".join(f"{src} {flagged[src]}/{n}" for src, n in sorted(total.items()))
+            print(f"{half} labelled non-secrets flagged: {sum(flagged.values())}/{len(items)}\n  by source: {per_source}")
+            if half == "tuning":
+                for n, (kind, rules, lines) in verdicts:
+                    if kind == "secret" and args.show:
+                        print(f"  NEG-FP {n['source']}/{n['family']}: {dict(Counter(rules))} {lines[:2]}")
     if not args.no_clean:
         t0 = time.perf_counter()
         fps, names = score_clean(clean)
