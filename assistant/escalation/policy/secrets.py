@@ -59,6 +59,7 @@ _PLACEHOLDER_VALUES = {
     "refresh_token", "id_token", "bearer", "basic", "token_type", "client_credentials", "password123"[:0],
     # the names every tutorial and test uses for "some value"
     "foo", "bar", "baz", "qux", "foobar", "test", "testing", "pass", "pwd", "qwerty", "asdf", "username:password",
+    "whatever",
 }
 _CONFIG_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".properties", ".yaml", ".yml", ".toml", ".sh",
                     ".bash", ".zsh", ".envrc", ".tfvars", ".netrc", ".npmrc", ".pypirc", ".txt")
@@ -427,17 +428,68 @@ def _suffixed_password_hits(text: str, path: str | None) -> Iterator[tuple[int, 
 _COMPARED = re.compile(r"""(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,512})(?P=q)[ \t]*(?:===?|!==?)[ \t]*(?P<name>[A-Za-z_$][\w$.]*)""")
 
 
+_QUOTED = r"""(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,512})(?P=q)"""
+_OPERAND = r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*"
+# `password.equals("x")`, `"x".equals(password)`, `Objects.equals(password, "x")`, `strcmp(pw, "x")`: an
+# equality written as a call, either operand first (a `==` written name first is an assignment's match).
+# Found from the call (a literal anchor), then its operands are read either side.
+_EQ_CALL = re.compile(r"(?P<fn>equals|equalsIgnoreCase|Equals|contentEquals|eql\?|equal\?|strn?cmp"
+                      r"|strcasecmp|_?stricmp|compare_digest|hash_equals|secure_compare|safe_str_cmp|constant_time_compare)[ \t]*\([ \t]*")
+_EQ_HINT = re.compile(r"qual|eql\?|cmp|compare")  # a quick scan for the calls' names (a long alternation is slow)
+_RECEIVER = re.compile("(?:(?<![\\w$.])(?P<name>" + _OPERAND + r")(?:\(\))?|" + _QUOTED + r")[ \t]*$")
+_ARGUMENT = re.compile("(?:(?P<name>" + _OPERAND + ")|" + _QUOTED + r")[ \t]*(?P<end>[),])")
+_ARGUMENT2 = re.compile("[ \t]*(?:(?P<name>" + _OPERAND + ")|" + _QUOTED + r")[ \t]*\)")
+
+
+def _equals_call_pairs(text: str) -> Iterator[tuple[str, int, int]]:
+    """(name, start, end of the literal) for each equality call between a name and a literal."""
+    for hint in _EQ_HINT.finditer(text):
+        start = hint.start()
+        while start and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+            start -= 1  # back to the start of the name (a longer one, `assertEquals`, matches no call)
+        call = _EQ_CALL.match(text, start)
+        if call is None or call.end("fn") < hint.end():
+            continue
+        first = _ARGUMENT.match(text, call.end())
+        if first is None:
+            continue
+        before = text[max(0, call.start() - 120):call.start()].rstrip(" \t")
+        if before.endswith(".") and first.group("end") == ")":  # a method: the receiver and the one argument
+            receiver = _RECEIVER.search(before[:-1])
+            operands = [receiver, first] if receiver else []
+        elif first.group("end") == ",":  # a function of two arguments (`Objects.equals(a, b)`)
+            second = _ARGUMENT2.match(text, first.end())
+            operands = [first, second] if second else []
+        else:
+            continue
+        names = [m.group("name") for m in operands if m.group("name")]
+        literals = [m for m in operands if m.group("v") is not None]
+        if len(names) == 1 and len(literals) == 1:
+            yield names[0], literals[0].start("v"), literals[0].end("v")
+
+
+def _compared_secret(name: str, value: str) -> bool:
+    """A literal compared with `name` is its credential: the name names one and the value is no stand-in."""
+    name = name.rsplit(".", 1)[-1]
+    suffixed = _SUFFIXED_PASSWORD_NAME.search(name) and not _NOT_THE_PASSWORD.search(name)
+    if not (_CREDENTIAL_NAME.search(name) or suffixed) or is_placeholder_value(value):
+        return False
+    return bool(_PASSWORD_SPELLING.search(name) or suffixed or _secret_like(value) or (
+        not re.search(r"\s", value) and shannon_entropy(value) >= 3.0 and re.search(r"[^\w]", value)))
+
+
 def _compared_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     """`if ("x" == password)`: a literal compared with a credential-named variable, written value first
-    (the name-first order is an assignment's, `credential-assignment`)."""
+    (the name-first order is an assignment's, `credential-assignment`), or compared by a call in either
+    order (`password.equals("x")`, `"x".equals(token)`, `strcmp(passwd, "x")`)."""
     for match in _COMPARED.finditer(text):
-        name, value = match.group("name").rsplit(".", 1)[-1], match.group("v")
-        suffixed = _SUFFIXED_PASSWORD_NAME.search(name) and not _NOT_THE_PASSWORD.search(name)
-        if not (_CREDENTIAL_NAME.search(name) or suffixed) or is_placeholder_value(value):
-            continue
-        if _PASSWORD_SPELLING.search(name) or suffixed or _secret_like(value) or (
-                not re.search(r"\s", value) and shannon_entropy(value) >= 3.0 and re.search(r"[^\w]", value)):
+        if _compared_secret(match.group("name"), match.group("v")):
             yield match.span("v")
+    if "qual" not in text and "eql?" not in text and "cmp" not in text and "compare" not in text:
+        return
+    for name, start, end in _equals_call_pairs(text):
+        if _compared_secret(name, text[start:end]):
+            yield start, end
 
 
 _CLI_USER = re.compile(r"(?<![\w-])(?:-u|-U|--user(?:name)?)(?:[ \t=]+|(?=\w))[^\s-]")
@@ -591,7 +643,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("named-value", "the value of a name/value pair whose name names a credential (Kubernetes env, parameters)", _name_value_hits),
     ("credential-bytes", "a key, secret or password written as an array of byte literals", _byte_array_hits),
     ("suffixed-password", "a password value under a qualified password name (`db_password_prod`)", _suffixed_password_hits),
-    ("credential-comparison", "a literal compared with a credential-named variable (`\"x\" == password`)", _compared_hits),
+    ("credential-comparison", "a literal compared with a credential-named variable (`\"x\" == password`, `password.equals(\"x\")`)", _compared_hits),
 )
 
 

@@ -266,6 +266,25 @@ def _prefixed_dummy(value: str) -> bool:
     return bool(match) and _dummy_body(match.group(1)) and not value[:match.start(1)].strip("_-").isdigit()
 
 
+# A credential word as a whole part of a name (`secret`, `apiKey`, `db_password`), not inside a longer word
+# (`secretary`, `tokenization`, `keyboard`): the stricter context a letters-only value needs.
+_CREDENTIAL_PART = re.compile(r"(?i:passw(?:or)?d|passwd|passphrase|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key"
+                              r"|private[_.\-]?key|secret[_.\-]?key|auth|credentials?|bearer)(?![a-z])")
+
+
+def _names_credential(text: str, start: int, end: int) -> bool:
+    begin = text.rfind("\n", 0, start) + 1
+    stop = text.find("\n", end)
+    return bool(_CREDENTIAL_PART.search(text[begin:start] + " " + text[end:len(text) if stop < 0 else stop]))
+
+
+def _quoted_letters(text: str, start: int, value: str) -> bool:
+    """A quoted literal of 16-19 letters only ("qhzkwmvtrplxnbgfe"): a key's shape when a credential word
+    names its line (it must then still read unlike words, `_context_score`)."""
+    return (value.isalpha() and value.isascii() and text[start - 1:start] in ("'", '"', "`")
+            and text[start + len(value):start + len(value) + 1] == text[start - 1:start])
+
+
 def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str, int, int]]:
     """(rule id, start, end) for each random-looking token; rule id says whether context helped."""
     lockfile = bool(path) and bool(re.search(r"(?i)(?:^|/)(?:[\w.-]*lock[\w.-]*|go\.sum|[\w.-]*\.lock|integrity[\w.-]*)$", path or ""))
@@ -282,7 +301,8 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
 
     for start, value, url in _candidates(text):
         if len(value) < 20 and not _DIGIT.search(value):
-            continue
+            if not (_quoted_letters(text, start, value) and _names_credential(text, start, start + len(value))):
+                continue
         if _prefixed_dummy(value) and not value.lower().startswith(_NOT_SECRET_PREFIX):
             yield ("random-token", start, start + len(value))
             continue
