@@ -216,10 +216,12 @@ async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) 
             print(f"  line {line + 1}: {'shown' if result and result.items else 'none'} after "
                   f"{(time.perf_counter() - started) * 1000:.0f} ms; announced: {bool(ready)}; "
                   f"last: {stats['last']}", file=sys.stderr)
+    completion = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["completion"]
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return {"waits": waits, "late": late, "lost": lost, "sites": len(waits) + lost}
+    return {"waits": waits, "late": late, "lost": lost, "sites": len(waits) + lost,
+            "window_only": completion.get("window_only", 0)}
 
 
 def peer_typing_latencies(args, file: Path, line_no: int, keystrokes: int) -> list[float]:
@@ -317,7 +319,8 @@ def main() -> int:
             w = f["waits"]
             print(f"first suggestion at the tops of {f['sites']} functions of {rel} (cursor resting {args.dwell:g} s first): p50 {percentile(w, 50):.0f} ms, "
                   f"p95 {percentile(w, 95):.0f} ms; {f['late']} came after the cap (announced by kura/suggestionReady), "
-                  f"{f['lost']} never came within 15 s (target p50 <= 1500 ms, none lost)")
+                  f"{f['lost']} never came within 15 s (target p50 <= 1500 ms, none lost); "
+                  f"{f['window_only']} requests read the window alone (the whole prompt could not be read in time)")
             return 0
         line_no = choose_line(copy / rel, min(args.keystrokes, 50))
         r = asyncio.run(typing_session(args, copy, copy / rel, line_no, workdir))

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from assistant.completion.cache import CompletionCache
+from assistant.completion.in_time import MIN_WINDOW_TOKENS, tokens_in_time, window_only
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import CompletionShape, decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
 from assistant.completion.stopping import finalize, should_stop, without_partial_word
 from assistant.context.builder import CompletionContext, ContextBudget, ContextBuilder, Document, RecentEdit
 from assistant.models.host import ModelHost
+from assistant.models.worker import ModelWorker
 from assistant.models.base import CALLBACK, CANCELLED, LENGTH, CancelToken, GenerationRequest, ModelError
 from assistant.models.process import ModelRestarting, WorkerCrashed
 from assistant.settings import Settings
@@ -85,6 +87,7 @@ class CompletionStats:
     timeouts: int = 0  # requests answered empty at completion.firstSuggestionTimeoutMs
     late_suggestions: int = 0  # of those, finished afterwards and announced to the editor
     grown_blocks: int = 0  # block suggestions made longer in the background after their answer
+    window_only: int = 0  # first suggestions from the window alone: the model could not read the whole prompt in time
     warmups: int = 0  # prefills at a resting cursor (kura/cursorMoved)
     warmed_tokens: int = 0  # prompt tokens they evaluated
     prompt_tokens: int = 0
@@ -124,7 +127,6 @@ class CompletionService:
         self._sequence = 0
         self._reported_error: str | None = None
         self._warming: dict[str, CancelToken] = {}  # doc_id -> the warm-up queued or running for it
-        self._warmed: dict[str, str] = {}  # doc_id -> the prompt last prefilled for it
         self._running: dict[str, _Running] = {}  # doc_id -> the generation under way for it
         self._pinned: dict[str, _PinnedContext] = {}  # doc_id -> the repository context of the line being typed
         self.last: dict[str, Any] = {}  # the last answered request's timings, for status and benchmarks
@@ -150,7 +152,6 @@ class CompletionService:
     def forget(self, doc_id: str, path: str | None = None) -> None:
         self.cache.invalidate(doc_id)
         self._latest.pop(doc_id, None)
-        self._warmed.pop(doc_id, None)
         self._pinned.pop(doc_id, None)
         if self._builder is not None and path:
             self._builder.forget(path)
@@ -242,7 +243,7 @@ class CompletionService:
     async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float,
                         mine: int) -> CompletionOutcome | None:
         worker = await self.model.worker()
-        request, shape, context, prompt, context_ms = await self._request_for(snap, worker.backend)
+        request, shape, context, prompt, context_ms = await self._request_for(snap, worker, in_time=self._typing)
         if self._latest.get(snap.doc_id) != mine:
             self.stats.superseded += 1  # a newer request came while this one built its context: it
             return None  # must not reach the model after that one and cancel it there
@@ -275,17 +276,29 @@ class CompletionService:
         self.last = timings
         return CompletionOutcome(_new_id(), text, False, timings, result.stop_reason)
 
-    async def _request_for(self, snap: DocumentSnapshot, backend: Any):
-        """(request, shape, context, prompt, context ms) of a completion at the snapshot's cursor."""
+    async def _request_for(self, snap: DocumentSnapshot, worker: ModelWorker, *, in_time: bool = False):
+        """(request, shape, context, prompt, context ms) of a completion at the snapshot's cursor.
+        in_time: a prompt the local model could not read in time is cut to the window (in_time.py)."""
+        backend = worker.backend
         path = snap.path or _fallback_path(snap)
         shape = decide_shape(snap.text, snap.offset, path, max_lines=self.settings.completion.max_lines)
         builder = self._context_builder(backend.count_tokens)
         t_context = time.perf_counter()
         context = await asyncio.to_thread(builder.build, Document(path, snap.text, snap.offset), self._recent(snap.path))
         context = self._pin(snap, context)
-        context_ms = _ms(t_context)
+        template = backend.fim_template()
         root = self._root()
-        prompt = build_prompt(context, shape, backend.fim_template(), repo=root.name if root else None)
+        prompt = build_prompt(context, shape, template, repo=root.name if root else None)
+        if in_time and backend.name == "llama_cpp" and worker.prefill.tokens_per_s:
+            allowed = tokens_in_time(worker.prefill.tokens_per_s)
+            unread = worker.prefill.unread(prompt.text)
+            if allowed >= MIN_WINDOW_TOKENS and len(unread) > allowed and (
+                    await asyncio.to_thread(backend.count_tokens, unread)) > allowed:
+                suffix_share = builder.budget.suffix_share if template else 0.0  # no FIM: no suffix
+                context = window_only(context, allowed, suffix_share)
+                prompt = build_prompt(context, shape, template, repo=root.name if root else None)
+                self.stats.window_only += 1
+        context_ms = _ms(t_context)
         max_tokens = self.settings.completion.max_tokens
         if shape.single_line:
             max_tokens = min(max_tokens, SINGLE_LINE_MAX_TOKENS)
@@ -338,24 +351,20 @@ class CompletionService:
         return context
 
     async def warm(self, snap: DocumentSnapshot) -> bool:
-        """Prefill the prompt a completion at this cursor would send (one token sampled and thrown
-        away), so that the first request here evaluates only what changed since: the editor sends
-        the cursor when it rests. Never delays a real request by more than a prefill already under
-        way: one for the document cancels a warm-up still queued. True when the model prefilled."""
+        """Prefill the prompt a completion at this cursor would send, with its whole repository
+        context (one token sampled and thrown away), so that the first request here evaluates only
+        what changed since: the editor sends the cursor when it rests. Never delays a real request by
+        more than a prefill already under way: one for the document cancels a warm-up still queued.
+        True when the model prefilled."""
         if len(snap.text) > MAX_DOCUMENT_CHARS:
             return False
-        if self.cache.lookup(snap.doc_id, snap.text[: snap.offset], snap.text[snap.offset:]) is not None:
-            return False
+        cancel = CancelToken()
+        self._warming[snap.doc_id] = cancel  # a request arriving while the prompt is built cancels it too
         try:
             worker = await self.model.worker()
-            request, *_ = await self._request_for(snap, worker.backend)
-        except ModelError:
-            return False
-        if self._warmed.get(snap.doc_id) == request.prompt:
-            return False  # the cursor came back to where the cache was last warmed
-        cancel = CancelToken()
-        self._warming[snap.doc_id] = cancel
-        try:
+            request, *_ = await self._request_for(snap, worker)
+            if cancel.cancelled or not worker.prefill.unread(request.prompt):
+                return False  # a request came first, or the model has read this prompt already
             result = await worker.generate(replace(request, max_tokens=1, stop=(), should_stop=None), cancel,
                                            key=("warm", snap.doc_id))
         except ModelError:
@@ -365,7 +374,6 @@ class CompletionService:
                 del self._warming[snap.doc_id]
         if result.stop_reason == CANCELLED:
             return False
-        self._warmed[snap.doc_id] = request.prompt
         evaluated = result.prompt_tokens - result.reused_tokens
         self.stats.warmups += 1
         self.stats.warmed_tokens += evaluated

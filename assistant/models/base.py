@@ -63,6 +63,8 @@ class GenerationResult:
         (the longest common token prefix with the previous request); 0 when unknown.
     generated_tokens: tokens sampled (including one that hit a stop string).
     model_ms: wall time inside the backend; first_token_ms: until the first token (None if none).
+    read_tokens, read_ms: prompt tokens evaluated and the time that took, a read cancelled halfway
+        included: how fast this model reads on this machine now (local backends; 0 when unknown).
     """
 
     text: str
@@ -72,6 +74,8 @@ class GenerationResult:
     generated_tokens: int = 0
     model_ms: float = 0.0
     first_token_ms: float | None = None
+    read_tokens: int = 0
+    read_ms: float = 0.0
 
 
 class CancelToken:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from assistant.models.base import ModelError
+from assistant.models.base import GenerationRequest, ModelError
 from assistant.models.registry import ModelConfig, create_backend
 from assistant.models.worker import ModelWorker
 from assistant.settings import ModelSettings
@@ -72,6 +72,10 @@ class ModelHost:
         try:
             worker = ModelWorker(create_backend(model_config(self.settings)))
             await worker.load()
+            self.load_ms = (time.perf_counter() - started) * 1000
+            log.info("model loaded in %.0f ms: %s", self.load_ms, self.describe())
+            if worker.backend.name == "llama_cpp":
+                await _time_reading(worker)
         except ModelError as exc:
             self._fail(exc, worker)
             raise
@@ -82,8 +86,6 @@ class ModelHost:
         finally:
             self._loading = None
         self._worker, self._error = worker, None
-        self.load_ms = (time.perf_counter() - started) * 1000
-        log.info("model loaded in %.0f ms: %s", self.load_ms, self.describe())
         return worker
 
     def _fail(self, error: ModelError, worker: ModelWorker | None) -> None:
@@ -134,3 +136,18 @@ class ModelHost:
 
 def _is_json(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool, list, dict))
+
+
+# Code-like text of about a hundred tokens: enough to time how fast the model reads on this machine
+# before the first completion has to decide how much of its prompt can be read in time (in_time.py).
+READING_PROBE = "def scale(values, factor):\n    return [value * factor for value in values]\n\n" * 4
+
+
+async def _time_reading(worker: ModelWorker) -> None:
+    try:
+        await worker.generate(GenerationRequest(prompt=READING_PROBE, max_tokens=1))
+    except ModelError as exc:  # the first real request reports it; the speed is then learned from it
+        log.info("could not time the model's reading: %s", exc)
+    else:
+        rate = worker.prefill.tokens_per_s
+        log.info("the model reads %s tokens/s here", f"{rate:.0f}" if rate else "an unknown number of")

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -248,18 +249,23 @@ class LlamaCppBackend:
             if request.temperature <= 0:
                 sampling.update(temp=0.0, top_k=1)
             pending = tokens[reused:]
+            read = 0
+            reading = time.perf_counter()
             for start in range(0, len(pending) - 1, PREFILL_CHUNK):  # the last one: generate() samples after it
                 if cancel.cancelled:
-                    return GenerationResult("", CANCELLED, len(tokens), reused, 0,
-                                            (time.perf_counter() - started) * 1000, None)
-                llama.eval(pending[start : min(start + PREFILL_CHUNK, len(pending) - 1)])
-            return stream_tokens(
+                    return GenerationResult("", CANCELLED, len(tokens), reused, 0, (time.perf_counter() - started) * 1000,
+                                            None, read, (time.perf_counter() - reading) * 1000)
+                read = min(start + PREFILL_CHUNK, len(pending) - 1)
+                llama.eval(pending[start:read])
+            read_ms = (time.perf_counter() - reading) * 1000
+            result = stream_tokens(
                 llama.generate(pending[-1:], reset=False, **sampling),
                 lambda token: llama.detokenize([token], special=True),
                 request, cancel, on_text, stop=stop, max_tokens=max_tokens, started=started,
                 prompt_tokens=len(tokens), reused_tokens=reused, is_end=self._is_eog,
                 exhausted=LENGTH,  # llama.generate never ends by itself
             )
+            return replace(result, read_tokens=read, read_ms=read_ms)
 
     def _is_eog(self, token: int) -> bool:
         import llama_cpp

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from assistant.models.base import CANCELLED, CancelToken, GenerationRequest, GenerationResult, ModelBackend
+from assistant.models.prefill import PrefillTracker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,6 +36,7 @@ class ModelWorker:
 
     def __init__(self, backend: ModelBackend) -> None:
         self.backend = backend
+        self.prefill = PrefillTracker()  # what the model has read, and how fast it reads
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._by_key: dict[Hashable, CancelToken] = {}
@@ -107,7 +109,10 @@ class ModelWorker:
         def run() -> GenerationResult:
             if cancel.cancelled:  # superseded while queued: never touch the model
                 return GenerationResult(text="", stop_reason=CANCELLED)
-            return self.backend.generate(request, cancel, deliver)
+            self.prefill.reading(request.prompt)
+            result = self.backend.generate(request, cancel, deliver)
+            self.prefill.read(request.prompt, result)
+            return result
 
         self._submit(_Job(run, loop, future, cancel))
         try:

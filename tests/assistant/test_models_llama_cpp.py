@@ -104,6 +104,9 @@ def test_a_long_prompt_is_evaluated_in_chunks_and_a_cancel_between_them_keeps_wh
     assert result.stop_reason == "cancelled" and result.generated_tokens == 0
     assert chunks == [32] and result.prompt_tokens > 64
     assert again.reused_tokens == 32 and again.stop_reason == "length"
+    # how fast the model reads is timed on what it read, a cancelled read included
+    assert result.read_tokens == 32 and result.read_ms > 0
+    assert again.read_tokens == again.prompt_tokens - 32 - 1 and again.read_ms > 0  # the last is sampled after
 
 
 def test_already_cancelled_request_generates_nothing(backend):
