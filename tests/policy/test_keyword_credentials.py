@@ -103,3 +103,20 @@ def test_letters_that_read_as_words_or_stand_without_a_credential_name_are_sent_
 
 def test_the_comparison_rule_explains_the_call_form():
     assert "equals" in describe("credential-comparison")
+
+
+@pytest.mark.parametrize("text", [
+    'var cache = []string{"9f1a3c7be84d2a6c4e7d9c32bf1e7f05"} // unkeyed entries\n',
+    'keyboardLayouts = ["9f1a3c7be84d2a6c4e7d9c32bf1e7f05"]\n',
+])
+def test_a_word_that_only_contains_key_does_not_make_a_hex_value_a_credential(starter, text):
+    sent = _sent(starter, "layouts.go", text)
+    assert text in sent and "KURA_" not in sent
+
+
+@pytest.mark.parametrize("text", [
+    'client := New("9f1a3c7be84d2a6c4e7d9c32bf1e7f05") // the vendor apiKey\n',
+    'DEPLOY_KEY = "9f1a3c7be84d2a6c4e7d9c32bf1e7f05"\n',
+])
+def test_a_hex_value_named_by_a_key_stays_a_credential(starter, text):
+    assert "9f1a3c7be84d2a6c4e7d9c32bf1e7f05" not in _sent(starter, "client.go", text)

@@ -28,7 +28,7 @@ _PREFIXED = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}[_\-](?:[a-z]{2,8}[_\-])?([A-Z
 # A credential word names the line: then hex, UUID-shaped and shorter values count too.
 _CONTEXT = re.compile(
     r"(?i)(?:passw|passwd|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential"
-    r"|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key(?![a-z])|[a-z]Key|KEY|sas(?![a-z])|sig=|session|cookie"
+    r"|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key(?![a-z])|(?-i:[a-z]Key|KEY)|sas(?![a-z])|sig=|session|cookie"
     r"|client[_.\-]?id|account[_.\-]?key|license|webhook|dsn|connection[_.\-]?string|api\W{0,2}\s*[=:]"
     r"|[_\-.]pat(?![a-z])|(?-i:(?<![A-Za-z])PAT(?![A-Za-z])|ACCESS|PRIVATE))"  # shouted, these name a credential ("vendorACCESS …"); in lowercase they are words
 )
