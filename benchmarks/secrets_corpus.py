@@ -640,9 +640,12 @@ def sonar_java_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
             if h := re.search(r"// =+ ([\d.]+)", line):
                 section = h.group(1)
                 continue
-            code, _, comment = line.partition("//")
+            marker = re.search(r"//[ \t]*(?=(?:Noncompliant|Compliant|OK)\b)", line)  # not a URL's `//`
+            if marker is None:
+                continue
+            code, comment = line[:marker.start()], line[marker.end():]
             literals = re.findall(r'"((?:\\.|[^"\\])*)"', code)
-            if not literals or not comment:
+            if not literals:
                 continue
             text = f"class Sample {{\n  void run() throws Exception {{\n    {code.strip()}\n  }}\n}}\n"
             item = {"source": "sonar-java", "family": f"{stem}/{section}", "path": f"sonar/{stem}_{n}.java", "text": text}
