@@ -27,10 +27,13 @@ negatives (negatives.jsonl, scored like clean files):
                               HardCodedPasswordCheckSample.java (S2068) and HardCodedSecretCheckSample.java
                               (S6418): `// Noncompliant` lines holding a literal; `// Compliant` / `// OK` lines
                               are negatives  (LGPL-3.0: measured, never vendored)
+  SonarSource/sonar-python    python-checks/src/test/resources/checks/{hardCodedCredentials,hardcodedCredentialsCall,
+                              hotspots/hardcodedCredentialsEntropy,flaskHardCodedSecretKey,flaskHardCodedJWTSecretKey}.py:
+                              `# Noncompliant` / `# Compliant` / `# OK` lines likewise  (LGPL-3.0: measured, never vendored)
 
 Their families (what decides the half) are the name a snippet's literal is bound to (gosec, bandit),
 the test's constant or function (eslint-plugin-no-secrets, talisman), or the sample file's numbered
-section (sonar-java).
+section (sonar-java), or the file and the name (sonar-python).
 
 gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
 (assistant/escalation/policy/{gitleaks,kingfisher}_rules.json), so neither is used for measurement here;
@@ -72,7 +75,7 @@ MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secr
            "Yelp+detect-secrets", "sirwart+ripsecrets")
 # sources that also label non-secrets: their builders return (positives, negatives)
 MEASURE_WITH_NEGATIVES = ("securego+gosec", "PyCQA+bandit", "nickdeis+eslint-plugin-no-secrets", "thoughtworks+talisman",
-                          "SonarSource+sonar-java")
+                          "SonarSource+sonar-java", "SonarSource+sonar-python")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -658,6 +661,44 @@ def sonar_java_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
     return pos, neg
 
 
+_SONAR_PY_FILES = ("hardCodedCredentials.py", "hardcodedCredentialsCall.py", "hotspots/hardcodedCredentialsEntropy.py",
+                   "flaskHardCodedSecretKey.py", "flaskHardCodedJWTSecretKey.py")
+_PY_LITERAL = re.compile(r"""(?<![\w'"])[rRbBuUfF]{0,2}("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')""")
+
+
+def sonar_python_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """SonarSource/sonar-python's samples for S2068 (hardCodedCredentials.py), S6418 (hotspots/
+    hardcodedCredentialsEntropy.py), S6437 (hardcodedCredentialsCall.py) and S6779 / S6781
+    (flaskHardCodedSecretKey.py, flaskHardCodedJWTSecretKey.py), each verified with the default
+    configuration (the *Custom / *_custom samples use other words): as sonar_java_cases, a line marked
+    `# Noncompliant` that holds a string literal is a positive (its last literal, unless that is a subscript or
+    dict key; a URL's password or a `password=x` pair's value inside it), lines marked `# Compliant` / `# OK` holding a literal are
+    negatives; each line is sent alone, dedented. The family is the file and the name the literal is
+    bound to on its line."""
+    base = "python-checks/src/test/resources/checks/"
+    pos, neg = [], []
+    for path, raw in sorted(repo.read_many([base + f for f in _SONAR_PY_FILES]).items()):
+        stem = path.removeprefix(base).removesuffix(".py")
+        for n, line in enumerate(raw.decode().splitlines()):
+            marker = re.search(r"#[ \t]*(?=(?:Noncompliant|Compliant|OK)\b)", line)
+            if marker is None:
+                continue
+            code, comment = line[:marker.start()].strip(), line[marker.end():]
+            found = list(_PY_LITERAL.finditer(code))
+            if not found:
+                continue
+            literals = [m.group(1)[1:-1] for m in found]
+            item = {"source": "sonar-python", "path": f"sonar/{stem.replace('/', '_')}_{n}.py", "text": code + "\n"}
+            if re.match(r"Noncompliant(?!@)", comment):
+                if code[found[-1].end():].lstrip()[:1] in ("]", ":"):
+                    continue  # the last literal is a key (`config['SECRET_KEY'] = name`): no literal value
+                value = _sonar_value(literals[-1])
+                if value:
+                    pos.append({**item, "family": f"{stem}/{_name_family(code, literals[-1])}", "secrets": [value]})
+            elif re.match(r"(?:Compliant|OK)\b", comment):
+                neg.append({**item, "family": f"{stem}/{_name_family(code, literals[-1])}"})
+    return pos, neg
+
 # ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
@@ -761,7 +802,7 @@ def main() -> None:
     if args.with_rule_examples:
         builders.append(("mongodb+kingfisher", kingfisher_cases))
     builders += list(zip(MEASURE_WITH_NEGATIVES, (gosec_cases, bandit_cases, eslint_no_secrets_cases, talisman_cases,
-                                                  sonar_java_cases)))
+                                                  sonar_java_cases, sonar_python_cases)))
     negatives = []
     for name, build in builders:
         repo = find_repo(sources, name)
