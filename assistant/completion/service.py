@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from assistant.completion.cache import CompletionCache
-from assistant.completion.in_time import MIN_WINDOW_TOKENS, tokens_in_time, window_only
+from assistant.completion.in_time import MIN_WINDOW_TOKENS, Cut, apply_cut, plan_cut, tokens_in_time
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import CompletionShape, decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
@@ -57,6 +57,7 @@ class _PinnedContext:
     key: tuple[int, int]  # hashes of the document above and below the cursor's line
     snippets: tuple
     tokens: int
+    cut: Cut | None = None  # how the line's first request was cut to be read in time (in_time.py)
 
 
 @dataclass
@@ -87,7 +88,7 @@ class CompletionStats:
     timeouts: int = 0  # requests answered empty at completion.firstSuggestionTimeoutMs
     late_suggestions: int = 0  # of those, finished afterwards and announced to the editor
     grown_blocks: int = 0  # block suggestions made longer in the background after their answer
-    window_only: int = 0  # first suggestions from the window alone: the model could not read the whole prompt in time
+    cut_in_time: int = 0  # prompts cut to what the model reads in time (in_time.py): a new place, a cold cache
     warmups: int = 0  # prefills at a resting cursor (kura/cursorMoved)
     warmed_tokens: int = 0  # prompt tokens they evaluated
     prompt_tokens: int = 0
@@ -291,13 +292,25 @@ class CompletionService:
         prompt = build_prompt(context, shape, template, repo=root.name if root else None)
         if in_time and backend.name == "llama_cpp" and worker.prefill.tokens_per_s:
             allowed = tokens_in_time(worker.prefill.tokens_per_s)
-            unread = worker.prefill.unread(prompt.text)
-            if allowed >= MIN_WINDOW_TOKENS and len(unread) > allowed and (
-                    await asyncio.to_thread(backend.count_tokens, unread)) > allowed:
-                suffix_share = builder.budget.suffix_share if template else 0.0  # no FIM: no suffix
-                context = window_only(context, allowed, suffix_share)
+
+            def render(c: CompletionContext) -> str:
+                return build_prompt(c, shape, template, repo=root.name if root else None).text
+
+            def unread_tokens(text: str) -> int:
+                unread = worker.prefill.unread(text)
+                return backend.count_tokens(unread) if unread else 0
+
+            if allowed >= MIN_WINDOW_TOKENS and len(worker.prefill.unread(prompt.text)) > allowed and (
+                    await asyncio.to_thread(unread_tokens, prompt.text)) > allowed:
+                pinned = self._pinned[snap.doc_id]
+                cut = pinned.cut
+                if cut is None:  # the line's first request: later ones on the line keep its cut
+                    suffix_share = builder.budget.suffix_share if template else 0.0  # no FIM: no suffix
+                    cut = await asyncio.to_thread(plan_cut, context, render, unread_tokens, allowed, suffix_share)
+                    self._pinned[snap.doc_id] = replace(pinned, cut=cut)
+                context = apply_cut(context, cut)
                 prompt = build_prompt(context, shape, template, repo=root.name if root else None)
-                self.stats.window_only += 1
+                self.stats.cut_in_time += 1
         context_ms = _ms(t_context)
         max_tokens = self.settings.completion.max_tokens
         if shape.single_line:
