@@ -2,8 +2,8 @@
 
 gitleaks' rules are Go RE2 regexes; this translates the few constructs Python's `re` spells
 differently (a global `(?i)` after the start, `\\z`, POSIX classes), compiles every rule, and writes
-the rules kura loads (id, regex, secret group, entropy, keywords, allow-lists) with the licence and
-the source commit. Rules that only match file paths, and the generic keyword rule (kura's structural
+the rules kura loads (id, regex, secret group, entropy, keywords, allow-lists, and the file-path pattern
+a rule is scoped to, e.g. Terraform files for hashicorp-tf-password) with the licence and the source commit. Rules that only match file paths, and the generic keyword rule (kura's structural
 detector covers it), are left out.
 
 Usage: python benchmarks/secrets_gitleaks_rules.py PATH/TO/gitleaks   (a clone: git clone https://github.com/gitleaks/gitleaks)
@@ -87,7 +87,8 @@ def main() -> None:
             continue
         rules.append({"id": rule["id"], "description": rule.get("description", ""), "regex": regex,
                       "secret_group": rule.get("secretGroup", 0), "entropy": rule.get("entropy", 0.0),
-                      "keywords": [k.lower() for k in rule.get("keywords", [])], "allowlists": lists})
+                      "keywords": [k.lower() for k in rule.get("keywords", [])], "allowlists": lists,
+                      **({"path": to_python(rule["path"])} if "path" in rule else {})})
     glob = config.get("allowlist", {})
     data = {
         "source": f"https://github.com/gitleaks/gitleaks/blob/{commit}/config/gitleaks.toml",

@@ -120,3 +120,85 @@ def test_a_word_that_only_contains_key_does_not_make_a_hex_value_a_credential(st
 ])
 def test_a_hex_value_named_by_a_key_stays_a_credential(starter, text):
     assert "9f1a3c7be84d2a6c4e7d9c32bf1e7f05" not in _sent(starter, "client.go", text)
+
+
+SIGNING_SECRETS = [
+    ("app.py", 'app.config["SECRET_KEY"] = "{v}"\n', "marmot-17"),
+    ("settings.py", 'SECRET_KEY = "{v}"\n', "tulipfield"),
+    ("auth.js", "const jwtSecretKey = '{v}';\n", "blueharbor"),
+    ("app.py", 'app.config.update({{"JWT_SECRET_KEY": "{v}"}})\n', "pelican"),
+]
+
+
+@pytest.mark.parametrize("path, template, value", SIGNING_SECRETS, ids=[v for _, _, v in SIGNING_SECRETS])
+def test_a_signing_secret_chosen_by_a_person_is_redacted_whatever_its_shape(starter, path, template, value):
+    text = template.replace("{{", "{").replace("}}", "}").replace("{v}", value)
+    assert value not in _sent(starter, path, text)
+    assert "credential-assignment" in _rules(starter, path, text)
+
+
+NOT_SIGNING_SECRETS = [
+    ("settings.py", 'SECRET_KEY = os.environ["SECRET_KEY"]\n'),
+    ("settings.py", 'SECRET_KEY_VAR = "APP_SECRET_KEY"\n'),
+    ("labels.py", 'LABELS = {"secret_key": "Secret key"}\n'),
+    ("cache.py", 'sort_key = "lastname"\n'),
+    ("config.js", "const secretKey = 'mySecretKey';\n"),
+]
+
+
+@pytest.mark.parametrize("path, text", NOT_SIGNING_SECRETS, ids=[t[:28] for _, t in NOT_SIGNING_SECRETS])
+def test_a_secret_keys_name_label_or_lookup_key_is_sent_unchanged(starter, path, text):
+    sent = _sent(starter, path, text)
+    assert text in sent and "KURA_" not in sent
+
+
+CAMEL_PASSWORDS = [
+    ("Db.java", 'private static final String dbPasswordProd = "{v}";\n', "Wq8!mz2Lp"),
+    ("db.go", 'passwordBackup2 := "{v}"\n', "r7Kx-9vLq"),
+    ("mail.ts", "const smtpPassphraseOld = '{v}';\n", "kq8-Lm2z-x"),
+]
+
+
+@pytest.mark.parametrize("path, template, value", CAMEL_PASSWORDS, ids=[v for _, _, v in CAMEL_PASSWORDS])
+def test_a_password_under_a_camel_case_qualified_password_name_is_redacted(starter, path, template, value):
+    text = template.replace("{v}", value)
+    assert value not in _sent(starter, path, text)
+    assert "suffixed-password" in _rules(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("Form.java", 'String passwordField = "pw_input_1";\n'),
+    ("Policy.java", 'passwordMinLength = "12345678";\n'),
+    ("Dialog.java", 'String passwordConfirmLabel = "Confirm it";\n'),
+    ("Cache.java", 'String bypassWordCache = "abcdefgh12";\n'),
+])
+def test_a_camel_case_name_that_describes_a_password_or_only_contains_pass_is_sent_unchanged(starter, path, text):
+    sent = _sent(starter, path, text)
+    assert text in sent and "KURA_" not in sent
+
+
+@pytest.mark.parametrize("text", [
+    'TRUSTSTORE_PASSWORD = "trustStorePassword"\n',  # the setting's name, not its value
+    "settings = dict(password='MAIL_PASSWORD')\n",  # the environment variable that holds it
+])
+def test_a_password_settings_name_is_sent_unchanged(starter, text):
+    sent = _sent(starter, "settings.py", text)
+    assert text in sent and "KURA_" not in sent
+
+
+def test_a_secret_manager_reference_is_no_secret(starter):
+    text = 'password = "op://Infra/mail/password"\n'  # a 1Password reference (its host is a name: replaced as one)
+    assert "KURA_SECRET" not in _sent(starter, "settings.py", text)
+    assert not {"credential-assignment", "password-value"} & _rules(starter, "settings.py", text)
+
+
+def test_a_gitleaks_rule_written_for_one_kind_of_file_fires_only_there():
+    from assistant.escalation.policy.secrets import gitleaks_detectors
+
+    rule = next(d for d in gitleaks_detectors() if d.id == "gitleaks.hashicorp-tf-password")
+    text = 'administrator_login_password = "kq82xz0plm"\n'
+    match = rule.regex.search(text)
+    value = match.group(rule.group)
+    assert rule.check(value, match, "infra/main.tf")
+    assert not rule.check(value, match, "src/settings.py")
+    assert rule.check(value, match, None)  # no path: the rule is not held back

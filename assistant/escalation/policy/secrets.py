@@ -8,6 +8,7 @@ span, never a copy of the matched value beyond the caller's own text.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -73,6 +74,11 @@ def is_placeholder_value(value: str) -> bool:
         return True  # "abc", "aaaaaaaa": too short or too plain to be anyone's credential
     if v[1:] == v[1:].lower() and re.fullmatch(r"[a-z_\-: ]*(?:password|passwd|secret)[a-z_\-: ]*\d{0,4}", v.lower()):
         return True  # "secretpassword", "my-super-secret-password", "Password1": a stand-in that names itself
+    if (re.fullmatch(r"[A-Za-z]+(?:[_\-.][A-Za-z]+)*", v) and re.search(r"(?i)passw(?:or)?d|secret", v)
+            and not re.search(r"[a-z]{2,}(?:passw|secret)", v)) or re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY)", v):
+        return True  # "trustStorePassword", "AZURE_PASSWORD": the name of a setting or variable that holds one
+    if re.fullmatch(r"(?:op|vault|keyvault|secretsmanager|awssm|gcpsm|azkv)://\S+|arn:aws:(?:secretsmanager|ssm):\S+", v):
+        return True  # a reference into a secret manager (1Password, Vault, AWS), not the secret
     if re.fullmatch(r"(?:\$\w+(?:\[\w+\])?|\$\{[^}]*\}|[:@/])+", v) or re.fullmatch(r"/[\w.\-/]*|[a-z]+/[a-z0-9.+\-]+", v):
         return True  # interpolations only ("$user:$pass"); a path or a MIME type
     if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{\s*[\w.\-\[\]]*\s*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
@@ -169,6 +175,19 @@ _ASSIGNMENT = re.compile(
 )
 
 
+def _chosen_signing_secret(text: str, match: re.Match, value: str) -> bool:
+    """`SECRET_KEY = "woopie"`, `"JWT_SECRET_KEY": "hunter2"`: an application's signing secret is chosen by a
+    person, so under a `…secret_key` / `…SecretKey` name one token of any shape is the secret (a constant's
+    or variable's name, a path, a URL, a value that names itself are not)."""
+    if match.group("word").lower() != "key" or not re.sub(r"[_.\-]$", "", _key_before(text, match.start("word"))).lower().endswith("secret"):
+        return False
+    if not 6 <= len(value) <= 128 or re.search(r"\s", value) or "://" in value or value.startswith(("/", "./", "~", "$")):
+        return False
+    low = value.lower()
+    return not (re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", value) or "secret" in low or "key" in low
+                or name_of_words(value) or re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value))
+
+
 def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     config = _looks_config(path)
     for match in _ASSIGNMENT.finditer(text):
@@ -220,7 +239,8 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
                 continue
         elif kind == "token" and (not (_secret_like(value) or re.fullmatch(r"\d{16,}", value)) or _dotted_name(value)):
-            continue
+            if _dotted_name(value) or not _chosen_signing_secret(text, match, value):
+                continue
         elif kind == "password" and re.search(r"\s\S+\s\S+\s", value) and value[:1].isupper():
             continue  # a sentence: a label or help text
         group = "qv" if quoted else "uv"
@@ -397,18 +417,32 @@ _NOT_THE_PASSWORD = re.compile(
     r"|manager|provider|form|widget|encoder|hasher|salt|algo\w*|method|scheme|selector|locator|xpath|css|icon|class)(?=_|$)")
 
 
+# The same in camelCase (`dbPasswordProd`, `passwordBackup2`): the qualifier's words are capitalised.
+_PASSWORD_NAME_CAMEL = re.compile(
+    r"(?P<name>(?P<word>[Pp]ass(?:word|wd|phrase)|[Pp]wd)(?:[A-Z][a-z]*\d{0,2}){1,2})(?![\w$])"
+    r"""[ \t]*(?::=|=)[ \t]*(?:(?P<q>["'`])(?P<qv>[^"'`\s]{8,256})(?P=q)|(?P<uv>[^\s"'`]{8,256}))""")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
 def _suffixed_password_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
-    """`db_password_prod = "x"`, `smtp_pwd_backup := x`: a password name with a qualifier after it, holding a
-    value shaped like a password (a name that describes the password, `password_hash`, `password_field`,
-    is no password, and neither is a word, a path or an expression)."""
-    for match in _PASSWORD_NAME_SUFFIXED.finditer(text):
+    """`db_password_prod = "x"`, `smtp_pwd_backup := x`, `dbPasswordProd = "x"`: a password name with a
+    qualifier after it, holding a value shaped like a password (a name that describes the password,
+    `password_hash`, `passwordField`, is no password, and neither is a word, a path or an expression)."""
+    camel = _PASSWORD_NAME_CAMEL.finditer(text) if ("assw" in text or "wd" in text or "assp" in text) else ()
+    for match in itertools.chain(_PASSWORD_NAME_SUFFIXED.finditer(text), camel):
         before = _key_before(text, match.start())
-        if match.group("word").lower() == "pass":
+        if match.re is _PASSWORD_NAME_CAMEL:
+            if before and not (before[-1] in "_." or (before[-1].isalnum() and match.group("word")[0].isupper())):
+                continue  # inside a word
+        elif match.group("word").lower() == "pass":
             if not before.lower().rstrip("_").endswith(_PASS_OWNERS):
                 continue  # `pass_manager`, `bypass_cache`: no password
         elif before and before[-1] not in "_.":
             continue  # inside a word
-        if _NOT_THE_PASSWORD.search(match.group("name")):
+        if _NOT_THE_PASSWORD.search(_snake(match.group("name"))):
             continue  # a name that describes the password
         group = "qv" if match.group("q") else "uv"
         value = match.group(group)
@@ -642,7 +676,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("cli-password", "password given with -p/--password on a command line that names a user", _cli_password_hits),
     ("named-value", "the value of a name/value pair whose name names a credential (Kubernetes env, parameters)", _name_value_hits),
     ("credential-bytes", "a key, secret or password written as an array of byte literals", _byte_array_hits),
-    ("suffixed-password", "a password value under a qualified password name (`db_password_prod`)", _suffixed_password_hits),
+    ("suffixed-password", "a password value under a qualified password name (`db_password_prod`, `dbPasswordProd`)", _suffixed_password_hits),
     ("credential-comparison", "a literal compared with a credential-named variable (`\"x\" == password`, `password.equals(\"x\")`)", _compared_hits),
 )
 
@@ -697,8 +731,11 @@ GITLEAKS_RULES = Path(__file__).with_name("gitleaks_rules.json")
 
 
 def _gitleaks_check(entropy_min: float, allowlists: tuple[tuple[str, tuple[re.Pattern, ...], frozenset[str]], ...],
-                    global_regexes: tuple[re.Pattern, ...], global_stopwords: frozenset[str]) -> Check:
+                    global_regexes: tuple[re.Pattern, ...], global_stopwords: frozenset[str],
+                    scope: re.Pattern | None = None) -> Check:
     def check(value: str, match: re.Match, path: str | None) -> bool:
+        if scope is not None and path and not scope.search(path):
+            return False  # a rule written for one kind of file (Terraform's password field, a nuget.config)
         if entropy_min and shannon_entropy(value) < entropy_min:
             return False
         low = value.lower()
@@ -726,7 +763,8 @@ def gitleaks_detectors() -> tuple[Detector, ...]:
         lists = tuple((a["target"], tuple(re.compile(r) for r in a["regexes"]), frozenset(a["stopwords"]))
                       for a in rule["allowlists"] if not a["paths"] and a["target"] != "line")
         out.append(Detector("gitleaks." + rule["id"], rule["description"], regex, group,
-                            _gitleaks_check(rule["entropy"], lists, global_regexes, global_stopwords),
+                            _gitleaks_check(rule["entropy"], lists, global_regexes, global_stopwords,
+                                            re.compile(rule["path"]) if rule.get("path") else None),
                             tuple(rule["keywords"])))
     return tuple(out)
 
