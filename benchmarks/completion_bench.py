@@ -18,7 +18,9 @@ functions of the file, one after another, each asked once with the product's def
 re-request when the server sends `kura/suggestionReady`. Prints the time from the first request
 to a shown suggestion (p50/p95), how many came only after the cap, and how many never came (15 s).
 `--dwell S` lets the cursor rest S seconds at each site first (`kura/cursorMoved`: the server warms
-the model there), as when a developer reads the function before typing.
+the model there), as when a developer reads the function before typing. `--then K` types on at once
+after each first suggestion, the first K characters of the body's next statement, and prints those
+keystrokes' latency and how much repository context their prompts carried.
 """
 
 from __future__ import annotations
@@ -195,6 +197,7 @@ async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) 
             context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
 
     waits, late, lost, version = [], 0, 0, 1
+    typed_on, context_on, empty_on = [], [], 0
     for line, indent in function_tops(file, args.first):
         lines = original.split("\n")
         lines.insert(line, indent)  # the user opens a new line at the top of the function body
@@ -223,12 +226,31 @@ async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) 
             print(f"  line {line + 1}: {'shown' if result and result.items else 'none'} after "
                   f"{(time.perf_counter() - started) * 1000:.0f} ms; announced: {bool(ready)}; "
                   f"last: {stats['last']}", file=sys.stderr)
+        # --then K: the developer types on at once, the first K characters of the body's next statement.
+        col = len(indent)
+        for ch in lines[line + 1].strip()[: args.then]:
+            version += 1
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=line, character=col),
+                                      end=types.Position(line=line, character=col)), text=ch)]))
+            col += 1
+            keystroke_at = time.perf_counter()
+            answer = await ask(line, col)
+            typed_on.append((time.perf_counter() - keystroke_at) * 1000)
+            empty_on += not (answer and answer.items)
+            last = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["last"]
+            if not last.get("from_cache"):
+                context_on.append(last.get("context_tokens") or 0)
+            await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - keystroke_at)))
     completion = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["completion"]
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
     return {"waits": waits, "late": late, "lost": lost, "sites": len(waits) + lost,
-            "cut_in_time": completion.get("cut_in_time", 0)}
+            "cut_in_time": completion.get("cut_in_time", 0), "typed_on": typed_on, "context_on": context_on,
+            "empty_on": empty_on}
 
 
 def peer_typing_latencies(args, file: Path, line_no: int, keystrokes: int) -> list[float]:
@@ -310,6 +332,8 @@ def main() -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip the prefix-only llama.cpp-server peer")
     parser.add_argument("--first", type=int, default=0, help="measure the first suggestion at the tops of N functions")
     parser.add_argument("--verbose", action="store_true", help="print each site's outcome")
+    parser.add_argument("--then", type=int, default=0,
+                        help="with --first: type K characters on at each site at once, timing each keystroke")
     parser.add_argument("--dwell", type=float, default=0.0,
                         help="with --first: seconds the cursor rests at each site (kura/cursorMoved) before the request")
     args = parser.parse_args()
@@ -328,6 +352,11 @@ def main() -> int:
                   f"p95 {percentile(w, 95):.0f} ms; {f['late']} came after the cap (announced by kura/suggestionReady), "
                   f"{f['lost']} never came within 15 s (target p50 <= 1500 ms, none lost); "
                   f"{f['cut_in_time']} prompts cut to what the model reads in time")
+            if args.then:
+                t, c = f["typed_on"], f["context_on"]
+                print(f"typing on at once ({len(t)} keystrokes): p50 {percentile(t, 50):.0f} ms, p95 {percentile(t, 95):.0f} ms, "
+                      f"{f['empty_on']} answered empty; repository context in the prompt of its model calls: "
+                      f"mean {statistics.mean(c) if c else 0:.0f} tokens over {len(c)} calls")
             return 0
         line_no = choose_line(copy / rel, min(args.keystrokes, 50))
         r = asyncio.run(typing_session(args, copy, copy / rel, line_no, workdir))
