@@ -287,30 +287,19 @@ class CompletionService:
         t_context = time.perf_counter()
         context = await asyncio.to_thread(builder.build, Document(path, snap.text, snap.offset), self._recent(snap.path))
         context = self._pin(snap, context)
+        pinned = self._pinned[snap.doc_id]  # this line's, whatever newer requests pin meanwhile
         template = backend.fim_template()
         root = self._root()
         prompt = build_prompt(context, shape, template, repo=root.name if root else None)
         if in_time and backend.name == "llama_cpp" and worker.prefill.tokens_per_s:
-            allowed = tokens_in_time(worker.prefill.tokens_per_s)
-
             def render(c: CompletionContext) -> str:
                 return build_prompt(c, shape, template, repo=root.name if root else None).text
 
-            def unread_tokens(text: str) -> int:
-                unread = worker.prefill.unread(text)
-                return backend.count_tokens(unread) if unread else 0
-
-            if allowed >= MIN_WINDOW_TOKENS and len(worker.prefill.unread(prompt.text)) > allowed and (
-                    await asyncio.to_thread(unread_tokens, prompt.text)) > allowed:
-                pinned = self._pinned[snap.doc_id]
-                cut = pinned.cut
-                if cut is None:  # the line's first request: later ones on the line keep its cut
-                    suffix_share = builder.budget.suffix_share if template else 0.0  # no FIM: no suffix
-                    cut = await asyncio.to_thread(plan_cut, context, render, unread_tokens, allowed, suffix_share)
-                    self._pinned[snap.doc_id] = replace(pinned, cut=cut)
-                context = apply_cut(context, cut)
+            suffix_share = builder.budget.suffix_share if template else 0.0  # no FIM: no suffix
+            cut = await self._in_time(snap.doc_id, pinned, context, worker, render, suffix_share)
+            if cut is not context:
+                context = cut
                 prompt = build_prompt(context, shape, template, repo=root.name if root else None)
-                self.stats.cut_in_time += 1
         context_ms = _ms(t_context)
         max_tokens = self.settings.completion.max_tokens
         if shape.single_line:
@@ -320,6 +309,28 @@ class CompletionService:
             should_stop=StopAtShapeEnd(shape, SINGLE_LINE_DECODE_MS if self._typing else 0.0),
         )
         return request, shape, context, prompt, context_ms
+
+    async def _in_time(self, doc_id: str, pinned: _PinnedContext, context: CompletionContext, worker: ModelWorker,
+                       render: Callable[[CompletionContext], str], suffix_share: float) -> CompletionContext:
+        """`context`, or its cut when the model could not read its prompt in time (in_time.py). The
+        line's first cut is pinned with the line, so that typing on it reads only what changed."""
+        allowed = tokens_in_time(worker.prefill.tokens_per_s or 0.0)
+
+        def unread_tokens(text: str) -> int:
+            unread = worker.prefill.unread(text)
+            return worker.backend.count_tokens(unread) if unread else 0
+
+        whole = render(context)
+        if allowed < MIN_WINDOW_TOKENS or len(worker.prefill.unread(whole)) <= allowed or (
+                await asyncio.to_thread(unread_tokens, whole)) <= allowed:
+            return context
+        cut = pinned.cut
+        if cut is None:
+            cut = await asyncio.to_thread(plan_cut, context, render, unread_tokens, allowed, suffix_share)
+            if self._pinned.get(doc_id) is pinned:
+                self._pinned[doc_id] = replace(pinned, cut=cut)
+        self.stats.cut_in_time += 1
+        return apply_cut(context, cut)
 
     async def _grow_block(self, snap: DocumentSnapshot, shape: CompletionShape, request: GenerationRequest,
                           raw: str, shown: str, mine: int) -> None:
