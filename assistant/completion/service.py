@@ -279,7 +279,7 @@ class CompletionService:
 
     async def _request_for(self, snap: DocumentSnapshot, worker: ModelWorker, *, in_time: bool = False):
         """(request, shape, context, prompt, context ms) of a completion at the snapshot's cursor.
-        in_time: a prompt the local model could not read in time is cut to the window (in_time.py)."""
+        in_time: a prompt the local model could not read in time is cut to what it can (in_time.py)."""
         backend = worker.backend
         path = snap.path or _fallback_path(snap)
         shape = decide_shape(snap.text, snap.offset, path, max_lines=self.settings.completion.max_lines)
