@@ -202,3 +202,41 @@ def test_a_gitleaks_rule_written_for_one_kind_of_file_fires_only_there():
     assert rule.check(value, match, "infra/main.tf")
     assert not rule.check(value, match, "src/settings.py")
     assert rule.check(value, match, None)  # no path: the rule is not held back
+
+
+POSITIONAL_PASSWORDS = [
+    ("cache.py", 'store = redis.Redis("cache.internal", 6379, 2, "{v}")\n', "Tr0ut-lake-41"),
+    ("cache.py", 'store = redis.StrictRedis(\n    "cache.internal",\n    6379,\n    0,\n    "{v}",\n)\n', "Heron_gate77"),
+    ("legacy.py", 'db = pg.DB("orders", "db.internal", 5432, None, "app", "{v}")\n', "Mellow-Quay9"),
+    ("mail.py", 'smtp = smtplib.SMTP_SSL(host)\nsmtp.login("ops@example.org", "{v}")\n', "Orchid+glass2"),
+    ("sync.py", 'ftp = FTP("files.example.org", "mirror", "{v}")\n', "Lantern.58x"),
+    ("fetch.py", 'r = requests.get(url, auth=("robot", "{v}"))\n', "Wren-9-pine"),
+    ("fetch.py", 'r = requests.get(url, auth=HTTPBasicAuth("robot", "{v}"))\n', "Cobalt~tide3"),
+    ("Db.java", 'Connection c = DriverManager.getConnection(url, "report", "{v}");\n', "Kelp#44marsh"),
+    ("Proxy.java", 'return new PasswordAuthentication("proxy", "{v}".toCharArray());\n', "Gale-19-fern"),
+    ("Client.cs", 'var cred = new NetworkCredential("svc", "{v}");\n', "Fjord33-plum"),
+    ("mail.go", 'auth := smtp.PlainAuth("", "ops@example.org", "{v}", "smtp.example.org")\n', "Basalt_72q"),
+    ("db.php", '$pdo = new PDO($dsn, "shop", "{v}");\n', "Quartz-6-bay"),
+    ("db.js", 'const sequelize = new Sequelize("shop", "shop_app", "{v}", {{ dialect: "mysql" }});\n', "Ember.81.oak"),
+]
+
+
+@pytest.mark.parametrize("path,template,value", POSITIONAL_PASSWORDS)
+def test_a_password_passed_positionally_to_a_known_connection_or_login_call_is_redacted(starter, path, template, value):
+    text = template.format(v=value)
+    assert value not in _sent(starter, path, text)
+    assert "credential-argument" in _rules(starter, path, text)
+    assert describe("credential-argument").startswith("a literal passed where")
+
+
+@pytest.mark.parametrize("path,text", [
+    ("app.py", 'conn = sqlite3.connect("orders.db")\n'),  # connect of a module that takes no password
+    ("cache.py", 'store = redis.Redis("cache.internal", 6379, 0)\n'),  # no password given
+    ("cache.py", 'store = redis.Redis(host="cache.internal", port=6379, db=1, decode_responses=True)\n'),
+    ("sync.py", 'ftp = FTP("files.example.org", "anonymous", "")\n'),  # the empty password of anonymous FTP
+    ("auth.py", 'def login(self, user, password):\n    return self.session.login(user, password)\n'),  # variables
+    ("Db.java", 'Connection c = DriverManager.getConnection(url, user, password);\n'),
+])
+def test_a_connection_call_without_a_literal_password_is_sent_unchanged(starter, path, text):
+    assert "credential-argument" not in _rules(starter, path, text)
+    assert _sent(starter, path, text).count(text.strip().splitlines()[0].strip()) == 1

@@ -526,6 +526,114 @@ def _compared_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             yield start, end
 
 
+# Where well-known connection and login calls take their password positionally, from each library's
+# documented signature (index from 0). A dotted key needs that receiver (`pg.connect`, not `sqlite3.connect`);
+# a bare key is the constructor or function's own name; `.login` needs some receiver (a client object).
+_PASSWORD_ARGUMENTS = {
+    # Python
+    "pg.DB": 5, "pg.connect": 5,  # PyGreSQL: DB(dbname, host, port, opt, user, passwd)
+    "Redis": 3, "StrictRedis": 3,  # redis-py: Redis(host, port, db, password)
+    "FTP": 2, "FTP_TLS": 2,  # ftplib: FTP(host, user, passwd, acct)
+    "MySQLdb.connect": 2, "MySQLdb.Connect": 2, "pymysql.connect": 2,  # connect(host, user, passwd, db)
+    "pymssql.connect": 2,  # pymssql.connect(server, user, password, database)
+    "cx_Oracle.connect": 1,  # cx_Oracle.connect(user, password, dsn)
+    "HTTPBasicAuth": 1, "HTTPDigestAuth": 1, "HTTPProxyAuth": 1,  # requests.auth (username, password)
+    "BasicAuth": 1, "DigestAuth": 1,  # aiohttp.BasicAuth(login, password), httpx.BasicAuth / DigestAuth
+    "PlainCredentials": 1,  # pika.PlainCredentials(username, password)
+    "simple_bind_s": 1, "simple_bind": 1, "bind_s": 1,  # python-ldap: simple_bind_s(who, cred)
+    ".login": 1,  # smtplib / imaplib / ftplib / Django's test client: client.login(user, password)
+    # Java, Kotlin, C#
+    "DriverManager.getConnection": 2,  # getConnection(url, user, password)
+    "PasswordAuthentication": 1,  # java.net.PasswordAuthentication(userName, password)
+    "UsernamePasswordCredentials": 1,  # Apache HttpClient (userName, password)
+    "UsernamePasswordAuthenticationToken": 1,  # Spring Security (principal, credentials)
+    "NetworkCredential": 1,  # .NET System.Net.NetworkCredential(userName, password)
+    # Go
+    "smtp.PlainAuth": 2,  # net/smtp PlainAuth(identity, username, password, host)
+    "url.UserPassword": 1,  # net/url UserPassword(username, password)
+    # JavaScript
+    "Sequelize": 2,  # new Sequelize(database, username, password, options)
+    # PHP
+    "PDO": 2, "mysqli": 2, "mysqli_connect": 2, "mysql_connect": 2,  # (dsn|host, user, password, ...)
+    "ftp_login": 2, "ldap_bind": 2, "ssh2_auth_password": 2,  # (connection, user, password)
+    "oci_connect": 1,  # oci_connect(username, password, ...)
+}
+_ARGUMENT_CALL = re.compile(
+    r"(?<![\w$])(?P<fn>" + "|".join(sorted({re.escape(k.rsplit(".", 1)[-1]) for k in _PASSWORD_ARGUMENTS}, key=len, reverse=True))
+    + r")[ \t]*\(")
+_ARGUMENT_LITERAL = re.compile(
+    r"""\s*(?:[rRbBuU]{1,2}|@)?(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,256})(?P=q)"""
+    r"""(?:\.toCharArray\(\)|\.getBytes\([^()]*\)|\.encode\([^()]*\))?\s*""")
+# `auth=("user", "pw")` (requests, httpx), `http_auth=(…)` (elasticsearch), `auth: ['user', 'pw']`.
+_AUTH_PAIR = re.compile(
+    r"""(?<![\w$])(?:auth|basic_auth|http_auth|proxy_auth)[ \t]*[=:][ \t]*[(\[][ \t]*(?P<q1>["'])[^"'\n]*(?P=q1)[ \t]*,[ \t]*"""
+    r"""(?:[rRbBuU]{1,2})?(?P<q>["'])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,256})(?P=q)[ \t]*,?[ \t]*[)\]]""")
+
+
+def _call_arguments(text: str, start: int, limit: int = 4000) -> list[tuple[int, int]]:
+    """The spans of the top-level arguments of the call whose `(` is just before `start` (over lines),
+    up to the closing bracket; strings and nested brackets are skipped whole."""
+    spans: list[tuple[int, int]] = []
+    depth, i, arg_start, end = 0, start, start, min(len(text), start + limit)
+    while i < end:
+        ch = text[i]
+        if ch in "'\"`":
+            close = i + 1
+            while close < end and text[close] != ch and (ch == "`" or text[close] != "\n"):
+                close += 2 if text[close] == "\\" else 1
+            i = close + 1
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                spans.append((arg_start, i))
+                return spans
+            depth -= 1
+        elif ch == "," and depth == 0:
+            spans.append((arg_start, i))
+            arg_start = i + 1
+        i += 1
+    spans.append((arg_start, end))
+    return spans
+
+
+def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """`redis.Redis("db1", 6379, 0, "pw")`, `DriverManager.getConnection(url, "app", "pw")`,
+    `auth=("user", "pw")`: a literal passed where a well-known connection or login call takes its password."""
+    if "(" not in text:
+        return
+    for match in _ARGUMENT_CALL.finditer(text):
+        fn = match.group("fn")
+        before = text[:match.start("fn")]
+        receiver = re.search(r"([A-Za-z_$][\w$]*)[ \t]*\.[ \t]*$", before[-64:])
+        index = None
+        if receiver is not None and f"{receiver.group(1)}.{fn}" in _PASSWORD_ARGUMENTS:
+            index = _PASSWORD_ARGUMENTS[f"{receiver.group(1)}.{fn}"]
+        elif fn in _PASSWORD_ARGUMENTS:
+            index = _PASSWORD_ARGUMENTS[fn]
+        elif receiver is not None and "." + fn in _PASSWORD_ARGUMENTS:
+            index = _PASSWORD_ARGUMENTS["." + fn]
+        if index is None or re.search(r"\b(?:def|function|func|fun)[ \t]+$", before[-16:]):
+            continue  # not one of the calls, or its definition (`def login(self, user, pw)`)
+        arguments = _call_arguments(text, match.end())
+        positional = []
+        for a, b in arguments:
+            if re.match(r"\s*[A-Za-z_]\w*[ \t]*=(?!=)|\s*\*", text[a:b]):
+                break  # keyword arguments (`password=` is credential-assignment's) and `*args` end the positions
+            positional.append((a, b))
+        if index >= len(positional):
+            continue
+        a, b = positional[index]
+        literal = _ARGUMENT_LITERAL.fullmatch(text, a, b)
+        if literal is not None and not is_placeholder_value(literal.group("v")):
+            yield literal.span("v")
+    if "auth" in text:
+        for match in _AUTH_PAIR.finditer(text):
+            if not is_placeholder_value(match.group("v")):
+                yield match.span("v")
+
+
 _CLI_USER = re.compile(r"(?<![\w-])(?:-u|-U|--user(?:name)?)(?:[ \t=]+|(?=\w))[^\s-]")
 # `-p VALUE`, `--password=VALUE`, or glued `-pVALUE` (mysql) when VALUE is not a word (`-prof` is a flag).
 _CLI_PASSWORD = re.compile(r"(?<![\w-])(?:(?:-p|-pw|--pass(?:word)?)[ \t=]+|-p(?=[A-Za-z]*[\d!@#$%^&*]))([^\s'\"`,;]{4,128})")
@@ -678,6 +786,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("credential-bytes", "a key, secret or password written as an array of byte literals", _byte_array_hits),
     ("suffixed-password", "a password value under a qualified password name (`db_password_prod`, `dbPasswordProd`)", _suffixed_password_hits),
     ("credential-comparison", "a literal compared with a credential-named variable (`\"x\" == password`, `password.equals(\"x\")`)", _compared_hits),
+    ("credential-argument", "a literal passed where a well-known connection or login call takes its password (`Redis(host, port, db, \"pw\")`, `getConnection(url, user, \"pw\")`, `auth=(\"user\", \"pw\")`)", _argument_hits),
 )
 
 
