@@ -62,13 +62,6 @@ _PLACEHOLDER_VALUES = {
     "foo", "bar", "baz", "qux", "foobar", "test", "testing", "pass", "pwd", "qwerty", "asdf", "username:password",
     "whatever",
 }
-# The words a stand-in password is made of ("my-super-secret-password", "this is not a real secret", "db_password"):
-# the credential words, whose credential (owners, environments) and the filler of examples.
-_STAND_IN_FILLER = re.compile(
-    r"[_\-:. ]+|\ba\b|password|passwd|pass|pwd|secret|key|token|my|your|our|the|this|that|is|it|an|not|no|real|actual|super|very|top"
-    r"|strong|weak|secure|insecure|long|complex|simple|random|default|some|new|old|test|testing|dummy|fake|mock|sample|example"
-    r"|demo|placeholder|whatever|something|anything|any|foo|bar|baz|blah|change|me|here|goes|put|set|enter|insert|value"
-    r"|db|database|admin|root|user|app|api|local|dev|prod|staging")
 _CONFIG_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".properties", ".yaml", ".yml", ".toml", ".sh",
                     ".bash", ".zsh", ".envrc", ".tfvars", ".netrc", ".npmrc", ".pypirc", ".txt")
 
@@ -80,11 +73,9 @@ def is_placeholder_value(value: str) -> bool:
     if len(v) < 4 or len(set(v)) == 1:
         return True  # "abc", "aaaaaaaa": too short or too plain to be anyone's credential
     if v[1:] == v[1:].lower() and re.fullmatch(r"[a-z_\-: ]*(?:password|passwd|secret)[a-z_\-: ]*\d{0,4}", v.lower()):
-        # "secretpassword", "my-super-secret-password", "Password1": a stand-in that names itself, made of
-        # filler words only; "emails_secret", "this cool password" say something of their own: a value
-        return not _STAND_IN_FILLER.sub("", re.sub(r"\d+$", "", v.lower()))
-    if v != v.lower() and ((re.fullmatch(r"[A-Za-z]+(?:[_\-.][A-Za-z]+)*", v) and re.search(r"(?i)passw(?:or)?d|secret", v)
-            and not re.search(r"[a-z]{2,}(?:passw|secret)", v)) or re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY)", v)):
+        return True  # "secretpassword", "my-super-secret-password", "Password1": a stand-in that names itself
+    if (re.fullmatch(r"[A-Za-z]+(?:[_\-.][A-Za-z]+)*", v) and re.search(r"(?i)passw(?:or)?d|secret", v)
+            and not re.search(r"[a-z]{2,}(?:passw|secret)", v)) or re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY)", v):
         return True  # "trustStorePassword", "AZURE_PASSWORD": the name of a setting or variable that holds one
     if re.fullmatch(r"(?:op|vault|keyvault|secretsmanager|awssm|gcpsm|azkv)://\S+|arn:aws:(?:secretsmanager|ssm):\S+", v):
         return True  # a reference into a secret manager (1Password, Vault, AWS), not the secret
