@@ -218,6 +218,12 @@ POSITIONAL_PASSWORDS = [
     ("mail.go", 'auth := smtp.PlainAuth("", "ops@example.org", "{v}", "smtp.example.org")\n', "Basalt_72q"),
     ("db.php", '$pdo = new PDO($dsn, "shop", "{v}");\n', "Quartz-6-bay"),
     ("db.js", 'const sequelize = new Sequelize("shop", "shop_app", "{v}", {{ dialect: "mysql" }});\n', "Ember.81.oak"),
+    ("tokens.py", 'token = jwt.encode(claims, "{v}", algorithm="HS256")\n', "Rx9-quill-sail"),
+    ("tokens.js", 'const token = jwt.sign(claims, "{v}", {{ expiresIn: "1h" }});\n', "Marsh.hen.63"),
+    ("sign.py", 'mac = hmac.new(b"{v}", body, hashlib.sha256)\n', "Plover-31-dune"),
+    ("Sign.java", 'Key k = new SecretKeySpec("{v}".getBytes(UTF_8), "HmacSHA256");\n', "Tern+42-lake"),
+    ("Tls.java", 'keyStore.load(in, "{v}".toCharArray());\n', "Birch-77-ice"),
+    ("store.go", 'client, _ := minio.New(host, &minio.Options{{Creds: credentials.NewStaticV4("AKIDEXAMPLE", "{v}", "")}})\n', "Sorrel9-wharf"),
 ]
 
 
@@ -236,6 +242,8 @@ def test_a_password_passed_positionally_to_a_known_connection_or_login_call_is_r
     ("sync.py", 'ftp = FTP("files.example.org", "anonymous", "")\n'),  # the empty password of anonymous FTP
     ("auth.py", 'def login(self, user, password):\n    return self.session.login(user, password)\n'),  # variables
     ("Db.java", 'Connection c = DriverManager.getConnection(url, user, password);\n'),
+    ("Config.java", 'props.load(in, "application.properties");\n'),  # a common method name, no char[] password
+    ("tokens.py", 'claims = jwt.decode(token, key, algorithms=["HS256"])\n'),
 ])
 def test_a_connection_call_without_a_literal_password_is_sent_unchanged(starter, path, text):
     assert "credential-argument" not in _rules(starter, path, text)

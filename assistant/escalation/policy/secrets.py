@@ -557,9 +557,24 @@ _PASSWORD_ARGUMENTS = {
     "PDO": 2, "mysqli": 2, "mysqli_connect": 2, "mysql_connect": 2,  # (dsn|host, user, password, ...)
     "ftp_login": 2, "ldap_bind": 2, "ssh2_auth_password": 2,  # (connection, user, password)
     "oci_connect": 1,  # oci_connect(username, password, ...)
+    # Signing and encryption keys: PyJWT encode/decode(payload, key), jsonwebtoken sign/verify(payload, secret),
+    # hmac.new(key, msg), Node crypto.createHmac(algorithm, key), javax.crypto SecretKeySpec(key, algorithm)
+    "jwt.encode": 1, "jwt.decode": 1, "jwt.sign": 1, "jwt.verify": 1, "hmac.new": 0, "createHmac": 1, "SecretKeySpec": 0,
+    # Cloud and database credentials: aws-sdk-go NewStaticCredentials(id, secret, token), minio-go
+    # NewStaticV4(id, secret, token), aws-sdk-js Credentials(accessKeyId, secretAccessKey), MongoDB's
+    # MongoCredential.createCredential(user, database, password) (Java) / CreateCredential(database, user, password) (C#)
+    "NewStaticCredentials": 1, "NewStaticV4": 1, "NewStaticV2": 1, "AWS.Credentials": 1,
+    "createCredential": 2, "CreateCredential": 2, "createScramSha1Credential": 2, "createScramSha256Credential": 2,
+    "createPlainCredential": 2, "Transport.send": 2,  # javax.mail Transport.send(message, user, password)
+    # Java keystores take their password as a char[]: KeyStore.load(stream, password), getKey(alias, password),
+    # setKeyEntry(alias, key, password, chain), KeyManagerFactory.init(keyStore, password), PBEKeySpec(password),
+    # KeyStore.PasswordProtection(password) — only a literal's .toCharArray() is taken for these common names
+    "PBEKeySpec": 0, "PasswordProtection": 0,
 }
+_CHAR_ARRAY_PASSWORD_ARGUMENTS = {".load": 1, ".getKey": 1, ".setKeyEntry": 2, ".init": 1}
 _ARGUMENT_CALL = re.compile(
-    r"(?<![\w$])(?P<fn>" + "|".join(sorted({re.escape(k.rsplit(".", 1)[-1]) for k in _PASSWORD_ARGUMENTS}, key=len, reverse=True))
+    r"(?<![\w$])(?P<fn>" + "|".join(sorted({re.escape(k.rsplit(".", 1)[-1]) for k in (*_PASSWORD_ARGUMENTS, *_CHAR_ARRAY_PASSWORD_ARGUMENTS)},
+                                            key=len, reverse=True))
     + r")[ \t]*\(")
 _ARGUMENT_LITERAL = re.compile(
     r"""\s*(?:[rRbBuU]{1,2}|@)?(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,256})(?P=q)"""
@@ -614,6 +629,9 @@ def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             index = _PASSWORD_ARGUMENTS[fn]
         elif receiver is not None and "." + fn in _PASSWORD_ARGUMENTS:
             index = _PASSWORD_ARGUMENTS["." + fn]
+        char_array = index is None and receiver is not None and "." + fn in _CHAR_ARRAY_PASSWORD_ARGUMENTS
+        if char_array:
+            index = _CHAR_ARRAY_PASSWORD_ARGUMENTS["." + fn]
         if index is None or re.search(r"\b(?:def|function|func|fun)[ \t]+$", before[-16:]):
             continue  # not one of the calls, or its definition (`def login(self, user, pw)`)
         arguments = _call_arguments(text, match.end())
@@ -626,6 +644,8 @@ def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             continue
         a, b = positional[index]
         literal = _ARGUMENT_LITERAL.fullmatch(text, a, b)
+        if literal is not None and char_array and not text[a:b].rstrip().endswith(".toCharArray()"):
+            continue
         if literal is not None and not is_placeholder_value(literal.group("v")):
             yield literal.span("v")
     if "auth" in text:
@@ -786,7 +806,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("credential-bytes", "a key, secret or password written as an array of byte literals", _byte_array_hits),
     ("suffixed-password", "a password value under a qualified password name (`db_password_prod`, `dbPasswordProd`)", _suffixed_password_hits),
     ("credential-comparison", "a literal compared with a credential-named variable (`\"x\" == password`, `password.equals(\"x\")`)", _compared_hits),
-    ("credential-argument", "a literal passed where a well-known connection or login call takes its password (`Redis(host, port, db, \"pw\")`, `getConnection(url, user, \"pw\")`, `auth=(\"user\", \"pw\")`)", _argument_hits),
+    ("credential-argument", "a literal passed where a well-known connection, login or signing call takes its password or key (`Redis(host, port, db, \"pw\")`, `getConnection(url, user, \"pw\")`, `auth=(\"user\", \"pw\")`)", _argument_hits),
 )
 
 
