@@ -248,3 +248,22 @@ def test_a_password_passed_positionally_to_a_known_connection_or_login_call_is_r
 def test_a_connection_call_without_a_literal_password_is_sent_unchanged(starter, path, text):
     assert "credential-argument" not in _rules(starter, path, text)
     assert _sent(starter, path, text).count(text.strip().splitlines()[0].strip()) == 1
+
+
+@pytest.mark.parametrize("text,value", [
+    ('db_password_prod = "{v}"\n', "lantern over the weir"),
+    ('smtpPasswordBackup = "{v}"\n', "copper kettle song 7"),
+])
+def test_a_passphrase_under_a_qualified_password_name_is_redacted(starter, text, value):
+    text = text.format(v=value)
+    assert value not in _sent(starter, "settings.py", text)
+    assert "suffixed-password" in _rules(starter, "settings.py", text)
+
+
+@pytest.mark.parametrize("text", [
+    'password_rule_text = "Use 8 or more characters with a digit."\n',  # help text: a sentence
+    'password_error = "passwords do not match"\n',  # a name that describes the password
+    'password_reminder_subject = "Your reminder for {name}"\n',  # a template
+])
+def test_a_sentence_under_a_qualified_password_name_is_sent_unchanged(starter, text):
+    assert _sent(starter, "settings.py", text).count(text.strip()) == 1

@@ -409,7 +409,7 @@ _SUFFIXED_PASSWORD_NAME = re.compile(_PASSWORD_WORD + r"(?:_[A-Za-z0-9]+){1,2}$"
 _PASSWORD_NAME_SUFFIXED = re.compile(  # the owner of a glued `pass` is checked apart: a regex that starts
     # with a dozen alternatives costs milliseconds on every request
     r"(?P<name>(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|passwd|pwd|pass))(?:_[A-Za-z0-9]+){1,2})"
-    r"""[ \t]*(?::=|=)[ \t]*(?:(?P<q>["'`])(?P<qv>[^"'`\s]{8,256})(?P=q)|(?P<uv>[^\s"'`]{8,256}))""")
+    r"""[ \t]*(?::=|=)[ \t]*(?:(?P<q>["'`])(?P<qv>[^"'`\s][^"'`\n]{6,254}[^"'`\s])(?P=q)|(?P<uv>[^\s"'`]{8,256}))""")
 _NOT_THE_PASSWORD = re.compile(
     r"(?i)_(?:hash\w*|digest|len\w*|min|max|size|type|name|label|field|prompt|path|file|url|uri|env|var|key|id|header"
     r"|param\w*|policy|regex|re|pattern|format|mode|count|expir\w*|ttl|reset|confirm\w*|hint|help|placeholder|enabled"
@@ -420,7 +420,7 @@ _NOT_THE_PASSWORD = re.compile(
 # The same in camelCase (`dbPasswordProd`, `passwordBackup2`): the qualifier's words are capitalised.
 _PASSWORD_NAME_CAMEL = re.compile(
     r"(?P<name>(?P<word>[Pp]ass(?:word|wd|phrase)|[Pp]wd)(?:[A-Z][a-z]*\d{0,2}){1,2})(?![\w$])"
-    r"""[ \t]*(?::=|=)[ \t]*(?:(?P<q>["'`])(?P<qv>[^"'`\s]{8,256})(?P=q)|(?P<uv>[^\s"'`]{8,256}))""")
+    r"""[ \t]*(?::=|=)[ \t]*(?:(?P<q>["'`])(?P<qv>[^"'`\s][^"'`\n]{6,254}[^"'`\s])(?P=q)|(?P<uv>[^\s"'`]{8,256}))""")
 
 
 def _snake(name: str) -> str:
@@ -454,6 +454,10 @@ def _suffixed_password_hits(text: str, path: str | None) -> Iterator[tuple[int, 
             if whole is None and not (config and _secret_like(value.rstrip(",;"))):
                 continue
             yield whole or (match.start("uv"), match.start("uv") + len(value.rstrip(",;")))
+        elif re.search(r"\s", value):
+            # a passphrase ("lantern over the weir"), not a sentence of help text ("Use 8 or more characters.")
+            if len(value) <= 64 and not (value[:1].isupper() and re.search(r"\s\S+\s\S+\s", value)) and not re.search(r"[.!?:]$|\{\w*\}|%[sd]", value):
+                yield match.span("qv")
         elif _secret_like(value) or (shannon_entropy(value) >= 3.0 and re.search(r"[^\w]", value)
                                      and not _REGEX_SOURCE.search(value) and "://" not in value):
             yield match.span("qv")
