@@ -224,6 +224,14 @@ POSITIONAL_PASSWORDS = [
     ("Sign.java", 'Key k = new SecretKeySpec("{v}".getBytes(UTF_8), "HmacSHA256");\n', "Tern+42-lake"),
     ("Tls.java", 'keyStore.load(in, "{v}".toCharArray());\n', "Birch-77-ice"),
     ("store.go", 'client, _ := minio.New(host, &minio.Options{{Creds: credentials.NewStaticV4("AKIDEXAMPLE", "{v}", "")}})\n', "Sorrel9-wharf"),
+    ("Auth.java", 'Algorithm algorithm = Algorithm.HMAC256("{v}");\n', "Vole-63-reed"),
+    ("Auth.java", 'String jws = Jwts.builder().setSubject(id).signWith(SignatureAlgorithm.HS256, "{v}").compact();\n', "Fen+71-wick"),
+    ("auth.go", 'signed, err := token.SignedString([]byte("{v}"))\n', "Adder_58_moor"),
+    ("auth.php", '$jwt = JWT::encode($claims, "{v}", "HS256");\n', "Sedge#52-bank"),
+    ("hook.php", '$sig = hash_hmac("sha256", $body, "{v}");\n', "Alder-81-holt"),
+    ("Startup.cs", 'var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes("{v}"));\n', "Osier-93-carr"),
+    ("sign.rb", 'sig = OpenSSL::HMAC.hexdigest("SHA256", "{v}", data)\n', "Tansy-47-ley"),
+    ("hook.js", 'const h = crypto.createHmac("sha256", Buffer.from("{v}"));\n', "Whin-29-scar"),
 ]
 
 
@@ -244,6 +252,8 @@ def test_a_password_passed_positionally_to_a_known_connection_or_login_call_is_r
     ("Db.java", 'Connection c = DriverManager.getConnection(url, user, password);\n'),
     ("Config.java", 'props.load(in, "application.properties");\n'),  # a common method name, no char[] password
     ("tokens.py", 'claims = jwt.decode(token, key, algorithms=["HS256"])\n'),
+    ("Startup.cs", 'var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(config["Jwt:Key"]));\n'),  # read, not written
+    ("sign.go", 'mac := hmac.New(sha256.New, key)\n'),
 ])
 def test_a_connection_call_without_a_literal_password_is_sent_unchanged(starter, path, text):
     assert "credential-argument" not in _rules(starter, path, text)

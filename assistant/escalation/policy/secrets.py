@@ -574,15 +574,26 @@ _PASSWORD_ARGUMENTS = {
     # setKeyEntry(alias, key, password, chain), KeyManagerFactory.init(keyStore, password), PBEKeySpec(password),
     # KeyStore.PasswordProtection(password) — only a literal's .toCharArray() is taken for these common names
     "PBEKeySpec": 0, "PasswordProtection": 0,
+    # More signing keys: auth0 java-jwt Algorithm.HMAC256(secret), jjwt signWith(algorithm, secret) and
+    # setSigningKey(secret), ruby-jwt / php-jwt JWT.encode / JWT::encode(payload, key), golang-jwt
+    # SignedString(key), Go hmac.New(hash, key), PHP hash_hmac(algo, data, key), Ruby OpenSSL::HMAC.digest /
+    # hexdigest(digest, key, data), .NET HMACSHA256(key) and SymmetricSecurityKey(key), PyCryptodome
+    # AES.new(key, mode)
+    "Algorithm.HMAC256": 0, "Algorithm.HMAC384": 0, "Algorithm.HMAC512": 0, ".signWith": 1, ".setSigningKey": 0,
+    "JWT.encode": 1, "JWT.decode": 1, ".SignedString": 0, "hmac.New": 1, "hash_hmac": 2, "HMAC.digest": 1,
+    "HMAC.hexdigest": 1, "HMACSHA1": 0, "HMACSHA256": 0, "HMACSHA384": 0, "HMACSHA512": 0, "SymmetricSecurityKey": 0,
+    "AES.new": 0, "DES3.new": 0,
 }
 _CHAR_ARRAY_PASSWORD_ARGUMENTS = {".load": 1, ".getKey": 1, ".setKeyEntry": 2, ".init": 1}
 _ARGUMENT_CALL = re.compile(
     r"(?<![\w$])(?P<fn>" + "|".join(sorted({re.escape(k.rsplit(".", 1)[-1]) for k in (*_PASSWORD_ARGUMENTS, *_CHAR_ARRAY_PASSWORD_ARGUMENTS)},
                                             key=len, reverse=True))
     + r")[ \t]*\(")
+# A literal, maybe turned into bytes or chars: "x".getBytes(), b"x", []byte("x"), Encoding.UTF8.GetBytes("x"),
+# Buffer.from("x"), "x".toCharArray().
 _ARGUMENT_LITERAL = re.compile(
-    r"""\s*(?:[rRbBuU]{1,2}|@)?(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,256})(?P=q)"""
-    r"""(?:\.toCharArray\(\)|\.getBytes\([^()]*\)|\.encode\([^()]*\))?\s*""")
+    r"""\s*(?P<wrap>(?:\[\]byte|[\w.]*GetBytes|Buffer\.from|bytes|str\.encode)\(\s*)?(?:[rRbBuU]{1,2}|@)?(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,256})(?P=q)"""
+    r"""(?(wrap)\s*(?:,[^()\n]*)?\))(?:\.toCharArray\(\)|\.getBytes\([^()]*\)|\.encode\([^()]*\))?\s*""")
 # `auth=("user", "pw")` (requests, httpx), `http_auth=(…)` (elasticsearch), `auth: ['user', 'pw']`.
 _AUTH_PAIR = re.compile(
     r"""(?<![\w$])(?:auth|basic_auth|http_auth|proxy_auth)[ \t]*[=:][ \t]*[(\[][ \t]*(?P<q1>["'])[^"'\n]*(?P=q1)[ \t]*,[ \t]*"""
@@ -625,7 +636,7 @@ def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     for match in _ARGUMENT_CALL.finditer(text):
         fn = match.group("fn")
         before = text[:match.start("fn")]
-        receiver = re.search(r"([A-Za-z_$][\w$]*)[ \t]*\.[ \t]*$", before[-64:])
+        receiver = re.search(r"([A-Za-z_$][\w$]*|\))[ \t]*(?:\.|::|->)[ \t]*$", before[-64:])  # `)`: a chained call
         index = None
         if receiver is not None and f"{receiver.group(1)}.{fn}" in _PASSWORD_ARGUMENTS:
             index = _PASSWORD_ARGUMENTS[f"{receiver.group(1)}.{fn}"]
