@@ -1,5 +1,5 @@
 """Fixtures for the policy tests: a loopback OpenAI-compatible server that records every byte,
-and a repository in tmp_path with a policy file."""
+a repository in tmp_path with a policy file, and the starter policy with a provider filled in."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.escalation.policy.load import load_policy_file
+from assistant.escalation.policy.starter import STARTER_POLICY
 from policy_fixtures import API_KEY, API_KEY_ENV, policy_toml  # noqa: F401  (re-exported for fixtures)
 
 
@@ -112,3 +114,15 @@ def env(monkeypatch):
     """Only the API key variable; no org policy (the default /etc path is checked not to exist)."""
     assert not Path("/etc/kura/policy.toml").exists(), "tests assume no machine-wide org policy"
     return {API_KEY_ENV: API_KEY}
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory):
+    """The starter policy as `kura policy init` writes it, with its `[provider]` filled in."""
+    text = STARTER_POLICY.replace("# [provider]", "[provider]").replace('# base_url = "https', 'base_url = "https')
+    text = text.replace('# model = "gpt-4o"', 'model = "gpt-4o"').replace("# api_key_env =", "api_key_env =")
+    path = tmp_path_factory.mktemp("starter") / "policy.toml"
+    path.write_text(text)
+    policy = load_policy_file(path)
+    assert not policy.errors
+    return policy

@@ -1,6 +1,10 @@
-"""Shared test data for the policy tests: the API key used on loopback and a policy file text."""
+"""Shared test data for the policy tests: the API key used on loopback, a policy file text, and what
+an explanation of a selection would send."""
 
 from __future__ import annotations
+
+from assistant.escalation.escalator import build_preview
+from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
 
 API_KEY_ENV = "KURA_TEST_CLOUD_KEY"
 API_KEY = "sk-test-loopback-key-0123456789abcdef"
@@ -42,3 +46,14 @@ requests_per_hour = 100
 [audit]
 path = "{audit}"
 '''
+
+
+def preview_of(policy, path: str, text: str):
+    """The preview of explaining `text`, selected in src/`path`."""
+    return build_preview(EscalationRequest("explain", ContextPiece(f"src/{path}", text, "selection")), policy)
+
+
+def sent_by(policy, path: str, text: str) -> str:
+    """What that explanation would send of the selection ("" when blocked)."""
+    preview = preview_of(policy, path, text)
+    return "" if preview.blocked else preview.messages[1]["content"]

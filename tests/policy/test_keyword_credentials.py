@@ -5,35 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.escalation.escalator import build_preview
-from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
-from assistant.escalation.policy.load import load_policy_file
 from assistant.escalation.policy.secrets import describe
-from assistant.escalation.policy.starter import STARTER_POLICY
-
-
-@pytest.fixture(scope="module")
-def starter(tmp_path_factory):
-    text = STARTER_POLICY.replace("# [provider]", "[provider]").replace('# base_url = "https', 'base_url = "https')
-    text = text.replace('# model = "gpt-4o"', 'model = "gpt-4o"').replace("# api_key_env =", "api_key_env =")
-    path = tmp_path_factory.mktemp("starter") / "policy.toml"
-    path.write_text(text)
-    policy = load_policy_file(path)
-    assert not policy.errors
-    return policy
-
-
-def _preview(policy, path: str, text: str):
-    return build_preview(EscalationRequest("explain", ContextPiece(f"src/{path}", text, "selection")), policy)
-
-
-def _sent(policy, path: str, text: str) -> str:
-    preview = _preview(policy, path, text)
-    return "" if preview.blocked else preview.messages[1]["content"]
+from policy_fixtures import preview_of, sent_by
 
 
 def _rules(policy, path: str, text: str) -> set[str]:
-    return {r for f in _preview(policy, path, text).findings for r in f.finding.rule_ids}
+    return {r for f in preview_of(policy, path, text).findings for r in f.finding.rule_ids}
 
 
 EQUALITY_CALLS = [
@@ -53,7 +30,7 @@ EQUALITY_CALLS = [
 @pytest.mark.parametrize("path, template, value", EQUALITY_CALLS, ids=[t.split("(")[1][:24] for _, t, _ in EQUALITY_CALLS])
 def test_a_literal_compared_with_a_credential_by_an_equality_call_is_redacted(starter, path, template, value):
     text = template.replace("{{", "{").replace("}}", "}").replace("{v}", value)
-    assert value not in _sent(starter, path, text)
+    assert value not in sent_by(starter, path, text)
     assert "credential-comparison" in _rules(starter, path, text)
 
 
@@ -69,7 +46,7 @@ NOT_COMPARED_CREDENTIALS = [
 
 @pytest.mark.parametrize("path, text", NOT_COMPARED_CREDENTIALS, ids=[t[:28] for _, t in NOT_COMPARED_CREDENTIALS])
 def test_an_equality_call_without_a_credential_name_and_literal_is_sent_unchanged(starter, path, text):
-    sent = _sent(starter, path, text)
+    sent = sent_by(starter, path, text)
     assert text in sent and "KURA_" not in sent
 
 
@@ -83,7 +60,7 @@ LETTER_KEYS = [
 @pytest.mark.parametrize("path, template, value", LETTER_KEYS, ids=[v for _, _, v in LETTER_KEYS])
 def test_a_quoted_letters_only_key_under_a_credential_name_is_redacted(starter, path, template, value):
     text = template.replace("{v}", value)
-    assert value not in _sent(starter, path, text)
+    assert value not in sent_by(starter, path, text)
 
 
 LETTER_WORDS = [
@@ -97,7 +74,7 @@ LETTER_WORDS = [
 
 @pytest.mark.parametrize("path, text", LETTER_WORDS, ids=[t[:28] for _, t in LETTER_WORDS])
 def test_letters_that_read_as_words_or_stand_without_a_credential_name_are_sent_unchanged(starter, path, text):
-    sent = _sent(starter, path, text)
+    sent = sent_by(starter, path, text)
     assert text in sent and "KURA_" not in sent
 
 
@@ -110,7 +87,7 @@ def test_the_comparison_rule_explains_the_call_form():
     'keyboardLayouts = ["9f1a3c7be84d2a6c4e7d9c32bf1e7f05"]\n',
 ])
 def test_a_word_that_only_contains_key_does_not_make_a_hex_value_a_credential(starter, text):
-    sent = _sent(starter, "layouts.go", text)
+    sent = sent_by(starter, "layouts.go", text)
     assert text in sent and "KURA_" not in sent
 
 
@@ -119,7 +96,7 @@ def test_a_word_that_only_contains_key_does_not_make_a_hex_value_a_credential(st
     'DEPLOY_KEY = "9f1a3c7be84d2a6c4e7d9c32bf1e7f05"\n',
 ])
 def test_a_hex_value_named_by_a_key_stays_a_credential(starter, text):
-    assert "9f1a3c7be84d2a6c4e7d9c32bf1e7f05" not in _sent(starter, "client.go", text)
+    assert "9f1a3c7be84d2a6c4e7d9c32bf1e7f05" not in sent_by(starter, "client.go", text)
 
 
 SIGNING_SECRETS = [
@@ -133,7 +110,7 @@ SIGNING_SECRETS = [
 @pytest.mark.parametrize("path, template, value", SIGNING_SECRETS, ids=[v for _, _, v in SIGNING_SECRETS])
 def test_a_signing_secret_chosen_by_a_person_is_redacted_whatever_its_shape(starter, path, template, value):
     text = template.replace("{{", "{").replace("}}", "}").replace("{v}", value)
-    assert value not in _sent(starter, path, text)
+    assert value not in sent_by(starter, path, text)
     assert "credential-assignment" in _rules(starter, path, text)
 
 
@@ -148,7 +125,7 @@ NOT_SIGNING_SECRETS = [
 
 @pytest.mark.parametrize("path, text", NOT_SIGNING_SECRETS, ids=[t[:28] for _, t in NOT_SIGNING_SECRETS])
 def test_a_secret_keys_name_label_or_lookup_key_is_sent_unchanged(starter, path, text):
-    sent = _sent(starter, path, text)
+    sent = sent_by(starter, path, text)
     assert text in sent and "KURA_" not in sent
 
 
@@ -162,7 +139,7 @@ CAMEL_PASSWORDS = [
 @pytest.mark.parametrize("path, template, value", CAMEL_PASSWORDS, ids=[v for _, _, v in CAMEL_PASSWORDS])
 def test_a_password_under_a_camel_case_qualified_password_name_is_redacted(starter, path, template, value):
     text = template.replace("{v}", value)
-    assert value not in _sent(starter, path, text)
+    assert value not in sent_by(starter, path, text)
     assert "suffixed-password" in _rules(starter, path, text)
 
 
@@ -173,7 +150,7 @@ def test_a_password_under_a_camel_case_qualified_password_name_is_redacted(start
     ("Cache.java", 'String bypassWordCache = "abcdefgh12";\n'),
 ])
 def test_a_camel_case_name_that_describes_a_password_or_only_contains_pass_is_sent_unchanged(starter, path, text):
-    sent = _sent(starter, path, text)
+    sent = sent_by(starter, path, text)
     assert text in sent and "KURA_" not in sent
 
 
@@ -182,13 +159,13 @@ def test_a_camel_case_name_that_describes_a_password_or_only_contains_pass_is_se
     "settings = dict(password='MAIL_PASSWORD')\n",  # the environment variable that holds it
 ])
 def test_a_password_settings_name_is_sent_unchanged(starter, text):
-    sent = _sent(starter, "settings.py", text)
+    sent = sent_by(starter, "settings.py", text)
     assert text in sent and "KURA_" not in sent
 
 
 def test_a_secret_manager_reference_is_no_secret(starter):
     text = 'password = "op://Infra/mail/password"\n'  # a 1Password reference (its host is a name: replaced as one)
-    assert "KURA_SECRET" not in _sent(starter, "settings.py", text)
+    assert "KURA_SECRET" not in sent_by(starter, "settings.py", text)
     assert not {"credential-assignment", "password-value"} & _rules(starter, "settings.py", text)
 
 
@@ -238,7 +215,7 @@ POSITIONAL_PASSWORDS = [
 @pytest.mark.parametrize("path,template,value", POSITIONAL_PASSWORDS)
 def test_a_password_passed_positionally_to_a_known_connection_or_login_call_is_redacted(starter, path, template, value):
     text = template.format(v=value)
-    assert value not in _sent(starter, path, text)
+    assert value not in sent_by(starter, path, text)
     assert "credential-argument" in _rules(starter, path, text)
     assert describe("credential-argument").startswith("a literal passed where")
 
@@ -257,7 +234,7 @@ def test_a_password_passed_positionally_to_a_known_connection_or_login_call_is_r
 ])
 def test_a_connection_call_without_a_literal_password_is_sent_unchanged(starter, path, text):
     assert "credential-argument" not in _rules(starter, path, text)
-    assert _sent(starter, path, text).count(text.strip().splitlines()[0].strip()) == 1
+    assert sent_by(starter, path, text).count(text.strip().splitlines()[0].strip()) == 1
 
 
 @pytest.mark.parametrize("text,value", [
@@ -266,7 +243,7 @@ def test_a_connection_call_without_a_literal_password_is_sent_unchanged(starter,
 ])
 def test_a_passphrase_under_a_qualified_password_name_is_redacted(starter, text, value):
     text = text.format(v=value)
-    assert value not in _sent(starter, "settings.py", text)
+    assert value not in sent_by(starter, "settings.py", text)
     assert "suffixed-password" in _rules(starter, "settings.py", text)
 
 
@@ -276,4 +253,4 @@ def test_a_passphrase_under_a_qualified_password_name_is_redacted(starter, text,
     'password_reminder_subject = "Your reminder for {name}"\n',  # a template
 ])
 def test_a_sentence_under_a_qualified_password_name_is_sent_unchanged(starter, text):
-    assert _sent(starter, "settings.py", text).count(text.strip()) == 1
+    assert sent_by(starter, "settings.py", text).count(text.strip()) == 1

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.escalation.escalator import build_preview
-from assistant.escalation.policy.decide import ContextPiece, EscalationRequest
-from assistant.escalation.policy.load import load_policy_file
 from assistant.escalation.policy.paths import classify
-from assistant.escalation.policy.starter import STARTER_POLICY
+from policy_fixtures import sent_by
 
 PLANTED = [
     # shapes from the issue (synthetic values)
@@ -133,30 +130,14 @@ CLEAN = [
 ]
 
 
-@pytest.fixture(scope="module")
-def starter(tmp_path_factory):
-    text = STARTER_POLICY.replace("# [provider]", "[provider]").replace('# base_url = "https', 'base_url = "https')
-    text = text.replace('# model = "gpt-4o"', 'model = "gpt-4o"').replace("# api_key_env =", "api_key_env =")
-    path = tmp_path_factory.mktemp("starter") / "policy.toml"
-    path.write_text(text)
-    policy = load_policy_file(path)
-    assert not policy.errors
-    return policy
-
-
-def _sent(policy, path: str, text: str) -> str:
-    preview = build_preview(EscalationRequest("explain", ContextPiece(f"src/{path}", text, "selection")), policy)
-    return "" if preview.blocked else preview.messages[1]["content"]
-
-
 @pytest.mark.parametrize("path, template, value", PLANTED, ids=[p for p, _, _ in PLANTED])
 def test_secret_of_a_format_kura_was_not_written_for_never_leaves(starter, path, template, value):
-    assert value not in _sent(starter, path, template.replace("{v}", value))
+    assert value not in sent_by(starter, path, template.replace("{v}", value))
 
 
 @pytest.mark.parametrize("path, text", CLEAN, ids=[p for p, _ in CLEAN])
 def test_real_code_that_only_looks_random_is_sent_unchanged(starter, path, text):
-    sent = _sent(starter, path, text)
+    sent = sent_by(starter, path, text)
     assert text in sent and "KURA_" not in sent
 
 
@@ -168,7 +149,7 @@ def test_real_credential_file_names_are_confidential_under_the_starter_policy(st
 
 def test_an_s3cmd_config_is_redacted_by_content_when_its_path_says_nothing(starter):
     text = "[default]\naccess_key = AKIAZ7XQ3LMB5NV2KP4W\nsecret_key = p9Xk2Lm7Qv4Rb8Nt3Wz6Yc1Hd5Gf0Js8Ke3Ua7Qo\n"
-    sent = _sent(starter, "notes/s3.txt", text)
+    sent = sent_by(starter, "notes/s3.txt", text)
     assert "AKIAZ7XQ3LMB5NV2KP4W" not in sent and "p9Xk2Lm7Qv4Rb8Nt3Wz6Yc1Hd5Gf0Js8Ke3Ua7Qo" not in sent
 
 
@@ -181,4 +162,4 @@ def test_kingfishers_vendor_rules_are_loaded_guarded_and_named_in_what_they_foun
     hits = SecretScanner(starter.redaction).scan(f'IO_KEY = "{key}"\n', "src/feeds.py")
     assert any(h.rule_id == "kingfisher.adafruitio.1" and h.end - h.start == len(key) for h in hits)
     assert describe("kingfisher.adafruitio.1") == "Adafruit IO Key"
-    assert key not in _sent(starter, "feeds.py", f'IO_KEY = "{key}"\n')
+    assert key not in sent_by(starter, "feeds.py", f'IO_KEY = "{key}"\n')
