@@ -116,7 +116,7 @@ class CompletionService:
         as an editor needs; False for a whole suggestion per request (`kura complete`, evaluation),
         which must not depend on how fast the machine is."""
         self.settings = settings
-        self.model = model or ModelHost(settings.model)
+        self.model = model or ModelHost(settings.model, time_reading=typing)
         self._index, self._recent, self._root, self._on_error = index, recent, root, on_error
         self._on_ready = on_ready  # a suggestion that outlived its request is in the cache: ask again
         self._typing = typing

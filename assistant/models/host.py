@@ -32,8 +32,11 @@ def model_config(settings: ModelSettings) -> ModelConfig:
 
 
 class ModelHost:
-    def __init__(self, settings: ModelSettings) -> None:
+    def __init__(self, settings: ModelSettings, *, time_reading: bool = False) -> None:
+        """time_reading: time how fast a local model reads as it loads (~0.5 s on a 2-core laptop),
+        for an editor's completions (in_time.py); batch commands never cut a prompt and skip it."""
         self.settings = settings
+        self.time_reading = time_reading
         self._worker: ModelWorker | None = None
         self._loading: asyncio.Task | None = None
         self._error: ModelError | None = None
@@ -74,7 +77,7 @@ class ModelHost:
             await worker.load()
             self.load_ms = (time.perf_counter() - started) * 1000
             log.info("model loaded in %.0f ms: %s", self.load_ms, self.describe())
-            if worker.backend.name == "llama_cpp":
+            if self.time_reading and worker.backend.name == "llama_cpp":
                 await _time_reading(worker)
         except ModelError as exc:
             self._fail(exc, worker)

@@ -162,6 +162,20 @@ async def test_batch_callers_always_get_the_whole_prompt(shop, tiny_gguf):
     assert batch.stats.cut_in_time == 0 and batch.last["context_tokens"] > 0
 
 
+async def test_an_editor_s_model_times_its_reading_as_it_loads_and_a_batch_command_s_does_not(tiny_gguf):
+    from assistant.models.host import ModelHost
+
+    base = Settings()
+    settings = replace(base.model, path=str(tiny_gguf("qwen")))
+    editor, batch = ModelHost(settings, time_reading=True), ModelHost(settings)
+    try:
+        assert (await editor.worker()).prefill.tokens_per_s > 0  # before any completion has run
+        assert (await batch.worker()).prefill.tokens_per_s is None
+    finally:
+        editor.close()
+        batch.close()
+
+
 # --- the pieces -----------------------------------------------------------------------------------
 
 def _render(context: CompletionContext) -> str:
