@@ -57,3 +57,9 @@ def sent_by(policy, path: str, text: str) -> str:
     """What that explanation would send of the selection ("" when blocked)."""
     preview = preview_of(policy, path, text)
     return "" if preview.blocked else preview.messages[1]["content"]
+
+
+def assert_sent_unchanged(policy, path: str, text: str) -> None:
+    """The explanation sends `text` as it is: nothing redacted or replaced."""
+    sent = sent_by(policy, path, text)
+    assert text in sent and "KURA_" not in sent

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.escalation.policy.secrets import describe
-from policy_fixtures import preview_of, sent_by
+from policy_fixtures import assert_sent_unchanged, preview_of, sent_by
 
 
 def _rules(policy, path: str, text: str) -> set[str]:
@@ -29,7 +29,7 @@ EQUALITY_CALLS = [
 
 @pytest.mark.parametrize("path, template, value", EQUALITY_CALLS, ids=[t.split("(")[1][:24] for _, t, _ in EQUALITY_CALLS])
 def test_a_literal_compared_with_a_credential_by_an_equality_call_is_redacted(starter, path, template, value):
-    text = template.replace("{{", "{").replace("}}", "}").replace("{v}", value)
+    text = template.format(v=value)
     assert value not in sent_by(starter, path, text)
     assert "credential-comparison" in _rules(starter, path, text)
 
@@ -46,8 +46,7 @@ NOT_COMPARED_CREDENTIALS = [
 
 @pytest.mark.parametrize("path, text", NOT_COMPARED_CREDENTIALS, ids=[t[:28] for _, t in NOT_COMPARED_CREDENTIALS])
 def test_an_equality_call_without_a_credential_name_and_literal_is_sent_unchanged(starter, path, text):
-    sent = sent_by(starter, path, text)
-    assert text in sent and "KURA_" not in sent
+    assert_sent_unchanged(starter, path, text)
 
 
 LETTER_KEYS = [
@@ -59,7 +58,7 @@ LETTER_KEYS = [
 
 @pytest.mark.parametrize("path, template, value", LETTER_KEYS, ids=[v for _, _, v in LETTER_KEYS])
 def test_a_quoted_letters_only_key_under_a_credential_name_is_redacted(starter, path, template, value):
-    text = template.replace("{v}", value)
+    text = template.format(v=value)
     assert value not in sent_by(starter, path, text)
 
 
@@ -74,8 +73,7 @@ LETTER_WORDS = [
 
 @pytest.mark.parametrize("path, text", LETTER_WORDS, ids=[t[:28] for _, t in LETTER_WORDS])
 def test_letters_that_read_as_words_or_stand_without_a_credential_name_are_sent_unchanged(starter, path, text):
-    sent = sent_by(starter, path, text)
-    assert text in sent and "KURA_" not in sent
+    assert_sent_unchanged(starter, path, text)
 
 
 def test_the_comparison_rule_explains_the_call_form():
@@ -87,8 +85,7 @@ def test_the_comparison_rule_explains_the_call_form():
     'keyboardLayouts = ["9f1a3c7be84d2a6c4e7d9c32bf1e7f05"]\n',
 ])
 def test_a_word_that_only_contains_key_does_not_make_a_hex_value_a_credential(starter, text):
-    sent = sent_by(starter, "layouts.go", text)
-    assert text in sent and "KURA_" not in sent
+    assert_sent_unchanged(starter, "layouts.go", text)
 
 
 @pytest.mark.parametrize("text", [
@@ -109,7 +106,7 @@ SIGNING_SECRETS = [
 
 @pytest.mark.parametrize("path, template, value", SIGNING_SECRETS, ids=[v for _, _, v in SIGNING_SECRETS])
 def test_a_signing_secret_chosen_by_a_person_is_redacted_whatever_its_shape(starter, path, template, value):
-    text = template.replace("{{", "{").replace("}}", "}").replace("{v}", value)
+    text = template.format(v=value)
     assert value not in sent_by(starter, path, text)
     assert "credential-assignment" in _rules(starter, path, text)
 
@@ -125,8 +122,7 @@ NOT_SIGNING_SECRETS = [
 
 @pytest.mark.parametrize("path, text", NOT_SIGNING_SECRETS, ids=[t[:28] for _, t in NOT_SIGNING_SECRETS])
 def test_a_secret_keys_name_label_or_lookup_key_is_sent_unchanged(starter, path, text):
-    sent = sent_by(starter, path, text)
-    assert text in sent and "KURA_" not in sent
+    assert_sent_unchanged(starter, path, text)
 
 
 CAMEL_PASSWORDS = [
@@ -138,7 +134,7 @@ CAMEL_PASSWORDS = [
 
 @pytest.mark.parametrize("path, template, value", CAMEL_PASSWORDS, ids=[v for _, _, v in CAMEL_PASSWORDS])
 def test_a_password_under_a_camel_case_qualified_password_name_is_redacted(starter, path, template, value):
-    text = template.replace("{v}", value)
+    text = template.format(v=value)
     assert value not in sent_by(starter, path, text)
     assert "suffixed-password" in _rules(starter, path, text)
 
@@ -150,8 +146,7 @@ def test_a_password_under_a_camel_case_qualified_password_name_is_redacted(start
     ("Cache.java", 'String bypassWordCache = "abcdefgh12";\n'),
 ])
 def test_a_camel_case_name_that_describes_a_password_or_only_contains_pass_is_sent_unchanged(starter, path, text):
-    sent = sent_by(starter, path, text)
-    assert text in sent and "KURA_" not in sent
+    assert_sent_unchanged(starter, path, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -159,8 +154,7 @@ def test_a_camel_case_name_that_describes_a_password_or_only_contains_pass_is_se
     "settings = dict(password='MAIL_PASSWORD')\n",  # the environment variable that holds it
 ])
 def test_a_password_settings_name_is_sent_unchanged(starter, text):
-    sent = sent_by(starter, "settings.py", text)
-    assert text in sent and "KURA_" not in sent
+    assert_sent_unchanged(starter, "settings.py", text)
 
 
 def test_a_secret_manager_reference_is_no_secret(starter):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.escalation.policy.paths import classify
-from policy_fixtures import sent_by
+from policy_fixtures import assert_sent_unchanged, sent_by
 
 PLANTED = [
     # shapes from the issue (synthetic values)
@@ -137,8 +137,7 @@ def test_secret_of_a_format_kura_was_not_written_for_never_leaves(starter, path,
 
 @pytest.mark.parametrize("path, text", CLEAN, ids=[p for p, _ in CLEAN])
 def test_real_code_that_only_looks_random_is_sent_unchanged(starter, path, text):
-    sent = sent_by(starter, path, text)
-    assert text in sent and "KURA_" not in sent
+    assert_sent_unchanged(starter, path, text)
 
 
 @pytest.mark.parametrize("path", ["home/u/.s3cfg", ".pgpass", "etc/shadow", "www/.htpasswd", "config/secrets.yml",
