@@ -290,16 +290,14 @@ class CompletionService:
         pinned = self._pinned[snap.doc_id]  # this line's, whatever newer requests pin meanwhile
         template = backend.fim_template()
         root = self._root()
-        prompt = build_prompt(context, shape, template, repo=root.name if root else None)
-        if in_time and backend.name == "llama_cpp" and worker.prefill.tokens_per_s:
-            def render(c: CompletionContext) -> str:
-                return build_prompt(c, shape, template, repo=root.name if root else None).text
-
+        repo = root.name if root else None
+        prompt = build_prompt(context, shape, template, repo=repo)
+        if in_time and worker.prefill.tokens_per_s:  # measured only where the backend times its reads
             suffix_share = builder.budget.suffix_share if template else 0.0  # no FIM: no suffix
-            cut = await self._in_time(snap.doc_id, pinned, context, worker, render, suffix_share)
+            cut = await self._in_time(snap.doc_id, pinned, context, prompt.text, worker,
+                                      lambda c: build_prompt(c, shape, template, repo=repo).text, suffix_share)
             if cut is not context:
-                context = cut
-                prompt = build_prompt(context, shape, template, repo=root.name if root else None)
+                context, prompt = cut, build_prompt(cut, shape, template, repo=repo)
         context_ms = _ms(t_context)
         max_tokens = self.settings.completion.max_tokens
         if shape.single_line:
@@ -310,17 +308,18 @@ class CompletionService:
         )
         return request, shape, context, prompt, context_ms
 
-    async def _in_time(self, doc_id: str, pinned: _PinnedContext, context: CompletionContext, worker: ModelWorker,
-                       render: Callable[[CompletionContext], str], suffix_share: float) -> CompletionContext:
-        """`context`, or its cut when the model could not read its prompt in time (in_time.py). The
-        line's first cut is pinned with the line, so that typing on it reads only what changed."""
+    async def _in_time(self, doc_id: str, pinned: _PinnedContext, context: CompletionContext, whole: str,
+                       worker: ModelWorker, render: Callable[[CompletionContext], str],
+                       suffix_share: float) -> CompletionContext:
+        """`context`, or its cut when the model could not read its prompt (`whole`) in time
+        (in_time.py). The line's first cut is pinned with the line, so that typing on it reads only
+        what changed."""
         allowed = tokens_in_time(worker.prefill.tokens_per_s or 0.0)
 
         def unread_tokens(text: str) -> int:
             unread = worker.prefill.unread(text)
             return worker.backend.count_tokens(unread) if unread else 0
 
-        whole = render(context)
         if allowed < MIN_WINDOW_TOKENS or len(worker.prefill.unread(whole)) <= allowed or (
                 await asyncio.to_thread(unread_tokens, whole)) <= allowed:
             return context
