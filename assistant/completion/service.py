@@ -420,7 +420,11 @@ class CompletionService:
         outcome = task.result()
         if outcome is not None and outcome.text and self._latest.get(doc_id) == mine:
             self.stats.late_suggestions += 1
+            log.debug("a suggestion finished after its request's cap: the editor is told to ask again")
             self._on_ready(doc_id)
+        else:
+            log.debug("a suggestion finished after its request's cap, not announced: %s",
+                      "superseded" if outcome is None or self._latest.get(doc_id) != mine else "empty")
 
     def _context_builder(self, count_tokens: Callable[[str], int]) -> ContextBuilder:
         index = self._index()
