@@ -13,8 +13,6 @@ import pytest
 
 from assistant.escalation.policy.load import load_policy_file
 from assistant.escalation.policy.starter import STARTER_POLICY
-
-pytest.register_assert_rewrite("policy_fixtures")  # its assert helpers report like a test's own asserts
 from policy_fixtures import API_KEY, API_KEY_ENV, policy_toml  # noqa: F401  (re-exported for fixtures)
 
 
