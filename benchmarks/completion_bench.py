@@ -60,8 +60,8 @@ def plain(value):
 def choose_line(path: Path, min_len: int) -> int:
     """A line in the second half of the file, indented (inside a function), long enough to type."""
     lines = path.read_text().split("\n")
-    candidates = [i for i, l in enumerate(lines) if l.startswith("        ") and len(l.strip()) >= min_len
-                  and not l.strip().startswith(("#", '"', "'"))]
+    candidates = [i for i, l in enumerate(lines) if l.startswith(("        ", "\t\t")) and len(l.strip()) >= min_len
+                  and not l.strip().startswith(("#", '"', "'", "//", "/*", "*"))]
     if not candidates:
         raise SystemExit(f"no indented line of {min_len}+ characters in {path}")
     later = [i for i in candidates if i > len(lines) // 2] or candidates
@@ -101,7 +101,7 @@ async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Pa
 
     uri = file.as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-        uri=uri, language_id="python", version=1, text=start_text)))
+        uri=uri, language_id=language_id(file), version=1, text=start_text)))
     latencies, model_ms, overhead, states = [], [], [], []
     inside_visible = answered_from_cache_inside = 0
     visible = ""
@@ -162,17 +162,39 @@ async def typing_session(args, repo: Path, file: Path, line_no: int, workdir: Pa
             "keystrokes": len(to_type), "model": final["model"], "states": states}
 
 
+def language_id(path: Path) -> str:
+    """The LSP language id an editor sends for the file (kura's language names are VS Code's ids)."""
+    from indexer.languages import language_for_path
+
+    spec = language_for_path(str(path))
+    return spec.name if spec else "plaintext"
+
+
 def function_tops(path: Path, count: int) -> list[tuple[int, str]]:
-    """(line index, indentation) of the first body line of up to `count` functions spread over the file."""
+    """(line index, indentation) of the first body line of up to `count` functions spread over the file:
+    the functions and methods kura's indexer finds there (any indexed language), whose header ends
+    with `:` or `{` and whose body's first line is indented deeper than the header."""
+    from indexer import kinds
+    from indexer.extract import extract_file
+    from indexer.languages import language_for_path
+
+    spec = language_for_path(str(path))
+    if spec is None:
+        raise SystemExit(f"{path}: not a language kura indexes")
     lines = path.read_text().split("\n")
     tops = []
-    for i, line in enumerate(lines[:-1]):
-        stripped = line.lstrip()
-        if stripped.startswith(("def ", "async def ")) and line.rstrip().endswith(":"):
-            body = lines[i + 1]
-            indent = body[: len(body) - len(body.lstrip())]
-            if len(indent) > len(line) - len(stripped):
-                tops.append((i + 1, indent))
+    for d in extract_file(str(path), path.read_bytes(), spec).definitions:
+        if d.kind not in (kinds.FUNCTION, kinds.METHOD):
+            continue
+        header = next((i for i in range(d.range.start_line, min(d.range.end_line, len(lines) - 1))
+                       if lines[i].rstrip().endswith((":", "{"))), None)
+        if header is None:
+            continue
+        body, head = lines[header + 1], lines[header]
+        indent = body[: len(body) - len(body.lstrip())]
+        if body.strip() and len(indent) > len(head) - len(head.lstrip()):
+            tops.append((header + 1, indent))
+    tops.sort()
     step = max(1, len(tops) // max(1, count))
     return tops[::step][:count]
 
@@ -189,7 +211,7 @@ async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) 
     uri = file.as_uri()
     original = file.read_text()
     client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-        uri=uri, language_id="python", version=1, text=original)))
+        uri=uri, language_id=language_id(file), version=1, text=original)))
 
     async def ask(line: int, col: int):
         return await client.text_document_inline_completion_async(types.InlineCompletionParams(
