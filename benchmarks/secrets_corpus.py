@@ -30,10 +30,20 @@ negatives (negatives.jsonl, scored like clean files):
   SonarSource/sonar-python    python-checks/src/test/resources/checks/{hardCodedCredentials,hardcodedCredentialsCall,
                               hotspots/hardcodedCredentialsEntropy,flaskHardCodedSecretKey,flaskHardCodedJWTSecretKey}.py:
                               `# Noncompliant` / `# Compliant` / `# OK` lines likewise  (LGPL-3.0: measured, never vendored)
+  aquasecurity/trivy          pkg/fanal/secret/testdata/* with the findings TestSecretScanner in
+                              pkg/fanal/secret/scanner_test.go expects from its builtin rules (the secret is what
+                              `Match` masks, one `*` a character); tests expecting none are negatives  (Apache-2.0)
+  semgrep/semgrep-rules       generic/secrets/security/* and the tests of its rules on hard-coded credentials
+                              (`hardcode` / `static-credentials` rule ids): `ruleid:`-annotated code is a positive,
+                              `ok:` a negative  (Semgrep Rules License v1.0, Commons Clause + LGPL-2.1: measured,
+                              never vendored)
 
 Their families (what decides the half) are the name a snippet's literal is bound to (gosec, bandit),
 the test's constant or function (eslint-plugin-no-secrets, talisman), or the sample file's numbered
-section (sonar-java), or the file and the name (sonar-python).
+section (sonar-java), or the file and the name (sonar-python), the rule id (trivy; its negatives: the test
+name), or the rule's test file (semgrep). trivy and semgrep-rules were added in the third round and scored
+once before any tuning; trivy's builtin rules and semgrep's generic/secrets/gitleaks/* (derived from
+gitleaks) are no rule source of kura, and the latter are not measured either.
 
 gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
 (assistant/escalation/policy/{gitleaks,kingfisher}_rules.json), so neither is used for measurement here;
@@ -75,7 +85,8 @@ MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secr
            "Yelp+detect-secrets", "sirwart+ripsecrets")
 # sources that also label non-secrets: their builders return (positives, negatives)
 MEASURE_WITH_NEGATIVES = ("securego+gosec", "PyCQA+bandit", "nickdeis+eslint-plugin-no-secrets", "thoughtworks+talisman",
-                          "SonarSource+sonar-java", "SonarSource+sonar-python")
+                          "SonarSource+sonar-java", "SonarSource+sonar-python", "aquasecurity+trivy",
+                          "semgrep+semgrep-rules")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -700,6 +711,219 @@ def sonar_python_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
     return pos, neg
 
 # ---------------------------------------------------------------------------------------------
+# trivy and semgrep-rules (added in round 3, scored once before any tuning on them)
+
+
+def _brace_block(text: str, start: int) -> str:
+    """The text from the `{` at `start` to its matching `}`, skipping Go string literals."""
+    depth, i = 0, start
+    while i < len(text):
+        if text[i] in "`\"":
+            m = re.compile(_GO_STR, re.S).match(text, i)
+            if m:
+                i = m.end()
+                continue
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start:i + 1]
+        i += 1
+    return text[start:]
+
+
+def _trivy_finding(block: str, consts: dict[str, str]) -> dict | None:
+    rule = re.search(r'RuleID:\s*"([^"]+)"', block)
+    start, end = re.search(r"StartLine:\s*(\d+)", block), re.search(r"EndLine:\s*(\d+)", block)
+    match = re.search(r"\n\s*Match:\s*(.*?),?[ \t]*(?://[^\n]*)?\n", block)
+    if not (rule and start and end and match):
+        return None
+    masked = _go_eval(match.group(1), consts)
+    return {"rule": rule.group(1), "start": int(start.group(1)), "end": int(end.group(1)), "masked": masked} if masked else None
+
+
+def _trivy_unmask(text: str, finding: dict) -> list[str]:
+    """The values trivy masked in a finding's Match: it writes one `*` per character of the secret."""
+    lines = text.splitlines()
+    window = "\n".join(lines[finding["start"] - 1:finding["end"]])
+    masked = finding["masked"]
+    for any_length in (False, True):
+        pattern = "".join(re.escape(p) if not p.startswith("*") else r"([\s\S]+?)" if any_length else f"([\\s\\S]{{{len(p)}}})"
+                          for p in re.findall(r"\*+|[^*]+", masked))
+        if m := re.search(pattern, window):
+            values = [v.strip() for v in m.groups() if v.strip() and set(v.strip()) != {"*"}]
+            return [v for v in values if len(v) >= 4]
+    return []
+
+
+def trivy_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """aquasecurity/trivy's secret scanner tests (pkg/fanal/secret/scanner_test.go, TestSecretScanner) run with
+    its builtin rules (configs skip-test.yaml / config.yaml; the custom rules those configs add are left out):
+    each expected finding of a builtin rule is a positive, its secret what trivy masks with `*` in `Match`
+    (one `*` a character) on the finding's lines of the testdata file; a test expecting no finding with
+    the builtin rules is a negative (the file skipped by path is not). The family is the rule id (negatives:
+    the test name)."""
+    base = "pkg/fanal/secret/"
+    src = repo.read_many([base + "scanner_test.go"])[base + "scanner_test.go"].decode()
+    src = re.sub(r'strings\.Repeat\("\*",\s*(\d+)\)', lambda m: '"' + "*" * int(m.group(1)) + '"', src)
+    body = src[src.index("func TestSecretScanner("):]
+    body = body[:body.index("\nfunc ", 1)]
+    consts = {k: v for k, v in _go_consts(body.replace(":=", "=")).items() if set(v) <= {"*"}}
+    configs = [p for p in repo.files() if re.fullmatch(re.escape(base) + r"testdata/[^/]+\.ya?ml", p)]
+    custom = {r for raw in repo.read_many(configs).values() for r in re.findall(r"(?m)^\s*-?\s*id:\s*(\S+)", raw.decode())}
+    findings: dict[str, dict] = {}
+    for m in re.finditer(r"(?m)^\t(\w+) := types\.SecretFinding\{", body):
+        if f := _trivy_finding(_brace_block(body, m.end() - 1), consts):
+            findings[m.group(1)] = f
+    for m in re.finditer(r'(?m)^\t(\w+) := openAIFinding\("([^"]+)",[^\n]*?(\d+)\)', body):
+        findings[m.group(1)] = {"rule": m.group(2), "start": 1, "end": 1, "masked": "*" * int(m.group(3))}
+    tests = []
+    for m in re.finditer(r'\{\s*name:\s*"([^"]*)",\s*configPath:\s*(.*?),\s*inputFilePath:\s*(.*?),\s*\n', body):
+        config, path = (_go_eval(x.replace("filepath.Join(", "").rstrip(")").replace(", ", ' + "/" + '), {}) or ""
+                        for x in (m.group(2), m.group(3)))
+        want = re.compile(r"\s*want:\s*types\.Secret\{").match(body, m.end())
+        block = _brace_block(body, want.end() - 1) if want else ""
+        tests.append((m.group(1), config.rsplit("/", 1)[-1], path.removeprefix("testdata/"), block))
+    texts = {p.removeprefix(base + "testdata/"): raw for p, raw in
+             repo.read_many(sorted({base + "testdata/" + t[2] for t in tests})).items()}
+    pos, neg, seen = [], [], set()
+    for name, config, path, block in tests:
+        raw = texts.get(path)
+        if config not in ("skip-test.yaml", "config.yaml") or raw is None or b"\0" in raw:
+            continue
+        text = raw.decode("utf-8", "replace")
+        found = re.search(r"Findings:\s*\[\]types\.SecretFinding\{", block)
+        wanted: list[dict] = []
+        if found:
+            inner = _brace_block(block, found.end() - 1)[1:-1]
+            i = 0
+            while i < len(inner):
+                if inner[i] == "{":
+                    inline = _brace_block(inner, i)
+                    if f := _trivy_finding(inline, consts):
+                        wanted.append(f)
+                    i += len(inline)
+                    continue
+                if w := re.compile(r"\w+").match(inner, i):
+                    if w.group(0) in findings:
+                        wanted.append(findings[w.group(0)])
+                    i = w.end()
+                    continue
+                i += 1
+        if not wanted:
+            if "skip" not in name and path not in seen:
+                seen.add(path)
+                neg.append({"source": "trivy", "family": name, "path": f"trivy/{path}", "text": text})
+            continue
+        for f in wanted:
+            if f["rule"] in custom:
+                continue
+            secrets = sorted(set(_trivy_unmask(text, f)))
+            if secrets and (path, f["rule"], tuple(secrets)) not in seen:
+                seen.add((path, f["rule"], tuple(secrets)))
+                pos.append({"source": "trivy", "family": f["rule"], "path": f"trivy/{path}", "text": text, "secrets": secrets})
+    return pos, neg
+
+
+_SEMGREP_MARK = re.compile(r"(?:#|//|/\*|<!--|--|;)\s*(todoruleid|ruleid|todook|ok):\s*([\w.-]+(?:\s*,\s*[\w.-]+)*)")
+_SEMGREP_CODE_RULE = re.compile(r"hardcode|static-credentials")
+# an account number and a service-account file's `"type"` marker: not credentials; a /tmp path is not secret
+_SEMGREP_NOT_SECRET = ("detected-aws-account-id", "detected-google-gcm-service-account", "hardcoded-tmp-path")
+_ALGORITHM = re.compile(r"(?i)[HRPE]S(?:256|384|512)|none|sha\d*|md5|utf-?8|base64|hex|aes[\w-]*")
+
+
+def _semgrep_code_value(line: str) -> str | None:
+    """The hard-coded secret of one flagged code line: the literal bound to a secret-like key or name, else the
+    last literal that is neither a key nor the value of one (an algorithm name or a payload is not)."""
+    found = list(_PY_LITERAL.finditer(line))
+    keyed, loose = [], []
+    for m in found:
+        value = m.group(1)[1:-1]
+        if len(value) < 2 or _ALGORITHM.fullmatch(value) or line[m.end():].lstrip()[:1] == ":":
+            continue
+        before = line[:m.start()].rstrip()
+        key = re.search(r"""([\w$.'"]+)\s*['"]?\s*(?:[:=]|=>)$""", before)
+        if key and re.search(r"(?i)secret|passw|pwd|token|key|credential|passphrase", key.group(1)):
+            keyed.append(value)
+        elif not key:
+            loose.append(value)
+    return (keyed or loose or [None])[-1]
+
+
+def _semgrep_block_value(block: str) -> str | None:
+    """The secret of a flagged block of a generic test file: a key's body, a URL's password, else its most random token."""
+    if "-----BEGIN" in block:
+        body = "".join(line.strip() for line in block.splitlines() if line.strip() and "-----" not in line)
+        return body if len(body) >= 16 else None
+    if m := re.search(r"://[^:/@\s]+:([^@\s]+)@", block):
+        return m.group(1)
+    tokens = []
+    for token in re.split(r"[\s\"'`,;()<>\[\]{}&?]+|=(?=[^=\s])|:(?!//)", block):
+        tokens += token.split("/") if re.match(r"(?:https?:)?//", token) else [token]  # a URL's secret is a path segment
+    tokens = [t for t in tokens if len(t) >= 8]
+    # a host name or a lower-case word is the context of a secret, not it, unless nothing else is there
+    values = [t for t in tokens if not re.fullmatch(r"[a-z_]+|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}", t)] or tokens
+    return max(values, key=lambda t: (entropy(t), len(t)), default=None)
+
+
+def semgrep_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """semgrep/semgrep-rules' test files for its own secret rules (generic/secrets/security/*; the gitleaks-derived
+    generic/secrets/gitleaks/* are left out, gitleaks being a kura rule source) and for its language rules
+    on hard-coded credentials (rule ids with `hardcode` / `static-credentials`): the code after a `ruleid:`
+    (or `todoruleid:`) annotation is a positive, after `ok:` (or `todook:`) a negative. In the generic files
+    that is the block up to the next blank line or annotation, its secret a private key's body, a URL's
+    password or the most random token; in code, the one line, its secret the literal bound to a secret-like
+    name (else the last literal that is not a key, a keyed value or an algorithm). The family is the rule's
+    test file."""
+    files = repo.files()
+    code_rules = {p.removesuffix(".yaml") for p in files if p.endswith(".yaml") and not p.startswith("generic/secrets/")}
+    wanted = [p for p in files if not p.endswith((".yaml", ".yml", ".md")) and ".fixed." not in p
+              and (p.startswith("generic/secrets/security/") or p.split(".", 1)[0] in code_rules)]
+    pos, neg = [], []
+    for path, raw in sorted(repo.read_many(wanted).items()):
+        text = raw.decode("utf-8", "replace")
+        generic = path.startswith("generic/secrets/security/")
+        if not generic and not any(_SEMGREP_CODE_RULE.search(r) for _, ids in _SEMGREP_MARK.findall(text) for r in ids.split(",")):
+            continue
+        lines, family = text.splitlines(), path.split(".", 1)[0]
+        for n, line in enumerate(lines):
+            mark = _SEMGREP_MARK.search(line)
+            if mark is None:
+                continue
+            rules = [r.strip() for r in mark.group(2).split(",")]
+            if not generic and not any(_SEMGREP_CODE_RULE.search(r) for r in rules):
+                continue
+            rules = [r.split(".")[-1] for r in rules]
+            if any(r in _SEMGREP_NOT_SECRET for r in rules):
+                continue
+            inline = line[:mark.start()].strip()
+            if inline:
+                block = inline
+            elif generic:
+                body = []
+                for nxt in lines[n + 1:]:
+                    if not nxt.strip() or _SEMGREP_MARK.search(nxt):
+                        break
+                    body.append(nxt)
+                block = "\n".join(body)
+            else:
+                block = next((x.strip() for x in lines[n + 1:] if x.strip()), "")
+            if not block:
+                continue
+            value = _semgrep_block_value(block) if generic else _semgrep_code_value(block)
+            name = path.rsplit("/", 1)[-1]
+            item = {"source": "semgrep", "family": family, "path": f"semgrep/{name}" if generic else f"semgrep/{n}_{name}",
+                    "text": block + "\n"}
+            if mark.group(1).endswith("ruleid"):
+                if value and value in block:
+                    pos.append({**item, "secrets": [value]})
+            elif generic or value:
+                neg.append(item)
+    return pos, neg
+
+
+# ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
 _WRAPPERS = (
@@ -802,7 +1026,7 @@ def main() -> None:
     if args.with_rule_examples:
         builders.append(("mongodb+kingfisher", kingfisher_cases))
     builders += list(zip(MEASURE_WITH_NEGATIVES, (gosec_cases, bandit_cases, eslint_no_secrets_cases, talisman_cases,
-                                                  sonar_java_cases, sonar_python_cases)))
+                                                  sonar_java_cases, sonar_python_cases, trivy_cases, semgrep_cases)))
     negatives = []
     for name, build in builders:
         repo = find_repo(sources, name)
