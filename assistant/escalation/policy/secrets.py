@@ -81,6 +81,8 @@ def is_placeholder_value(value: str) -> bool:
         return True  # a reference into a secret manager (1Password, Vault, AWS), not the secret
     if re.fullmatch(r"(?:\$\w+(?:\[\w+\])?|\$\{[^}]*\}|[:@/])+", v) or re.fullmatch(r"/[\w.\-/]*|[a-z]+/[a-z0-9.+\-]+", v):
         return True  # interpolations only ("$user:$pass"); a path or a MIME type
+    if re.fullmatch(r"\$\{[A-Za-z_][\w.:\-]*\}?|\$\([A-Za-z_][\w.\-]*\)?", v):
+        return True  # `${NPM_TOKEN}` read up to its closing brace (an unquoted value stops there): a reference
     if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{\s*[\w.\-\[\]]*\s*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
         return True
     return bool(PLACEHOLDER.fullmatch(v.strip("'\"")))
@@ -583,7 +585,14 @@ _PASSWORD_ARGUMENTS = {
     "JWT.encode": 1, "JWT.decode": 1, ".SignedString": 0, "hmac.New": 1, "hash_hmac": 2, "HMAC.digest": 1,
     "HMAC.hexdigest": 1, "HMACSHA1": 0, "HMACSHA256": 0, "HMACSHA384": 0, "HMACSHA512": 0, "SymmetricSecurityKey": 0,
     "AES.new": 0, "DES3.new": 0,
+    # A private key's passphrase: Ruby OpenSSL::PKey::RSA.new(pem, passphrase), key.to_pem(cipher, passphrase)
+    "RSA.new": 1, ".to_pem": 1,
 }
+# Whatever a program passes these calls is the key it signs, encrypts or unlocks with, even a word that
+# elsewhere stands in for one (`jwt.sign(payload, "secret")`, `Algorithm.HMAC256("my_secret_key")`):
+# only an empty, blanked or interpolated value is none.
+_KEY_ARGUMENTS = frozenset(k for k in _PASSWORD_ARGUMENTS if re.search(
+    r"(?i)jwt|hmac|sign|SecretKeySpec|SymmetricSecurityKey|AES|DES3|RSA|to_pem", k))
 _CHAR_ARRAY_PASSWORD_ARGUMENTS = {".load": 1, ".getKey": 1, ".setKeyEntry": 2, ".init": 1}
 _ARGUMENT_CALL = re.compile(r"(?<![\w$])(?P<fn>[A-Za-z_][\w$]*)[ \t]*\(")  # every call, looked up by name (quicker
 # than an alternation of the names, which the regex engine tries at every position)
@@ -627,6 +636,13 @@ def _call_arguments(text: str, start: int, limit: int = 4000) -> list[tuple[int,
     return spans
 
 
+def _blank_key(value: str) -> bool:
+    """No key at all: too short, one character repeated, masked, or an interpolation or template hole."""
+    v = value.strip()
+    return (len(v) < 4 or len(set(v)) == 1 or bool(PLACEHOLDER.fullmatch(v))
+            or bool(re.fullmatch(r":?[*xX.•#_-]+|<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)|#\{[^}]*\}", v)))
+
+
 def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     """`redis.Redis("db1", 6379, 0, "pw")`, `DriverManager.getConnection(url, "app", "pw")`,
     `auth=("user", "pw")`: a literal passed where a well-known connection or login call takes its password."""
@@ -638,13 +654,15 @@ def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             continue
         before = text[:match.start("fn")]
         receiver = re.search(r"([A-Za-z_$][\w$]*|\))[ \t]*(?:\.|::|->)[ \t]*$", before[-64:])  # `)`: a chained call
-        index = None
+        index, key = None, None
         if receiver is not None and f"{receiver.group(1)}.{fn}" in _PASSWORD_ARGUMENTS:
-            index = _PASSWORD_ARGUMENTS[f"{receiver.group(1)}.{fn}"]
+            key = f"{receiver.group(1)}.{fn}"
         elif fn in _PASSWORD_ARGUMENTS:
-            index = _PASSWORD_ARGUMENTS[fn]
+            key = fn
         elif receiver is not None and "." + fn in _PASSWORD_ARGUMENTS:
-            index = _PASSWORD_ARGUMENTS["." + fn]
+            key = "." + fn
+        if key is not None:
+            index = _PASSWORD_ARGUMENTS[key]
         char_array = index is None and receiver is not None and "." + fn in _CHAR_ARRAY_PASSWORD_ARGUMENTS
         if char_array:
             index = _CHAR_ARRAY_PASSWORD_ARGUMENTS["." + fn]
@@ -662,7 +680,7 @@ def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         literal = _ARGUMENT_LITERAL.fullmatch(text, a, b)
         if literal is not None and char_array and not text[a:b].rstrip().endswith(".toCharArray()"):
             continue
-        if literal is not None and not is_placeholder_value(literal.group("v")):
+        if literal is not None and not (_blank_key(literal.group("v")) if key in _KEY_ARGUMENTS else is_placeholder_value(literal.group("v"))):
             yield literal.span("v")
     if "auth" in text:
         for match in _AUTH_PAIR.finditer(text):
@@ -782,6 +800,18 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("twilio-key", "Twilio API key", re.compile(_B + r"SK[0-9a-fA-F]{32}" + _E), needles=("sk",)),
     Detector("mailgun-key", "Mailgun API key", re.compile(_B + r"key-[0-9a-f]{32}" + _E), needles=("key-",)),
     Detector("square-token", "Square token", re.compile(r"sq0(?:atp|csp)-[0-9A-Za-z\-_]{22,43}"), needles=("sq0",)),
+    # Vendor formats no rule source covers: Azure's identifiable 84-character keys (AI services, container
+    # registries, ...) carry the signature "JQQJ99" after 52 characters; Onfido API tokens are
+    # `api_live[_region].<id>.<secret>`; Braintree access tokens `access_token$<env>$<merchant>$<secret>`;
+    # a Tailscale key `tskey-<kind>-…` is one even glued to a name (`MY_tskey-…`).
+    Detector("azure-identifiable-key", "Azure identifiable key (84 characters, signature JQQJ99)",
+             re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9]{26}(?![A-Za-z0-9+/])"), needles=("JQQJ99",)),
+    Detector("onfido-token", "Onfido API token",
+             re.compile(_B + r"api_(?:live|sandbox)(?:_[a-z]{2})?\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}"), needles=("api_live", "api_sandbox")),
+    Detector("braintree-token", "Braintree access token",
+             re.compile(r"access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}"), needles=("access_token$",)),
+    Detector("tailscale-key", "Tailscale key", re.compile(r"tskey-(?:api|auth|client|scim|webhook)-[0-9A-Za-z]+-[0-9A-Za-z]{16,}"),
+             needles=("tskey-",)),
     Detector("shopify-token", "Shopify token", re.compile(_B + r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}" + _E), needles=("shp",)),
     Detector("digitalocean-token", "DigitalOcean token", re.compile(_B + r"do[opr]_v1_[a-f0-9]{64}" + _E), needles=("_v1_",)),
     Detector("telegram-bot-token", "Telegram bot token", re.compile(r"(?<![\d])\d{8,10}:AA[A-Za-z0-9_\-]{33}" + _E), needles=(":aa",)),
