@@ -913,7 +913,9 @@ def semgrep_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
                 continue
             value = _semgrep_block_value(block) if generic else _semgrep_code_value(block)
             name = path.rsplit("/", 1)[-1]
-            item = {"source": "semgrep", "family": family, "path": f"semgrep/{name}" if generic else f"semgrep/{n}_{name}",
+            # a code case's path names no rule: a short value ("secret") must not be found in the path sent with it
+            item = {"source": "semgrep", "family": family,
+                    "path": f"semgrep/{name}" if generic else f"semgrep/case_{n}.{name.split('.', 1)[1]}",
                     "text": block + "\n"}
             if mark.group(1).endswith("ruleid"):
                 if value and value in block:

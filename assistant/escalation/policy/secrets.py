@@ -809,7 +809,7 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("onfido-token", "Onfido API token",
              re.compile(_B + r"api_(?:live|sandbox)(?:_[a-z]{2})?\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}"), needles=("api_live", "api_sandbox")),
     Detector("braintree-token", "Braintree access token",
-             re.compile(r"access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}"), needles=("access_token$",)),
+             re.compile(r"access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-z]{32}"), needles=("access_token$",)),
     Detector("tailscale-key", "Tailscale key", re.compile(r"tskey-(?:api|auth|client|scim|webhook)-[0-9A-Za-z]+-[0-9A-Za-z]{16,}"),
              needles=("tskey-",)),
     Detector("shopify-token", "Shopify token", re.compile(_B + r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}" + _E), needles=("shp",)),
