@@ -1,8 +1,8 @@
 """`CompletionService`: one completion request from document snapshot to finished suggestion.
 
-cache → debounce → context (worker thread) → prompt → model (its own thread, cancellable between
-tokens, superseded per document) → finalize → cache. Timings and counters for `kura/status`,
-`kura complete` and the benchmark.
+cache → debounce (in a burst of keystrokes only) → context (worker thread) → prompt → model (its own
+thread, cancellable between tokens, superseded per document) → finalize → cache. Timings and counters
+for `kura/status`, `kura complete` and the benchmark.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ class CompletionStats:
     cache_answers: int = 0
     model_calls: int = 0
     superseded: int = 0
+    debounced: int = 0  # requests that came in a burst of keystrokes and waited out completion.debounceMs
     timeouts: int = 0  # requests answered empty at completion.firstSuggestionTimeoutMs
     late_suggestions: int = 0  # of those, finished afterwards and announced to the editor
     grown_blocks: int = 0  # block suggestions made longer in the background after their answer
@@ -125,6 +126,7 @@ class CompletionService:
         self.stats = CompletionStats()
         self._builder: ContextBuilder | None = None
         self._latest: dict[str, int] = {}  # doc_id -> sequence number of its newest request
+        self._asked_at: dict[str, float] = {}  # doc_id -> when its previous request came (monotonic)
         self._sequence = 0
         self._reported_error: str | None = None
         self._warming: dict[str, CancelToken] = {}  # doc_id -> the warm-up queued or running for it
@@ -153,6 +155,7 @@ class CompletionService:
     def forget(self, doc_id: str, path: str | None = None) -> None:
         self.cache.invalidate(doc_id)
         self._latest.pop(doc_id, None)
+        self._asked_at.pop(doc_id, None)
         self._pinned.pop(doc_id, None)
         if self._builder is not None and path:
             self._builder.forget(path)
@@ -172,6 +175,8 @@ class CompletionService:
         """The suggestion at the cursor, "" when there is none, None when superseded or failed."""
         started = time.perf_counter()
         self.stats.requests += 1
+        now = time.monotonic()
+        previous, self._asked_at[snap.doc_id] = self._asked_at.get(snap.doc_id), now
         if len(snap.text) > MAX_DOCUMENT_CHARS:
             return None
         prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset :]
@@ -195,8 +200,12 @@ class CompletionService:
         self.model.supersede(snap.doc_id)
         self._sequence += 1
         mine = self._latest[snap.doc_id] = self._sequence
+        # The first keystroke after a pause asks at once; in a burst (this request came sooner than
+        # the debounce after the last one) wait it out, as the next keystroke is likely on its way.
+        # A trailing wait on every request would add its whole length to every suggestion.
         debounce = self.settings.completion.debounce_ms / 1000
-        if debounce:
+        if debounce and previous is not None and now - previous < debounce:
+            self.stats.debounced += 1
             await asyncio.sleep(debounce)
             if self._latest.get(snap.doc_id) != mine:  # the user kept typing
                 self.stats.superseded += 1
