@@ -65,3 +65,10 @@ NOT_KEYS = [
 @pytest.mark.parametrize("path, text", NOT_KEYS, ids=[t[:28] for _, t in NOT_KEYS])
 def test_a_key_read_from_elsewhere_or_blanked_and_other_calls_are_sent_as_written(starter, path, text):
     assert_sent_unchanged(starter, path, text)
+
+
+def test_a_go_module_checksum_is_sent_as_written_and_a_random_value_beside_it_is_not(starter):
+    listing = ("require golang.org/x/text v0.3.7\n"
+               "golang.org/x/text v0.3.7 h1:Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1Yh5Gs0JaQm2Xn7Vw8Bt=\n")
+    assert_sent_unchanged(starter, "deps.txt", listing)
+    assert "Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1Yh5Gs0JaQm2Xn7Vw8Bt" not in sent_by(starter, "deps.txt", "x1:Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1Yh5Gs0JaQm2Xn7Vw8Bt=\n")

@@ -181,6 +181,8 @@ def _clearly_not_secret(value: str, text: str, start: int, context: bool) -> boo
         return True  # a counting table, or under a credential word a character set ("0123456789abcdef")
     if low.startswith("xn--"):
         return True
+    if text[max(0, start - 3):start] == "h1:" and re.fullmatch(r"[A-Za-z0-9+/]{43}=", value):
+        return True  # a Go module's checksum (`golang.org/x/mod v0.4.2 h1:…=` in go.sum and go.mod listings)
     before = text[max(0, start - 1):start]
     if before == "\\" or text[max(0, start - 2):start] in ("\\x", "\\u", "0x", "&#"):
         return True  # an escape sequence run
