@@ -72,3 +72,9 @@ def test_a_go_module_checksum_is_sent_as_written_and_a_random_value_beside_it_is
                "golang.org/x/text v0.3.7 h1:Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1Yh5Gs0JaQm2Xn7Vw8Bt=\n")
     assert_sent_unchanged(starter, "deps.txt", listing)
     assert "Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1Yh5Gs0JaQm2Xn7Vw8Bt" not in sent_by(starter, "deps.txt", "x1:Zq8Lx3Vb7Nm2Kp9Wd4Tc6Rf1Yh5Gs0JaQm2Xn7Vw8Bt=\n")
+
+
+def test_the_example_key_id_of_the_aws_documentation_is_sent_as_written_but_one_letter_off_is_not(starter):
+    assert_sent_unchanged(starter, "notes.txt", "aws configure  # e.g. AKIAIOSFODNN7EXAMPLE\n")
+    assert "AKIAQ3M7ZP4XL2EXMPLE" not in sent_by(starter, "notes.txt", "key_id = AKIAQ3M7ZP4XL2EXMPLE\n")
+    assert "AKIAQ3M7ZP4XL2N8RT5W" not in sent_by(starter, "notes.txt", "key_id = AKIAQ3M7ZP4XL2N8RT5W\n")

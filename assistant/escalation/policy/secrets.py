@@ -77,6 +77,8 @@ def is_placeholder_value(value: str) -> bool:
     if (re.fullmatch(r"[A-Za-z]+(?:[_\-.][A-Za-z]+)*", v) and re.search(r"(?i)passw(?:or)?d|secret", v)
             and not re.search(r"[a-z]{2,}(?:passw|secret)", v)) or re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY)", v):
         return True  # "trustStorePassword", "AZURE_PASSWORD": the name of a setting or variable that holds one
+    if re.fullmatch(r"A[A-Z0-9]{3}[A-Z0-9]{9}EXAMPLE|[A-Za-z0-9/+]{20,30}EXAMPLE(?:KEY)?", v):
+        return True  # the example keys AWS's documentation uses (`AKIAIOSFODNN7EXAMPLE`, `wJalrXUtnFEMI/…/bPxRfiCYEXAMPLEKEY`)
     if re.fullmatch(r"(?:op|vault|keyvault|secretsmanager|awssm|gcpsm|azkv)://\S+|arn:aws:(?:secretsmanager|ssm):\S+", v):
         return True  # a reference into a secret manager (1Password, Vault, AWS), not the secret
     if re.fullmatch(r"(?:\$\w+(?:\[\w+\])?|\$\{[^}]*\}|[:@/])+", v) or re.fullmatch(r"/[\w.\-/]*|[a-z]+/[a-z0-9.+\-]+", v):
@@ -767,7 +769,7 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("putty-private-key", "PuTTY private key",
              re.compile(r"PuTTY-User-Key-File-\d:.*?(?:Private-MAC:[^\n]*|\Z)", re.S), needles=("putty",)),
     Detector("aws-access-key-id", "AWS access key id",
-             re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])"),
+             re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])"), 0, _not_placeholder,
              needles=("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T")),
     Detector("aws-secret-access-key", "AWS secret access key",
              re.compile(r"(?i)aws.{0,24}?(?:secret|sk|key).{0,24}?[=:>,(]\s*[\"'`]?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"), 1, needles=("aws",)),
