@@ -248,3 +248,30 @@ def test_a_passphrase_under_a_qualified_password_name_is_redacted(starter, text,
 ])
 def test_a_sentence_under_a_qualified_password_name_is_sent_unchanged(starter, text):
     assert sent_by(starter, "settings.py", text).count(text.strip()) == 1
+
+
+IN_STRING_PAIRS = [
+    ("Db.java", 'String dsn = "host=db;user=app;passwd={v}";\n', "Kx8mQ2zv"),
+    ("login.go", 'body := "login=ann&pwd={v}"\n', "Lz7qWx3k"),
+    ("Vault.cs", 'var s = "Passphrase: {v}";\n', "Hr5nKw8z"),
+    ("query.py", "params = 'user=ops;password={v}'\n", "t4Rk9wPz"),
+]
+
+
+@pytest.mark.parametrize("path, template, value", IN_STRING_PAIRS, ids=[p for p, _, _ in IN_STRING_PAIRS])
+def test_a_credential_pair_written_inside_a_string_literal_is_redacted(starter, path, template, value):
+    assert value not in sent_by(starter, path, template.format(v=value))
+
+
+NOT_IN_STRING_VALUES = [
+    ("Form.java", 'error("password: must be at least eight characters");\n'),
+    ("Log.java", 'log.info("token=" + token + " user=" + user);\n'),
+    ("fmt.go", 'msg := fmt.Sprintf("user=%s;password=%s", user, pwd)\n'),
+    ("Auth.java", "if (passwd == other) { retry(); }\n"),
+    ("conf.py", 'url = "db?user=app&password=settings.DB_PASSWORD2"\n'),
+]
+
+
+@pytest.mark.parametrize("path, text", NOT_IN_STRING_VALUES, ids=[p for p, _ in NOT_IN_STRING_VALUES])
+def test_a_credential_word_in_a_string_with_no_value_after_it_is_sent_as_written(starter, path, text):
+    assert_sent_unchanged(starter, path, text)

@@ -192,6 +192,14 @@ def _chosen_signing_secret(text: str, match: re.Match, value: str) -> bool:
                 or name_of_words(value) or re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value))
 
 
+def _inside_string(text: str, start: int) -> bool:
+    """Whether `start` lies inside a string literal opened earlier on its line (an odd count of unescaped
+    double quotes, or of single quotes where there are no double ones, before it)."""
+    line = re.sub(r"\\.", "", text[text.rfind("\n", 0, start) + 1:start])
+    doubles = line.count('"')
+    return doubles % 2 == 1 or (doubles == 0 and line.count("'") % 2 == 1)
+
+
 def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     config = _looks_config(path)
     for match in _ASSIGNMENT.finditer(text):
@@ -236,8 +244,9 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             elif value.startswith(("!", "|", ">", "&", "*", "$", "%", "<", "@", "#")) or re.search(r"[(\[{]", value):
                 continue
             expression = re.fullmatch(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)*|[\d.]+|\w+[:+\-]?", value)
-            if not config and expression:
-                continue
+            if not config and expression and not (_inside_string(text, match.start("word")) and _secret_like(value, 6)
+                                                  and re.search(r"\d", value) and not _dotted_name(value)):
+                continue  # `passwd = other` is code; `"user=a;passwd=Kx8mQ2zv"` is a literal holding a value
             if not config and not (kind == "password" or (_secret_like(value, 12) and re.search(r"\d", value))):
                 continue
             if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
