@@ -78,3 +78,35 @@ def test_the_example_key_id_of_the_aws_documentation_is_sent_as_written_but_one_
     assert_sent_unchanged(starter, "notes.txt", "aws configure  # e.g. AKIAIOSFODNN7EXAMPLE\n")
     assert "AKIAQ3M7ZP4XL2EXMPLE" not in sent_by(starter, "notes.txt", "key_id = AKIAQ3M7ZP4XL2EXMPLE\n")
     assert "AKIAQ3M7ZP4XL2N8RT5W" not in sent_by(starter, "notes.txt", "key_id = AKIAQ3M7ZP4XL2N8RT5W\n")
+
+
+COMMAND_AND_CONFIG_PASSWORDS = [
+    ("go-dsn-password", "db.go", 'db, err := sql.Open("mysql", "app:{v}@tcp(10.0.0.5:3306)/orders")\n', "Qz7kLx2w"),
+    ("credential-argument", "client.go", 'req.SetBasicAuth("deploy", "{v}")\n', "Zx8kQm2v"),
+    ("cli-password", "sync.sh", "sshpass -p {v} rsync -a build/ web:/srv/\n", "Kq3zWx8m"),
+    ("cli-password", "sync.py", 'subprocess.run(["sshpass", "-p", "{v}", "ssh", "web"])\n', "Mv4nQx9k"),
+    ("cli-password", "setup.sh", "htpasswd -b -c /etc/nginx/.htpasswd admin {v}\n", "Tr6kWz2q"),
+    ("credential-literal", "app-config.xml", '<entry key="mail.smtp.password">{v}</entry>\n', "Wz8kQx3m"),
+]
+
+
+@pytest.mark.parametrize("rule, path, template, value", COMMAND_AND_CONFIG_PASSWORDS,
+                         ids=[f"{r}:{p}" for r, p, _, _ in COMMAND_AND_CONFIG_PASSWORDS])
+def test_a_password_a_command_dsn_or_properties_file_holds_never_leaves(starter, rule, path, template, value):
+    text = template.format(v=value)
+    assert value not in sent_by(starter, path, text)
+    assert rule in _rules(starter, path, text)
+
+
+NOT_COMMAND_PASSWORDS = [
+    ("db.go", 'db, err := sql.Open("mysql", user+":"+pass+"@tcp("+host+")/orders")\n'),
+    ("sync.sh", 'sshpass -p "$DEPLOY_PASS" rsync -a build/ web:/srv/\n'),
+    ("Client.cs", '/// <param name="password">The password to sign in with.</param>\n'),
+    ("Client.cs", '/// <param name="token">token</param>\n'),
+    ("app-config.xml", '<entry key="mail.smtp.password">${SMTP_PASSWORD}</entry>\n'),
+]
+
+
+@pytest.mark.parametrize("path, text", NOT_COMMAND_PASSWORDS, ids=[t[:28] for _, t in NOT_COMMAND_PASSWORDS])
+def test_a_password_read_from_a_variable_or_documented_in_prose_is_sent_as_written(starter, path, text):
+    assert_sent_unchanged(starter, path, text)

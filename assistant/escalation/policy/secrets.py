@@ -370,6 +370,13 @@ def _sentinel_assignment(text: str, path: str | None) -> Iterator[tuple[int, int
                              r"|[Pp]assphrase|PASSPHRASE)\w{0,8})(?:\s[^<>\n]*)?>([^<\n]{1,256})</\1>", text):
         if not is_placeholder_value(match.group(2)):
             yield match.start(2), match.end(2)
+    # `<entry key="db.password">x</entry>` (Java's XML properties), `<setting name="ApiToken">x</setting>`
+    for match in re.finditer(r"""<([\w:.\-]+)\s[^<>\n]*?\b(?:key|name)=["']([\w.\-:]{1,64})["'][^<>\n]*>([^<\n]{1,256})</\1>""", text):
+        value = match.group(3).strip()
+        if (match.group(1) not in ("param", "typeparam", "paramref", "exception", "see")  # C# doc comments: prose
+                and _CREDENTIAL_NAME.search(match.group(2)) and value and not re.search(r"\s", value)
+                and not is_placeholder_value(value)):
+            yield match.start(3), match.end(3)
 
 
 _CREDENTIAL_NAME = re.compile(r"(?i)(?:pa?s{1,2}w(?:o?r)?d|passwd|passphrase|pwd|(?<![a-z])pass|secret|token|api[_.\-]?key"
@@ -568,6 +575,7 @@ _PASSWORD_ARGUMENTS = {
     # Go
     "smtp.PlainAuth": 2,  # net/smtp PlainAuth(identity, username, password, host)
     "url.UserPassword": 1,  # net/url UserPassword(username, password)
+    ".SetBasicAuth": 1,  # net/http (*Request).SetBasicAuth(username, password)
     # JavaScript
     "Sequelize": 2,  # new Sequelize(database, username, password, options)
     # PHP
@@ -704,10 +712,16 @@ _CLI_USER = re.compile(r"(?<![\w-])(?:-u|-U|--user(?:name)?)(?:[ \t=]+|(?=\w))[^
 _CLI_PASSWORD = re.compile(r"(?<![\w-])(?:(?:-p|-pw|--pass(?:word)?)[ \t=]+|-p(?=[A-Za-z]*[\d!@#$%^&*]))([^\s'\"`,;]{4,128})")
 
 
+# Commands whose flag can only mean a password: `sshpass -p pw` (also as an argv list), `htpasswd -b file user pw`.
+_PASSWORD_COMMANDS = re.compile(
+    r"""sshpass(?:["']?[ \t,]+["']?-[A-Za-z]*)*?["']?[ \t,]+["']?-p["']?(?:[ \t,]+["']?|(?=\w))(?P<v>[^\s'"`,;]{4,128})"""
+    r"""|htpasswd(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*b[A-Za-z]*(?:[ \t]+-[A-Za-z]+)*[ \t]+\S+[ \t]+\S+[ \t]+(?P<h>[^\s'"`;|&]{4,128})""")
+
+
 def _cli_password_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     """`mysql -u root -pS3cret`, `psexec \\host -u admin -p s3cret`: a password flag on a command line
-    that also names a user (`-p 8080` alone is a port)."""
-    if "-p" not in text:
+    that also names a user (`-p 8080` alone is a port); `sshpass -p s3cret`, `htpasswd -b file user s3cret`."""
+    if "-p" not in text and "htpasswd" not in text:
         return
     for match in _CLI_PASSWORD.finditer(text):
         begin = text.rfind("\n", 0, match.start()) + 1
@@ -718,6 +732,12 @@ def _cli_password_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]
                 or is_placeholder_value(value)):
             continue
         yield match.start(1), match.end(1)
+    if "sshpass" in text or "htpasswd" in text:
+        for match in _PASSWORD_COMMANDS.finditer(text):
+            group = "v" if match.group("v") is not None else "h"
+            value = match.group(group)
+            if value[0] not in "$%-<{[(&*" and not is_placeholder_value(value):
+                yield match.span(group)
 
 
 _CRED_CONTEXT = re.compile(r"(?i)passw|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key\b")
@@ -832,6 +852,9 @@ BUILTIN: tuple[Detector, ...] = (
              re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"), needles=("eyj",)),
     Detector("db-url-password", "password in a connection URL",
              re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@'\"`<>]{1,128}:([^\s@'\"`<>/]{1,256})@"), 1, _valid_db_password, needles=("://",)),
+    Detector("go-dsn-password", "password in a Go SQL driver DSN (`user:password@tcp(host:port)/db`)",
+             re.compile(r"(?<![\w.\-])[\w.\-]{1,64}:([^\s:@'\"`/]{1,128})@(?:tcp|udp|unix|tcp6)\("), 1, _not_placeholder,
+             needles=("@tcp(", "@unix(", "@udp(", "@tcp6(")),
     Detector("connection-string-password", "password in a connection string",
              re.compile(r"(?i)(?:(?<=;)|(?<=[\"'])|^)[ \t]*(?:password|pwd)[ \t]*=[ \t]*([^;'\"\n]{1,256}?)[ \t]*(?=;)", re.M), 1,
              _not_placeholder, needles=("password", "pwd")),
