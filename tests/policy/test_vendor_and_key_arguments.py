@@ -110,3 +110,8 @@ NOT_COMMAND_PASSWORDS = [
 @pytest.mark.parametrize("path, text", NOT_COMMAND_PASSWORDS, ids=[t[:28] for _, t in NOT_COMMAND_PASSWORDS])
 def test_a_password_read_from_a_variable_or_documented_in_prose_is_sent_as_written(starter, path, text):
     assert_sent_unchanged(starter, path, text)
+
+
+def test_a_long_password_flag_needs_no_user_beside_it_but_a_value_that_mixes_letters_and_digits(starter):
+    assert "Kx8mQ2zv" not in sent_by(starter, "Backup.java", 'String[] cmd = {"backup", "--password Kx8mQ2zv"};\n')
+    assert_sent_unchanged(starter, "cli.md", "  --password TEXT   the password to sign in with\n")

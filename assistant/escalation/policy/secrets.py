@@ -728,7 +728,9 @@ def _cli_password_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]
         end = text.find("\n", match.end())
         line = text[begin:len(text) if end < 0 else end]
         value = match.group(1)
-        if (not _CLI_USER.search(line) or value[0] in "$%-<{[(&*" or re.fullmatch(r"[\d:./]+", value)
+        # a long `--password` flag needs no user beside it, but then a value that mixes letters and digits
+        long_flag = match.group(0).startswith("--pass") and re.search(r"\d", value) and re.search(r"[A-Za-z]", value)
+        if (not (_CLI_USER.search(line) or long_flag) or value[0] in "$%-<{[(&*" or re.fullmatch(r"[\d:./]+", value)
                 or is_placeholder_value(value)):
             continue
         yield match.start(1), match.end(1)
