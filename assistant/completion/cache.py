@@ -98,9 +98,12 @@ class CompletionCache:
             self._recent.move_to_end(key)
             return True
 
-    def accepted(self, document: str) -> None:
-        """The user accepted the suggestion: it is in the document now, so the anchor is done."""
-        self.invalidate(document)
+    def accepted(self, document: str) -> tuple[str, str, str] | None:
+        """The user accepted the suggestion: it is in the document now, so the anchor is done.
+        Returns what was accepted where, (prefix, suggestion, suffix), if the document had one."""
+        with self._lock:
+            anchor = self._anchors.pop(document, None)
+        return (anchor.prefix, anchor.suggestion, anchor.suffix) if anchor is not None else None
 
     def invalidate(self, document: str) -> None:
         """Forget the document's suggestion (an edit elsewhere, the document closed)."""

@@ -91,6 +91,7 @@ class CompletionStats:
     grown_blocks: int = 0  # block suggestions made longer in the background after their answer
     cut_in_time: int = 0  # prompts cut to what the model reads in time (in_time.py): a new place, a cold cache
     warmups: int = 0  # prefills at a resting cursor (kura/cursorMoved)
+    speculated: int = 0  # next-line suggestions cached after an accept, before the user asked
     warmed_tokens: int = 0  # prompt tokens they evaluated
     prompt_tokens: int = 0
     reused_tokens: int = 0
@@ -160,8 +161,17 @@ class CompletionService:
         if self._builder is not None and path:
             self._builder.forget(path)
 
-    def accepted(self, doc_id: str) -> None:
-        self.cache.accepted(doc_id)
+    def accepted(self, doc_id: str, path: str | None = None) -> DocumentSnapshot | None:
+        """The user accepted the document's whole suggestion. Returns where the next line's
+        suggestion would be asked (`speculate` there), when the suggestion ended its line."""
+        accepted = self.cache.accepted(doc_id)
+        if accepted is None:
+            return None
+        prefix, suggestion, suffix = accepted
+        if suffix[:1] not in ("", "\n", "\r"):
+            return None  # accepted in the middle of a line: no next line to guess
+        here = prefix + suggestion + "\n"
+        return DocumentSnapshot(doc_id, path, here + suffix, len(here))
 
     def close(self) -> None:
         self.model.close()
@@ -411,6 +421,37 @@ class CompletionService:
         self.stats.warmed_tokens += evaluated
         log.debug("warmed the prompt at %s:%d:%d (%d tokens evaluated)", snap.path or snap.doc_id, snap.line + 1,
                   snap.character + 1, evaluated)
+        return True
+
+    async def speculate(self, snap: DocumentSnapshot) -> bool:
+        """The next line's suggestion, computed while the user reads the one just accepted (`snap`:
+        the document with a new line after it, as `accepted` returns it), and kept in the cache: the
+        editor's request once the user presses Enter (its indentation typed through the suggestion)
+        is answered without the model. Cancelled by any real request for the document, as a warm-up
+        is. True when a suggestion was cached."""
+        if len(snap.text) > MAX_DOCUMENT_CHARS:
+            return False
+        cancel = CancelToken()
+        self._warming[snap.doc_id] = cancel
+        try:
+            worker = await self.model.worker()
+            request, shape, *_ = await self._request_for(snap, worker, in_time=self._typing)
+            if cancel.cancelled:
+                return False
+            # No one waits for this answer: no typing clock, the shape's end stops it.
+            result = await worker.generate(replace(request, should_stop=StopAtShapeEnd(shape, 0.0)), cancel,
+                                           key=("warm", snap.doc_id))
+        except ModelError:
+            return False
+        finally:
+            if self._warming.get(snap.doc_id) is cancel:
+                del self._warming[snap.doc_id]
+        if result.stop_reason == CANCELLED or cancel.cancelled:
+            return False
+        prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset :]
+        text = finalize(result.text, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH)
+        self.cache.store(snap.doc_id, prefix, suffix, text)
+        self.stats.speculated += 1
         return True
 
     def _ended(self, doc_id: str, running: _Running) -> None:

@@ -12,6 +12,7 @@ from lsprotocol import types
 from assistant.settings import Settings
 from assistant.completion.service import CompletionService, DocumentSnapshot
 from assistant.context.builder import RecentEdit
+from lsp_server.features.lifecycle import spawn
 from lsp_server.positions import WORD
 
 if TYPE_CHECKING:
@@ -132,10 +133,15 @@ def _field(params, name: str):
 def _accepted(ls: "KuraServer", params) -> None:
     """A whole suggestion (the item's command) or a part of it (`acceptedChars`) was accepted."""
     uri, suggestion_id, chars = _field(params, "uri"), _field(params, "id"), _field(params, "acceptedChars")
+    partial = chars if isinstance(chars, int) and not isinstance(chars, bool) else None
     if ls.completions is not None and isinstance(uri, str):
-        ls.completions.accepted(uri)
+        if partial is None:
+            next_line = ls.completions.accepted(uri, ls.relative_path(uri))
+            if next_line is not None and ls.settings.completion.enabled:
+                spawn(ls.completions.speculate(next_line))  # while the user reads what was accepted
+        else:
+            ls.completions.cache.invalidate(uri)
     if isinstance(suggestion_id, str):
-        partial = chars if isinstance(chars, int) and not isinstance(chars, bool) else None
         ls.usage.accepted(suggestion_id, partial)
 
 

@@ -61,6 +61,40 @@ async def test_typing_what_the_suggestion_shows_is_answered_without_the_model(cl
     assert after["cache_answers"] == 1
 
 
+async def test_after_tab_the_next_line_is_ready_before_enter(client: LanguageClient, repo, tmp_path, tiny_model):
+    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"maxTokens": 16, "firstSuggestionTimeoutMs": 0},
+                               "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
+    await wait_for_model(client)
+    path = repo / "shop/checkout.py"
+    text = path.read_text() + NEW_FUNCTION
+    uri = open_document(client, path, text)
+    line, col = text.count("\n"), len(text.split("\n")[-1])
+    item = (await inline(client, uri, line, col)).items[0]  # the fixed-seed tiny model suggests something here
+    # Tab: the editor inserts the suggestion and runs the item's command; the server guesses the next line.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=line, character=col), end=types.Position(line=line, character=col)),
+            text=item.insert_text)]))
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command=item.command.command, arguments=item.command.arguments))
+    for _ in range(600):
+        stats = (await status(client))["model"]["completion"]
+        if stats["speculated"]:
+            break
+        await asyncio.sleep(0.05)
+    assert stats["speculated"] == 1
+    # Enter: the request on the new line is answered from the cache.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=line, character=col + len(item.insert_text)),
+                              end=types.Position(line=line, character=col + len(item.insert_text))), text="\n")]))
+    await inline(client, uri, line + 1, 0)
+    after = (await status(client))["model"]["completion"]
+    assert after["model_calls"] == stats["model_calls"] and after["cache_answers"] == stats["cache_answers"] + 1
+
+
 async def test_a_newer_request_supersedes_the_older_one(client: LanguageClient, repo, tmp_path, tiny_model):
     await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"debounceMs": 200, "firstSuggestionTimeoutMs": 0},
                                "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
