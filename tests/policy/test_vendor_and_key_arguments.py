@@ -115,3 +115,20 @@ def test_a_password_read_from_a_variable_or_documented_in_prose_is_sent_as_writt
 def test_a_long_password_flag_needs_no_user_beside_it_but_a_value_that_mixes_letters_and_digits(starter):
     assert "Kx8mQ2zv" not in sent_by(starter, "Backup.java", 'String[] cmd = {"backup", "--password Kx8mQ2zv"};\n')
     assert_sent_unchanged(starter, "cli.md", "  --password TEXT   the password to sign in with\n")
+
+
+RUBY_COMMAND_CALLS = [
+    ("token.rb", "token = JWT.encode claims, '{v}', 'HS256'\n", "rotate-me"),
+    ("keys.rb", "key = OpenSSL::PKey::RSA.new pem, '{v}'\n", "unlock-me"),
+]
+
+
+@pytest.mark.parametrize("path, template, value", RUBY_COMMAND_CALLS, ids=[p for p, _, _ in RUBY_COMMAND_CALLS])
+def test_a_ruby_call_without_brackets_gives_its_key_away_no_more_than_one_with_them(starter, path, template, value):
+    text = template.format(v=value)
+    assert value not in sent_by(starter, path, text)
+    assert "credential-argument" in _rules(starter, path, text)
+
+
+def test_a_ruby_call_without_brackets_that_takes_no_literal_key_is_sent_as_written(starter):
+    assert_sent_unchanged(starter, "token.rb", "payload = JWT.decode token, ENV.fetch('JWT_KEY'), true\nUser.find params[:id]\n")

@@ -662,32 +662,53 @@ def _blank_key(value: str) -> bool:
             or bool(re.fullmatch(r":?[*xX.•#_-]+|<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)|#\{[^}]*\}", v)))
 
 
+# Ruby calls its methods without brackets too: `JWT.encode payload, "key", "HS256"`, `RSA.new pem, "pass"`.
+_RUBY_COMMAND_CALL = re.compile(r"(?<![\w$])(?P<recv>[A-Z]\w*)(?:\.|::)(?P<fn>[a-z_]\w*)[ \t]+(?=[\w\"':@\[])(?![a-z]+\b[ \t]*[=?:])")
+
+
+def _call_key(receiver: str | None, fn: str) -> tuple[str | None, int | None, bool]:
+    """(the table key, the password argument's index, whether it is a char array) of a call, or Nones."""
+    key = None
+    if receiver is not None and f"{receiver}.{fn}" in _PASSWORD_ARGUMENTS:
+        key = f"{receiver}.{fn}"
+    elif fn in _PASSWORD_ARGUMENTS:
+        key = fn
+    elif receiver is not None and "." + fn in _PASSWORD_ARGUMENTS:
+        key = "." + fn
+    if key is not None:
+        return key, _PASSWORD_ARGUMENTS[key], False
+    if receiver is not None and "." + fn in _CHAR_ARRAY_PASSWORD_ARGUMENTS:
+        return None, _CHAR_ARRAY_PASSWORD_ARGUMENTS["." + fn], True
+    return None, None, False
+
+
+def _known_calls(text: str, path: str | None) -> Iterator[tuple[str | None, int, bool, list[tuple[int, int]]]]:
+    """(key, index, char array, argument spans) for each call of the table's, bracketed or (Ruby) not."""
+    if "(" in text:
+        for match in _ARGUMENT_CALL.finditer(text):
+            fn = match.group("fn")
+            if fn not in _ARGUMENT_CALL_NAMES:
+                continue
+            before = text[:match.start("fn")]
+            receiver = re.search(r"([A-Za-z_$][\w$]*|\))[ \t]*(?:\.|::|->)[ \t]*$", before[-64:])  # `)`: a chained call
+            key, index, char_array = _call_key(receiver.group(1) if receiver else None, fn)
+            if index is None or re.search(r"\b(?:def|function|func|fun)[ \t]+$", before[-16:]):
+                continue  # not one of the calls, or its definition (`def login(self, user, pw)`)
+            yield key, index, char_array, _call_arguments(text, match.end())
+    if path is None or path.endswith((".rb", ".rake", ".ru", "Gemfile", "Rakefile")):
+        for match in _RUBY_COMMAND_CALL.finditer(text):
+            key, index, char_array = _call_key(match.group("recv"), match.group("fn"))
+            if index is None or char_array:
+                continue
+            end = text.find("\n", match.end())
+            end = len(text) if end < 0 else end
+            yield key, index, False, _call_arguments(text[:end] + ")", match.end())  # the line ends the arguments
+
+
 def _argument_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     """`redis.Redis("db1", 6379, 0, "pw")`, `DriverManager.getConnection(url, "app", "pw")`,
     `auth=("user", "pw")`: a literal passed where a well-known connection or login call takes its password."""
-    if "(" not in text:
-        return
-    for match in _ARGUMENT_CALL.finditer(text):
-        fn = match.group("fn")
-        if fn not in _ARGUMENT_CALL_NAMES:
-            continue
-        before = text[:match.start("fn")]
-        receiver = re.search(r"([A-Za-z_$][\w$]*|\))[ \t]*(?:\.|::|->)[ \t]*$", before[-64:])  # `)`: a chained call
-        index, key = None, None
-        if receiver is not None and f"{receiver.group(1)}.{fn}" in _PASSWORD_ARGUMENTS:
-            key = f"{receiver.group(1)}.{fn}"
-        elif fn in _PASSWORD_ARGUMENTS:
-            key = fn
-        elif receiver is not None and "." + fn in _PASSWORD_ARGUMENTS:
-            key = "." + fn
-        if key is not None:
-            index = _PASSWORD_ARGUMENTS[key]
-        char_array = index is None and receiver is not None and "." + fn in _CHAR_ARRAY_PASSWORD_ARGUMENTS
-        if char_array:
-            index = _CHAR_ARRAY_PASSWORD_ARGUMENTS["." + fn]
-        if index is None or re.search(r"\b(?:def|function|func|fun)[ \t]+$", before[-16:]):
-            continue  # not one of the calls, or its definition (`def login(self, user, pw)`)
-        arguments = _call_arguments(text, match.end())
+    for key, index, char_array, arguments in _known_calls(text, path):
         positional = []
         for a, b in arguments:
             if re.match(r"\s*[A-Za-z_]\w*[ \t]*=(?!=)|\s*\*", text[a:b]):
