@@ -132,3 +132,40 @@ def test_a_ruby_call_without_brackets_gives_its_key_away_no_more_than_one_with_t
 
 def test_a_ruby_call_without_brackets_that_takes_no_literal_key_is_sent_as_written(starter):
     assert_sent_unchanged(starter, "token.rb", "payload = JWT.decode token, ENV.fetch('JWT_KEY'), true\nUser.find params[:id]\n")
+
+
+SHELL_AND_CONFIG_PASSWORDS = [
+    ("netrc-password", "ci/netrc.txt", "machine git.example.com login deploy password {v}\n", "Kq3zWx8m"),
+    ("securestring-password", "deploy.ps1", '$pw = ConvertTo-SecureString "{v}" -AsPlainText -Force\n', "Wz4!kQx8"),
+    ("default-credential", "application.properties", "spring.datasource.password=${{DB_PASS:{v}}}\n", "Lm3kQz8x"),
+    ("default-credential", "start.sh", 'exec app --token "${{API_TOKEN:-{v}}}"\n', "Tz7kWq2m9x"),
+    ("credential-assignment", "setup.bat", "set DB_PASSWORD={v}\n", "Rq5kZx2w"),
+    ("credential-assignment", "Makefile", "DB_PASSWORD ?= {v}\n", "Vx8kQm3z"),
+]
+
+
+@pytest.mark.parametrize("rule, path, template, value", SHELL_AND_CONFIG_PASSWORDS,
+                         ids=[f"{r}:{p}" for r, p, _, _ in SHELL_AND_CONFIG_PASSWORDS])
+def test_a_password_in_a_netrc_line_a_secure_string_a_variable_default_or_a_batch_or_make_file_never_leaves(
+        starter, rule, path, template, value):
+    text = template.format(v=value)
+    assert value not in sent_by(starter, path, text)
+    assert rule in _rules(starter, path, text)
+
+
+NOT_SHELL_PASSWORDS = [
+    ("application.properties", "spring.datasource.password=${DB_PASS:}\nserver.port=${PORT:8080}\n"),
+    ("deploy.ps1", "$pw = ConvertTo-SecureString $env:DEPLOY_PW -AsPlainText -Force\n"),
+    ("Makefile", "TOKEN ?= $(shell cat .token)\nVERSION ?= 1.2.3\n"),
+    ("setup.bat", "set DB_PASSWORD=%1\n"),
+]
+
+
+@pytest.mark.parametrize("path, text", NOT_SHELL_PASSWORDS, ids=[p for p, _ in NOT_SHELL_PASSWORDS])
+def test_a_password_read_from_an_argument_a_variable_or_a_command_is_sent_as_written(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+def test_a_value_starting_with_a_star_is_a_yaml_alias_only_after_a_colon(starter):
+    assert "*4_Vy9kLxp7Wro" not in sent_by(starter, "app.env.example", "DEBUG=0\npasswd=*4_Vy9kLxp7Wro\n")
+    assert_sent_unchanged(starter, "deploy.yaml", "defaults: &defaults\n  adapter: postgres\nproduction:\n  password: *defaults\n")

@@ -63,7 +63,7 @@ _PLACEHOLDER_VALUES = {
     "whatever",
 }
 _CONFIG_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".properties", ".yaml", ".yml", ".toml", ".sh",
-                    ".bash", ".zsh", ".envrc", ".tfvars", ".netrc", ".npmrc", ".pypirc", ".txt")
+                    ".bash", ".zsh", ".envrc", ".tfvars", ".netrc", ".npmrc", ".pypirc", ".txt", ".bat", ".cmd", ".mk")
 
 
 def is_placeholder_value(value: str) -> bool:
@@ -172,7 +172,7 @@ _ASSIGNMENT = re.compile(
     r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
         |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
         \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?]*(?:\[\])?(?=[ \t]*=[^=>]))?(?P<close>["'`\]]{0,2})
-        [ \t]*(?P<op>:=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
+        [ \t]*(?P<op>:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
         (?:(?:[fFbBrRuU]{1,2}|@)?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
           |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
     re.VERBOSE,
@@ -239,8 +239,8 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             if value.startswith("\\"):
                 continue  # an escape sequence (`passwd:\n`), not a value
             if config:
-                if value.startswith("!") or re.fullmatch(r"[|>][+-]?|[&*][\w-]+", value):
-                    continue  # YAML tags, block scalars, anchors and aliases
+                if match.group("op") == ":" and (value.startswith("!") or re.fullmatch(r"[|>][+-]?|[&*][\w-]+", value)):
+                    continue  # YAML tags, block scalars, anchors and aliases (after `key:`; `passwd=*4_x` is a value)
             elif value.startswith(("!", "|", ">", "&", "*", "$", "%", "<", "@", "#")) or re.search(r"[(\[{]", value):
                 continue
             expression = re.fullmatch(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)*|[\d.]+|\w+[:+\-]?", value)
@@ -249,6 +249,8 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
                 continue  # `passwd = other` is code; `"user=a;passwd=Kx8mQ2zv"` is a literal holding a value
             if not config and not (kind == "password" or (_secret_like(value, 12) and re.search(r"\d", value))):
                 continue
+            if not config and re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z]+)*-[A-Z][A-Za-z]+", value):
+                continue  # a PowerShell cmdlet (`$pw = ConvertTo-SecureString …`), not a value
             if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
                 continue
         elif kind == "token" and (not (_secret_like(value) or re.fullmatch(r"\d{16,}", value)) or _dotted_name(value)):
@@ -878,6 +880,16 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("go-dsn-password", "password in a Go SQL driver DSN (`user:password@tcp(host:port)/db`)",
              re.compile(r"(?<![\w.\-])[\w.\-]{1,64}:([^\s:@'\"`/]{1,128})@(?:tcp|udp|unix|tcp6)\("), 1, _not_placeholder,
              needles=("@tcp(", "@unix(", "@udp(", "@tcp6(")),
+    Detector("netrc-password", "password in a .netrc line (`machine host login user password pw`)",
+             re.compile(r"\b(?:machine[ \t]+\S+|default)[ \t]+login[ \t]+\S+[ \t]+password[ \t]+([^\s'\"`]{4,256})"), 1, _not_placeholder,
+             needles=("login",)),
+    Detector("securestring-password", "plain text made a PowerShell SecureString (`ConvertTo-SecureString \"pw\" -AsPlainText`)",
+             re.compile(r"(?i)ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?([\"'])([^\"'\n]{4,256})\1[^\n]*?-AsPlainText"), 2,
+             _not_placeholder, needles=("convertto-securestring",)),
+    Detector("default-credential", "the default of a credential-named variable (`${DB_PASSWORD:pw}`, `${API_TOKEN:-tok}`)",
+             re.compile(r"\$\{[\w.\-]*(?i:pass(?:w(?:or)?d)?|pwd|secret|token|api[_.\-]?key|credential)[\w.\-]*:-?([^}\s'\"`$]{4,256})\}"), 1,
+             lambda v, m, p: not is_placeholder_value(v) and bool(re.search(r"\d", v)) and bool(re.search(r"[A-Za-z]", v)),
+             needles=("${",)),
     Detector("connection-string-password", "password in a connection string",
              re.compile(r"(?i)(?:(?<=;)|(?<=[\"'])|^)[ \t]*(?:password|pwd)[ \t]*=[ \t]*([^;'\"\n]{1,256}?)[ \t]*(?=;)", re.M), 1,
              _not_placeholder, needles=("password", "pwd")),
