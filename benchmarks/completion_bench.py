@@ -21,6 +21,9 @@ to a shown suggestion (p50/p95), how many came only after the cap, and how many 
 the model there), as when a developer reads the function before typing. `--then K` types on at once
 after each first suggestion, the first K characters of the body's next statement, and prints those
 keystrokes' latency and how much repository context their prompts carried.
+
+`--accepts N` accepts a one-line suggestion at the tops of N function bodies, reads it for --read
+seconds, presses Enter and times the next line's suggestion (and how many came from the cache).
 """
 
 from __future__ import annotations
@@ -275,6 +278,79 @@ async def first_suggestion_session(args, repo: Path, file: Path, workdir: Path) 
             "empty_on": empty_on}
 
 
+async def accept_session(args, repo: Path, file: Path, workdir: Path) -> dict:
+    """--accepts N: at the tops of N function bodies, wait for a suggestion, accept it (Tab: the text
+    goes in and the item's command runs), read it for --read seconds, press Enter (the new line
+    indented as the accepted one, one level deeper after `:` or `{`) and time the next suggestion."""
+    client = LanguageClient("kura-bench", "1")
+    ready: list[str] = []
+
+    @client.feature("kura/suggestionReady")
+    def on_ready(params):
+        ready.append(getattr(params, "uri", None) or dict(params).get("uri"))
+
+    await start_server(client, args, repo, workdir, {"debounceMs": args.debounce_ms})
+    uri, text, version = file.as_uri(), file.read_text(), 1
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id=language_id(file), version=1, text=text)))
+
+    def insert(line: int, col: int, new: str) -> None:
+        nonlocal version, text
+        version += 1
+        lines = text.split("\n")
+        lines[line] = lines[line][:col] + new + lines[line][col:]
+        text = "\n".join(lines)
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=col), end=types.Position(line=line, character=col)),
+                text=new)]))
+
+    async def shown(line: int, col: int):
+        """The suggestion at (line, col) as an editor gets it: asked, and asked again when announced."""
+        ready.clear()
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))
+        result = await client.text_document_inline_completion_async(params)
+        if not (result and result.items):
+            deadline = time.perf_counter() + 15
+            while not ready and time.perf_counter() < deadline:
+                await asyncio.sleep(0.02)
+            result = await client.text_document_inline_completion_async(params) if ready else None
+        return result.items[0] if result and result.items else None
+
+    waits, cached, lost, accepted = [], 0, 0, 0
+    for top, indent in reversed(function_tops(file, args.accepts)):  # bottom up: earlier sites keep their lines
+        insert(top - 1, len(text.split("\n")[top - 1]), "\n" + indent)
+        item = await shown(top, len(indent))
+        if item is None or "\n" in item.insert_text:
+            continue  # nothing to accept, or a block (Enter after it is not the next line)
+        insert(top, len(indent), item.insert_text)
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command=item.command.command, arguments=item.command.arguments))
+        accepted += 1
+        await asyncio.sleep(args.read)  # the developer reads what was accepted
+        line = text.split("\n")[top]
+        deeper = indent + ("\t" if indent.startswith("\t") else "    ") if line.rstrip().endswith((":", "{")) else indent
+        before = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["completion"]["cache_answers"]
+        started = time.perf_counter()
+        insert(top, len(line), "\n" + deeper)  # Enter, auto-indented
+        item = await shown(top + 1, len(deeper))
+        if item is None:
+            lost += 1
+            continue
+        waits.append((time.perf_counter() - started) * 1000)
+        after = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["completion"]["cache_answers"]
+        cached += after > before
+    completion = plain(await client.protocol.send_request_async("kura/status", {}))["model"]["completion"]
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return {"waits": waits, "cached": cached, "lost": lost, "accepted": accepted,
+            "speculated": completion.get("speculated", 0)}
+
+
 def peer_typing_latencies(args, file: Path, line_no: int, keystrokes: int) -> list[float]:
     """The same keystrokes from a prefix-only client against llama.cpp's server (the peer to beat)."""
     import httpx
@@ -354,6 +430,9 @@ def main() -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip the prefix-only llama.cpp-server peer")
     parser.add_argument("--first", type=int, default=0, help="measure the first suggestion at the tops of N functions")
     parser.add_argument("--verbose", action="store_true", help="print each site's outcome")
+    parser.add_argument("--accepts", type=int, default=0,
+                        help="accept a suggestion at the tops of N functions and time the next line's after Enter")
+    parser.add_argument("--read", type=float, default=1.0, help="with --accepts: seconds the developer reads before Enter")
     parser.add_argument("--then", type=int, default=0,
                         help="with --first: type K characters on at each site at once, timing each keystroke")
     parser.add_argument("--dwell", type=float, default=0.0,
@@ -367,6 +446,13 @@ def main() -> int:
         # Type into a scratch copy of the repository so the real one is never touched.
         copy = workdir / "repo"
         subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(repo), str(copy)], check=True)
+        if args.accepts:
+            a = asyncio.run(accept_session(args, copy, copy / rel, workdir))
+            w = a["waits"]
+            print(f"next line after an accept, at {a['accepted']} accepted suggestions of {rel} ({args.read:g} s read first): "
+                  f"p50 {percentile(w, 50):.0f} ms, p95 {percentile(w, 95):.0f} ms after Enter; {a['cached']} answered from "
+                  f"the cache, {a['lost']} never came within 15 s; {a['speculated']} guessed while reading")
+            return 0
         if args.first:
             f = asyncio.run(first_suggestion_session(args, copy, copy / rel, workdir))
             w = f["waits"]

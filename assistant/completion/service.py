@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from assistant.completion.cache import CompletionCache
+from assistant.completion.cache import CacheHit, CompletionCache
 from assistant.completion.in_time import MIN_WINDOW_TOKENS, Cut, apply_cut, plan_cut, tokens_in_time
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import CompletionShape, decide_shape
@@ -58,6 +58,17 @@ class _PinnedContext:
     snippets: tuple
     tokens: int
     cut: Cut | None = None  # how the line's first request was cut to be read in time (in_time.py)
+
+
+@dataclass(frozen=True)
+class _Guess:
+    """The next line's suggestion being computed after an accept (`speculate`), for the document
+    state (prefix, suffix) the editor will be in after Enter, less the indentation it adds."""
+
+    prefix: str
+    suffix: str
+    cancel: CancelToken
+    done: asyncio.Future
 
 
 @dataclass
@@ -131,6 +142,7 @@ class CompletionService:
         self._sequence = 0
         self._reported_error: str | None = None
         self._warming: dict[str, CancelToken] = {}  # doc_id -> the warm-up queued or running for it
+        self._guesses: dict[str, _Guess] = {}  # doc_id -> the next line's suggestion being guessed
         self._running: dict[str, _Running] = {}  # doc_id -> the generation under way for it
         self._pinned: dict[str, _PinnedContext] = {}  # doc_id -> the repository context of the line being typed
         self.last: dict[str, Any] = {}  # the last answered request's timings, for status and benchmarks
@@ -192,10 +204,16 @@ class CompletionService:
         prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset :]
         hit = self.cache.lookup(snap.doc_id, prefix, suffix)
         if hit is not None:
-            self.stats.cache_answers += 1
-            self.last = {"total_ms": _ms(started), "model_ms": 0.0, "from_cache": True}
-            return CompletionOutcome(_new_id(), hit.text, True, self.last, hit.source)
+            return self._from_cache(hit, started)
 
+        guess = self._guesses.get(snap.doc_id)  # removed by `speculate` when it ends
+        if guess is not None:
+            typed = prefix[len(guess.prefix):] if prefix.startswith(guess.prefix) and suffix == guess.suffix else None
+            if typed is not None and not typed.strip():  # Enter and its indentation: the guess's state
+                outcome = await self._joined(guess, snap.doc_id, prefix, suffix, started)
+                if outcome is not None:
+                    return outcome
+            guess.cancel.cancel()
         warming = self._warming.pop(snap.doc_id, None)
         if warming is not None:
             warming.cancel()  # a real request goes first; a warm-up already prefilling still helps it
@@ -431,8 +449,17 @@ class CompletionService:
         is. True when a suggestion was cached."""
         if len(snap.text) > MAX_DOCUMENT_CHARS:
             return False
-        cancel = CancelToken()
-        self._warming[snap.doc_id] = cancel
+        prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset :]
+        guess = self._guesses[snap.doc_id] = _Guess(prefix, suffix, CancelToken(), asyncio.get_running_loop().create_future())
+        try:
+            return await self._guess(snap, guess)
+        finally:
+            guess.done.set_result(None)
+            if self._guesses.get(snap.doc_id) is guess:
+                del self._guesses[snap.doc_id]
+
+    async def _guess(self, snap: DocumentSnapshot, guess: _Guess) -> bool:
+        cancel = guess.cancel
         try:
             worker = await self.model.worker()
             request, shape, *_ = await self._request_for(snap, worker, in_time=self._typing)
@@ -443,16 +470,29 @@ class CompletionService:
                                            key=("warm", snap.doc_id))
         except ModelError:
             return False
-        finally:
-            if self._warming.get(snap.doc_id) is cancel:
-                del self._warming[snap.doc_id]
         if result.stop_reason == CANCELLED or cancel.cancelled:
             return False
-        prefix, suffix = snap.text[: snap.offset], snap.text[snap.offset :]
-        text = finalize(result.text, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH)
-        self.cache.store(snap.doc_id, prefix, suffix, text)
+        text = finalize(result.text, shape, guess.prefix, guess.suffix, cut_off=result.stop_reason == LENGTH)
+        self.cache.store(snap.doc_id, guess.prefix, guess.suffix, text)
         self.stats.speculated += 1
         return True
+
+    async def _joined(self, guess: _Guess, doc_id: str, prefix: str, suffix: str,
+                      started: float) -> CompletionOutcome | None:
+        """The answer a guess still under way gives the request after Enter (up to the first-suggestion
+        cap), or None when it gives none: cancelled, too slow, or indented otherwise than the editor did."""
+        cap = self.settings.completion.first_suggestion_timeout_ms / 1000
+        try:
+            await asyncio.wait_for(asyncio.shield(guess.done), timeout=cap or None)
+        except asyncio.TimeoutError:
+            return None
+        hit = self.cache.lookup(doc_id, prefix, suffix)
+        return self._from_cache(hit, started) if hit is not None else None
+
+    def _from_cache(self, hit: CacheHit, started: float) -> CompletionOutcome:
+        self.stats.cache_answers += 1
+        self.last = {"total_ms": _ms(started), "model_ms": 0.0, "from_cache": True}
+        return CompletionOutcome(_new_id(), hit.text, True, self.last, hit.source)
 
     def _ended(self, doc_id: str, running: _Running) -> None:
         if self._running.get(doc_id) is running:

@@ -47,6 +47,16 @@ async def test_after_an_accept_the_next_line_is_answered_without_the_model(servi
     assert service.stats.model_calls == calls and service.stats.speculated == 1
 
 
+async def test_enter_while_the_guess_is_under_way_waits_for_it(service):
+    _shown(service)
+    next_line = service.accepted(DOC, "shop.py")
+    guess = asyncio.ensure_future(service.speculate(next_line))
+    await asyncio.sleep(0)  # the guess has started (it waits for the model to load)
+    outcome = await service.complete(next_line)  # Enter before the guess is ready
+    assert outcome is not None and outcome.from_cache
+    assert await guess and service.stats.model_calls == 0  # one generation, the guess's
+
+
 async def test_a_real_request_cancels_the_guess(service):
     _shown(service)
     guess = asyncio.ensure_future(service.speculate(service.accepted(DOC, "shop.py")))
