@@ -194,9 +194,11 @@ def _chosen_signing_secret(text: str, match: re.Match, value: str) -> bool:
 
 def _inside_string(text: str, start: int) -> bool:
     """Whether `start` lies inside a string literal opened earlier on its line (an odd count of unescaped
-    double quotes, or of single quotes where there are no double ones, before it)."""
+    double quotes, or of single quotes where there are no double ones, before it) or in a comment."""
     line = re.sub(r"\\.", "", text[text.rfind("\n", 0, start) + 1:start])
     doubles = line.count('"')
+    if re.match(r"[ \t]*(?:#|//|/?\*|--|;)", line) or re.search(r"(?:^|[ \t])(?:#|//)[ \t]", line) and doubles % 2 == 0:
+        return True  # a comment: what follows `password:` there is a value, not an expression
     return doubles % 2 == 1 or (doubles == 0 and line.count("'") % 2 == 1)
 
 
