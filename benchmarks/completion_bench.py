@@ -337,6 +337,10 @@ async def accept_session(args, repo: Path, file: Path, workdir: Path) -> dict:
         started = time.perf_counter()
         insert(top, len(line), "\n" + deeper)  # Enter, auto-indented
         item = await shown(top + 1, len(deeper))
+        if args.verbose:
+            stats = plain(await client.protocol.send_request_async("kura/status", {}))["model"]
+            print(f"  line {top + 2}: {'shown' if item else 'none'} after {(time.perf_counter() - started) * 1000:.0f} ms; "
+                  f"announced: {bool(ready)}; last: {stats['last']}", file=sys.stderr)
         if item is None:
             lost += 1
             continue
