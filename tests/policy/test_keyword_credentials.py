@@ -282,3 +282,12 @@ def test_a_credential_written_in_a_comment_is_redacted_but_a_comment_about_one_i
     assert "Lp2v9Rt7xQm4Kz" not in sent_by(starter, "Seed.java", "// token=Lp2v9Rt7xQm4Kz (rotate monthly)\nseed();\n")
     assert_sent_unchanged(starter, "forms.py", "# password: required, checked by validate_password\nfield = Field()\n")
     assert_sent_unchanged(starter, "auth.go", "// token: see refreshToken2 below\nfunc f() {}\n")
+
+
+@pytest.mark.parametrize("name", ["pass_word", "passw", "PASSW"])
+def test_a_password_named_with_an_unusual_spelling_is_redacted(starter, name):
+    assert "Kq3zWx8m" not in sent_by(starter, "conf.py", f'{name} = "Kq3zWx8m"\n')
+
+
+def test_a_word_that_begins_with_passw_is_no_credential_name(starter):
+    assert_sent_unchanged(starter, "walk.py", 'passwalk = "Kq3zWx8m_route"\n')

@@ -128,7 +128,7 @@ def _secret_like(value: str, min_len: int = 8) -> bool:
 _CRED_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw", "secret", "token",
                "credential", "credentials", "salt"}
 # Abbreviated spellings (PSWD, PSSWRD, PASWORD) and the password words of the languages kura serves.
-_PASSWORD_SPELLING = re.compile(r"(?i)pa?s{1,2}w(?:o?r)?d|비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令")
+_PASSWORD_SPELLING = re.compile(r"(?i)pa?s{1,2}w(?:o?r)?d|pass_word|passw|비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令")
 # `secret key`, `api key`, `Authentication key`: a credential word, then a space, then "key".
 _SPACED_KEY = re.compile(r"(?i)(?:secret|api|access|private|auth\w*|encryption|signing|license|master|client|app)[ \t]$")
 _KEY_PREFIXES = ("api", "access", "secret", "private", "auth", "signing", "encryption", "master", "account",
@@ -169,7 +169,7 @@ def _credential_key(text: str, match: re.Match) -> str | None:
 
 
 _ASSIGNMENT = re.compile(
-    r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
+    r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|pass_word|passw(?![a-z])|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
         |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
         \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?]*(?:\[\])?(?=[ \t]*=[^=>]))?(?P<close>["'`\]]{0,2})
         [ \t]*(?P<op>:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
