@@ -1,5 +1,6 @@
 """LSP plumbing the features share: command arguments, documents as task targets, work-done
-progress, and relaying cancellation to the task that does the work (positions: positions.py)."""
+progress, relaying cancellation to the task that does the work, and fire-and-forget work
+(positions: positions.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ if TYPE_CHECKING:
     from lsp_server.server import KuraServer
 
 log = logging.getLogger(__name__)
+_background: set[asyncio.Task] = set()  # keeps fire-and-forget tasks alive until they finish
+
+
+def spawn(coro) -> asyncio.Task:
+    """Run `coro` in the background (opening the index, guessing the next suggestion)."""
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task
 
 
 # --- arguments ---------------------------------------------------------------------------------

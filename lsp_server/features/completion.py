@@ -12,7 +12,7 @@ from lsprotocol import types
 from assistant.settings import Settings
 from assistant.completion.service import CompletionService, DocumentSnapshot
 from assistant.context.builder import RecentEdit
-from lsp_server.features.lifecycle import spawn
+from lsp_server.plumbing import spawn
 from lsp_server.positions import WORD
 
 if TYPE_CHECKING:

@@ -13,21 +13,12 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from assistant.settings import Settings, parse_settings
+from lsp_server.plumbing import spawn
 
 if TYPE_CHECKING:
     from lsp_server.server import KuraServer
 
 log = logging.getLogger(__name__)
-
-_background: set[asyncio.Task] = set()  # keeps fire-and-forget tasks alive until they finish
-
-
-def spawn(coro) -> asyncio.Task:
-    task = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-    return task
-
 
 def register(server: "KuraServer") -> None:
     @server.feature(types.INITIALIZE)
