@@ -291,3 +291,13 @@ def test_a_password_named_with_an_unusual_spelling_is_redacted(starter, name):
 
 def test_a_word_that_begins_with_passw_is_no_credential_name(starter):
     assert_sent_unchanged(starter, "walk.py", 'passwalk = "Kq3zWx8m_route"\n')
+
+
+def test_a_password_in_a_yaml_block_scalar_is_redacted_but_a_multi_line_description_is_not(starter):
+    assert "Kq3zWx8m" not in sent_by(starter, "values.yaml", "db:\n  password: >-\n    Kq3zWx8m\n  port: 5432\n")
+    assert_sent_unchanged(starter, "values.yaml", "password: |\n  Set it with the DB_PASSWORD variable.\nport: 5432\n")
+
+
+def test_a_yaml_value_with_an_equals_sign_is_not_read_as_a_typed_assignment(starter):
+    assert "d7zf6Q4ye9umYtg=U" not in sent_by(starter, "mail.yaml", "mail:\n  smtp_pass: d7zf6Q4ye9umYtg=U\n")
+    assert "Kq3zWx8m" not in sent_by(starter, "conf.py", 'password: str = "Kq3zWx8m"\n')

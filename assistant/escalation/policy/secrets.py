@@ -171,7 +171,7 @@ def _credential_key(text: str, match: re.Match) -> str | None:
 _ASSIGNMENT = re.compile(
     r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|pass_word|passw(?![a-z])|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
         |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
-        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?]*(?:\[\])?(?=[ \t]*=[^=>]))?(?P<close>["'`\]]{0,2})
+        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?]*(?:\[\])?(?=[ \t]+=[^=>]))?(?P<close>["'`\]]{0,2})
         [ \t]*(?P<op>:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
         (?:(?:[fFbBrRuU]{1,2}|@)?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
           |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
@@ -219,6 +219,12 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         if not match.group("op") and not (kind == "password" and quoted and match.group("word").lower() not in ("pass", "pw")):
             continue  # `password "x"` (Gradle, Groovy): only a password word ("pass 'self'" is prose), only a literal
         value = match.group("qv") if quoted else match.group("uv")
+        if not quoted and config and match.group("op") == ":" and re.fullmatch(r"[|>][+-]?", value):
+            block = re.compile(r"\n[ \t]+([^\s#][^\n]{3,255}?)[ \t]*(?=\n|$)").match(text, match.end("uv"))
+            body = block.group(1) if block else ""
+            if block and not re.search(r"\s", body) and not is_placeholder_value(body) and (kind == "password" or _secret_like(body)):
+                yield block.span(1)  # `password: >-` (a YAML block scalar), then the value indented on the next line
+            continue
         if not quoted and (config or match.group("op") in ("=", ":=")):
             whole = _unquoted_literal(text, match.start("uv"), config)
             if whole is not None:
@@ -241,8 +247,8 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             if value.startswith("\\"):
                 continue  # an escape sequence (`passwd:\n`), not a value
             if config:
-                if match.group("op") == ":" and (value.startswith("!") or re.fullmatch(r"[|>][+-]?|[&*][\w-]+", value)):
-                    continue  # YAML tags, block scalars, anchors and aliases (after `key:`; `passwd=*4_x` is a value)
+                if match.group("op") == ":" and (value.startswith("!") or re.fullmatch(r"[&*][\w-]+", value)):
+                    continue  # YAML tags, anchors and aliases (after `key:`; `passwd=*4_x` is a value)
             elif value.startswith(("!", "|", ">", "&", "*", "$", "%", "<", "@", "#")) or re.search(r"[(\[{]", value):
                 continue
             expression = re.fullmatch(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)*|[\d.]+|\w+[:+\-]?", value)
