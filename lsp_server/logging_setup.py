@@ -67,3 +67,5 @@ def configure_logging(server: "KuraServer", log_file: str | None, level: str = "
     root.addHandler(EditorLogHandler(server))
     # pygls logs every message it sends at INFO: only worth having when debugging the protocol.
     logging.getLogger("pygls").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    # httpcore's debug lines (each socket step of each request to a model server) drown kura's own.
+    logging.getLogger("httpcore").setLevel(logging.INFO)

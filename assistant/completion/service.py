@@ -37,6 +37,7 @@ SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is m
 # is answered with the whole lines it has by then and goes on growing in the background up to
 # BLOCK_DECODE_MS; the editor is told when it is longer (kura/suggestionReady) and asks again.
 SINGLE_LINE_DECODE_MS = 400
+ANNOUNCE_AGAIN_S = 0.5  # an editor told a late suggestion is ready that has not asked after this: tell it again
 BLOCK_DECODE_MS = 1000
 
 
@@ -490,6 +491,7 @@ class CompletionService:
         return self._from_cache(hit, started) if hit is not None else None
 
     def _from_cache(self, hit: CacheHit, started: float) -> CompletionOutcome:
+        log.debug("answered from the cache (%s): %d characters", hit.source, len(hit.text))
         self.stats.cache_answers += 1
         self.last = {"total_ms": _ms(started), "model_ms": 0.0, "from_cache": True}
         return CompletionOutcome(_new_id(), hit.text, True, self.last, hit.source)
@@ -511,10 +513,19 @@ class CompletionService:
         if outcome is not None and outcome.text and self._latest.get(doc_id) == mine:
             self.stats.late_suggestions += 1
             log.debug("a suggestion finished after its request's cap: the editor is told to ask again")
+            told = time.monotonic()
             self._on_ready(doc_id)
+            asyncio.get_running_loop().call_later(ANNOUNCE_AGAIN_S, self._announce_again, doc_id, told)
         else:
             log.debug("a suggestion finished after its request's cap, not announced: %s",
                       "superseded" if outcome is None or self._latest.get(doc_id) != mine else "empty")
+
+    def _announce_again(self, doc_id: str, told: float) -> None:
+        """The editor was told a suggestion is ready and has not asked since: tell it once more (an
+        announcement that crossed the editor's own request on the way can be lost)."""
+        if self._asked_at.get(doc_id, told) < told:
+            log.debug("the editor did not ask after being told a suggestion is ready: telling it again")
+            self._on_ready(doc_id)
 
     def _context_builder(self, count_tokens: Callable[[str], int]) -> ContextBuilder:
         index = self._index()

@@ -112,8 +112,9 @@ def register(server: "KuraServer") -> None:
         uri, suggestion_id = _field(params, "uri"), _field(params, "id")
         if ls.completions is not None and uri:
             ls.completions.cache.invalidate(uri)
+        reason = _field(params, "reason")
+        log.debug("a suggestion was dismissed (%s): its cache anchor is dropped", reason)
         if isinstance(suggestion_id, str):
-            reason = _field(params, "reason")
             ls.usage.dismissed(suggestion_id, reason if isinstance(reason, str) else None)
 
     @server.command(TOGGLE_COMMAND)

@@ -162,3 +162,36 @@ async def test_a_growth_that_fails_is_logged_and_the_service_goes_on(settings, s
         service.close()
     assert ready == [] and again.text == first.text and again.from_cache
     assert any("failed to grow" in r.message and r.exc_info for r in caplog.records)
+
+
+@pytest.fixture
+def late(settings, monkeypatch):
+    """Every request answered empty at once; the suggestion comes later, announced."""
+    monkeypatch.setattr(service_module, "ANNOUNCE_AGAIN_S", 0.05)
+    return replace(settings, completion=replace(settings.completion, first_suggestion_timeout_ms=1))
+
+
+async def test_an_editor_that_does_not_ask_after_an_announcement_is_told_once_more(late):
+    ready: list[str] = []
+    service = CompletionService(late, on_ready=ready.append)
+    try:
+        assert await service.complete(_snap()) is None  # the cap: answered empty, the model goes on
+        assert await _poll(lambda: len(ready) == 2)
+        await asyncio.sleep(0.2)  # four times the wait: still no third
+    finally:
+        service.close()
+    assert ready == ["file:///w/shop.py"] * 2 and service.stats.late_suggestions == 1
+
+
+async def test_an_editor_that_asks_after_an_announcement_is_told_once(late):
+    ready: list[str] = []
+    service = CompletionService(late, on_ready=ready.append)
+    try:
+        assert await service.complete(_snap()) is None
+        assert await _poll(lambda: ready)
+        again = await service.complete(_snap())  # what the editor does when told
+        assert again is not None and again.from_cache
+        await asyncio.sleep(0.2)  # four times the wait
+    finally:
+        service.close()
+    assert ready == ["file:///w/shop.py"]

@@ -182,7 +182,7 @@ try {
     }
     mark(`scenario:${scenario.name}`);
     await context.close();
-    outcome.extensionLog = extensionLog().slice(-8000);
+    outcome.extensionLog = extensionLog().slice(outcome.ok ? -8000 : -60000);
   }
   results.codeServerLog = csLog.join('').slice(-4000);
 } catch (e) {
