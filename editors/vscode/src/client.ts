@@ -240,7 +240,8 @@ export class ServerManager implements vscode.Disposable {
     const client = new KuraLanguageClient('kura', 'kura', serverOptions, clientOptions);
     client.registerProposedFeatures(); // textDocument/inlineCompletion (LSP 3.18)
     client.onNotification(EXPLANATION_NOTIFICATION, (chunk: ExplanationChunk) => this.events.explanation(chunk));
-    client.onNotification(SUGGESTION_READY_NOTIFICATION, (params: { uri?: string }) => suggestionReady(params.uri));
+    client.onNotification(SUGGESTION_READY_NOTIFICATION, (params: { uri?: string }) =>
+      this.output.info(`suggestion ready: ${suggestionReady(params.uri)}`));
     client.onNotification(ANSWER_NOTIFICATION, (chunk: AnswerChunk) => this.events.answer?.(chunk));
     client.onNotification(GENERATION_NOTIFICATION, (chunk: GenerationChunk) => this.events.generation?.(chunk));
     return client;

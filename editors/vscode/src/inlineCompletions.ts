@@ -75,11 +75,14 @@ export function asProtocolContext(context: vscode.InlineCompletionContext): vsco
  * (the first-suggestion cap), or a block suggestion grew after its answer. If that document is still
  * in front of the user, ask again: the server answers from its cache at once.
  */
-export function suggestionReady(uri: string | undefined): void {
+export function suggestionReady(uri: string | undefined): string {
   const editor = vscode.window.activeTextEditor;
-  if (uri && editor && editor.document.uri.toString() === uri) {
+  const active = editor?.document.uri.toString();
+  if (uri && active === uri) {
     void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    return `asked again in ${uri}`;
   }
+  return `not asked again: ${uri ?? 'no uri'} is not the active editor (${active ?? 'none'})`;
 }
 
 /** How long the cursor rests before the server is told (a warm-up costs a prompt evaluation). */
