@@ -36,24 +36,33 @@ async def test_embedded_model_completes_the_line_at_the_cursor(client: LanguageC
     assert after["model"]["completion"]["prompt_tokens"] > 50  # repository context went in
 
 
-async def test_typing_what_the_suggestion_shows_is_answered_without_the_model(client: LanguageClient, repo, tmp_path, tiny_model):
+async def open_new_function(client: LanguageClient, repo, tmp_path, tiny_model) -> tuple[str, int, int]:
+    """The server on the tiny model; checkout.py open with a new function begun at its end: (uri, line, col)."""
     await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"maxTokens": 16, "firstSuggestionTimeoutMs": 0},
                                "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
     await wait_for_model(client)
     path = repo / "shop/checkout.py"
     text = path.read_text() + NEW_FUNCTION
-    uri = open_document(client, path, text)
-    line, col = text.count("\n"), len(text.split("\n")[-1])
+    return open_document(client, path, text), text.count("\n"), len(text.split("\n")[-1])
+
+
+def insert(client: LanguageClient, uri: str, version: int, line: int, col: int, text: str) -> None:
+    """The editor inserts `text` at (line, col): typing, a Tab, an Enter."""
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=line, character=col), end=types.Position(line=line, character=col)),
+            text=text)]))
+
+
+async def test_typing_what_the_suggestion_shows_is_answered_without_the_model(client: LanguageClient, repo, tmp_path, tiny_model):
+    uri, line, col = await open_new_function(client, repo, tmp_path, tiny_model)
     first = await inline(client, uri, line, col)
     suggestion = first.items[0].insert_text if first.items else ""
     if len(suggestion) < 2:
         pytest.skip(f"the random tiny model produced {suggestion!r}; nothing to type through")
     calls = (await status(client))["model"]["completion"]["model_calls"]
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line=line, character=col), end=types.Position(line=line, character=col)),
-            text=suggestion[0])]))
+    insert(client, uri, 2, line, col, suggestion[0])
     second = await inline(client, uri, line, col + 1)
     assert second.items[0].insert_text == suggestion[1:]
     after = (await status(client))["model"]["completion"]
@@ -62,20 +71,10 @@ async def test_typing_what_the_suggestion_shows_is_answered_without_the_model(cl
 
 
 async def test_after_tab_the_next_line_is_ready_before_enter(client: LanguageClient, repo, tmp_path, tiny_model):
-    await start(client, repo, {"model": {"path": str(tiny_model)}, "completion": {"maxTokens": 16, "firstSuggestionTimeoutMs": 0},
-                               "index": {"path": str(tmp_path / "i.sqlite"), "watch": False}})
-    await wait_for_model(client)
-    path = repo / "shop/checkout.py"
-    text = path.read_text() + NEW_FUNCTION
-    uri = open_document(client, path, text)
-    line, col = text.count("\n"), len(text.split("\n")[-1])
+    uri, line, col = await open_new_function(client, repo, tmp_path, tiny_model)
     item = (await inline(client, uri, line, col)).items[0]  # the fixed-seed tiny model suggests something here
     # Tab: the editor inserts the suggestion and runs the item's command; the server guesses the next line.
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line=line, character=col), end=types.Position(line=line, character=col)),
-            text=item.insert_text)]))
+    insert(client, uri, 2, line, col, item.insert_text)
     await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=item.command.command, arguments=item.command.arguments))
     for _ in range(600):
@@ -85,11 +84,7 @@ async def test_after_tab_the_next_line_is_ready_before_enter(client: LanguageCli
         await asyncio.sleep(0.05)
     assert stats["speculated"] == 1
     # Enter: the request on the new line is answered from the cache.
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line=line, character=col + len(item.insert_text)),
-                              end=types.Position(line=line, character=col + len(item.insert_text))), text="\n")]))
+    insert(client, uri, 3, line, col + len(item.insert_text), "\n")
     await inline(client, uri, line + 1, 0)
     after = (await status(client))["model"]["completion"]
     assert after["model_calls"] == stats["model_calls"] and after["cache_answers"] == stats["cache_answers"] + 1
