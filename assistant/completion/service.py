@@ -103,8 +103,8 @@ class CompletionStats:
     grown_blocks: int = 0  # block suggestions made longer in the background after their answer
     cut_in_time: int = 0  # prompts cut to what the model reads in time (in_time.py): a new place, a cold cache
     warmups: int = 0  # prefills at a resting cursor (kura/cursorMoved)
-    speculated: int = 0  # next-line suggestions cached after an accept, before the user asked
     warmed_tokens: int = 0  # prompt tokens they evaluated
+    speculated: int = 0  # next-line suggestions cached after an accept, before the user asked
     prompt_tokens: int = 0
     reused_tokens: int = 0
 

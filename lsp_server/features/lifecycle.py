@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 def register(server: "KuraServer") -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: "KuraServer", params: types.InitializeParams) -> None:
