@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from assistant.completion.cache import CacheHit, CompletionCache
-from assistant.completion.in_time import MIN_WINDOW_TOKENS, Cut, apply_cut, plan_cut, tokens_in_time
+from assistant.completion.in_time import MIN_WINDOW_TOKENS, Cut, apply_cut, plan_cut, read_deadline, tokens_in_time
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import CompletionShape, decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
@@ -282,7 +282,7 @@ class CompletionService:
     async def _generate(self, snap: DocumentSnapshot, prefix: str, suffix: str, started: float,
                         mine: int) -> CompletionOutcome | None:
         worker = await self.model.worker()
-        request, shape, context, prompt, context_ms = await self._request_for(snap, worker, in_time=self._typing)
+        request, shape, context, prompt, context_ms = await self._request_for(snap, worker, read_by=self._read_by(started))
         if self._latest.get(snap.doc_id) != mine:
             self.stats.superseded += 1  # a newer request came while this one built its context: it
             return None  # must not reach the model after that one and cancel it there
@@ -315,9 +315,14 @@ class CompletionService:
         self.last = timings
         return CompletionOutcome(_new_id(), text, False, timings, result.stop_reason)
 
-    async def _request_for(self, snap: DocumentSnapshot, worker: ModelWorker, *, in_time: bool = False):
+    def _read_by(self, started: float) -> float | None:
+        """While the user types, a request that came at `started` reads what it can by then (in_time.py)."""
+        return read_deadline(started, SINGLE_LINE_DECODE_MS / 1000) if self._typing else None
+
+    async def _request_for(self, snap: DocumentSnapshot, worker: ModelWorker, *, read_by: float | None = None):
         """(request, shape, context, prompt, context ms) of a completion at the snapshot's cursor.
-        in_time: a prompt the local model could not read in time is cut to what it can (in_time.py)."""
+        read_by: a prompt the local model could not read by then (perf_counter) is cut to what it can
+        (in_time.py)."""
         backend = worker.backend
         path = snap.path or _fallback_path(snap)
         shape = decide_shape(snap.text, snap.offset, path, max_lines=self.settings.completion.max_lines)
@@ -330,9 +335,9 @@ class CompletionService:
         root = self._root()
         repo = root.name if root else None
         prompt = build_prompt(context, shape, template, repo=repo)
-        if in_time and worker.prefill.tokens_per_s:  # measured only where the backend times its reads
+        if read_by is not None and worker.prefill.tokens_per_s:  # measured only where the backend times its reads
             suffix_share = builder.budget.suffix_share if template else 0.0  # no FIM: no suffix
-            cut = await self._in_time(snap.doc_id, pinned, context, prompt.text, worker,
+            cut = await self._in_time(snap.doc_id, pinned, context, prompt.text, worker, read_by,
                                       lambda c: build_prompt(c, shape, template, repo=repo).text, suffix_share)
             if cut is not context:
                 context, prompt = cut, build_prompt(cut, shape, template, repo=repo)
@@ -347,18 +352,22 @@ class CompletionService:
         return request, shape, context, prompt, context_ms
 
     async def _in_time(self, doc_id: str, pinned: _PinnedContext, context: CompletionContext, whole: str,
-                       worker: ModelWorker, render: Callable[[CompletionContext], str],
+                       worker: ModelWorker, read_by: float, render: Callable[[CompletionContext], str],
                        suffix_share: float) -> CompletionContext:
-        """`context`, or its cut when the model could not read its prompt (`whole`) in time
+        """`context`, or its cut when the model could not read its prompt (`whole`) by `read_by`
         (in_time.py). The line's first cut is pinned with the line, so that typing on it reads only
         what changed."""
-        allowed = tokens_in_time(worker.prefill.tokens_per_s or 0.0)
+        tokens_per_s = worker.prefill.tokens_per_s or 0.0
+        if tokens_in_time(tokens_per_s, read_deadline(0.0, SINGLE_LINE_DECODE_MS / 1000)) < MIN_WINDOW_TOKENS:
+            return context  # too slow a model for any cut to leave a suggestion something to go on
+        # A slow context build leaves less time to read, never less than the window's minimum.
+        allowed = max(MIN_WINDOW_TOKENS, tokens_in_time(tokens_per_s, read_by - time.perf_counter()))
 
         def unread_tokens(text: str) -> int:
             unread = worker.prefill.unread(text)
             return worker.backend.count_tokens(unread) if unread else 0
 
-        if allowed < MIN_WINDOW_TOKENS or len(worker.prefill.unread(whole)) <= allowed or (
+        if len(worker.prefill.unread(whole)) <= allowed or (
                 await asyncio.to_thread(unread_tokens, whole)) <= allowed:
             return context
         cut = pinned.cut
@@ -463,7 +472,8 @@ class CompletionService:
         cancel = guess.cancel
         try:
             worker = await self.model.worker()
-            request, shape, *_ = await self._request_for(snap, worker, in_time=self._typing)
+            # The user may press Enter while it runs and wait for it: read what fits from now on.
+            request, shape, *_ = await self._request_for(snap, worker, read_by=self._read_by(time.perf_counter()))
             if cancel.cancelled:
                 return False
             # No one waits for this answer: no typing clock, the shape's end stops it.

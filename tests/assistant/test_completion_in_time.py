@@ -8,13 +8,14 @@ not real here."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
 
-from assistant.completion.in_time import apply_cut, plan_cut
+from assistant.completion.in_time import MIN_WINDOW_TOKENS, apply_cut, plan_cut
 from assistant.completion.service import CompletionService, DocumentSnapshot
-from assistant.context.builder import CompletionContext, Snippet
+from assistant.context.builder import CompletionContext, ContextBuilder, Snippet
 from assistant.models.base import CANCELLED, GenerationResult
 from assistant.models.prefill import PrefillTracker, common_prefix_length
 from assistant.settings import Settings
@@ -105,6 +106,25 @@ async def test_a_prompt_the_model_cannot_read_in_time_is_cut_to_what_it_can(serv
     assert read <= SLOW_LAPTOP_TOKENS_PER_S * 1.1  # what the model reads in a second, give or take a line
     assert "net = discounted(" in worker.prefill.held  # the lines above the cursor first
     assert "def discounted" not in worker.prefill.held  # not the whole repository context
+
+
+async def test_a_slow_context_build_leaves_the_model_less_time_to_read(service, monkeypatch):
+    worker = await service.model.worker()
+    worker.prefill.tokens_per_s = SLOW_LAPTOP_TOKENS_PER_S
+    build = ContextBuilder.build
+
+    def slow_build(self, *args, **kwargs):
+        time.sleep(0.5)  # a busy laptop's context build, simulated: what it costs is what is measured
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(ContextBuilder, "build", slow_build)
+    await service.complete(_typed(""))
+
+    assert service.stats.cut_in_time == 1 and service.last["context_ms"] >= 500
+    read = service.last["prompt_tokens"] - service.last["reused_tokens"]
+    # 1.5 s less the typing clock's 0.4 s, the first token's 0.1 s and the 0.5 s spent building:
+    # half a second's reading, give or take a line and the prompt's own tokens (a fast build: ~200)
+    assert MIN_WINDOW_TOKENS <= read <= SLOW_LAPTOP_TOKENS_PER_S * 0.5 + 30, read
 
 
 async def test_typing_reads_only_what_changed_and_each_new_line_brings_more_context(service):
