@@ -12,6 +12,13 @@ written from (measurement sources), turned into realistic code in several langua
                               files tests/core/baseline_test.py counts secrets in  (Apache-2.0)
   sirwart/ripsecrets          test/one_per_line/* (one secret a line) and test/one_per_file/* (one a file),
                               as its no_false_negatives test asserts  (MIT)
+  Plazmaz/leaky-repo          credential files under their real names (.s3cfg, .pgpass, .htpasswd, etc/shadow,
+                              wp-config.php, .docker/config.json, FileZilla and SFTP client configs, ...), with the
+                              number of risk lines per file in .leaky-meta/secrets.csv; each file is sent twice,
+                              with its real path (`leaky-repo`: the confidential globs may block it) and under a
+                              neutral name (`leaky-repo/renamed`: the content scan alone)  (MIT)
+  auth0/repo-supervisor       test/fixtures/integration/dir.with.secrets/* with the secrets its CLI test expects,
+                              and test/fixtures/fixtures.json's random secrets  (MIT)
 
 Keyword-named credentials in code, with the snippets each tool labels NOT a secret kept apart as
 negatives (negatives.jsonl, scored like clean files):
@@ -37,12 +44,17 @@ negatives (negatives.jsonl, scored like clean files):
                               (`hardcode` / `static-credentials` rule ids): `ruleid:`-annotated code is a positive,
                               `ok:` a negative  (Semgrep Rules License v1.0, Commons Clause + LGPL-2.1: measured,
                               never vendored)
+  americanexpress/earlybird   pkg/scan/falsePositives_test.go: labelled lines with their file names, `wantIsFP:
+                              false` a positive (the value bound to the line's key), `true` a negative  (Apache-2.0)
 
 Their families (what decides the half) are the name a snippet's literal is bound to (gosec, bandit),
 the test's constant or function (eslint-plugin-no-secrets, talisman), or the sample file's numbered
 section (sonar-java), or the file and the name (sonar-python), the rule id (trivy; its negatives: the test
-name), or the rule's test file (semgrep). trivy and semgrep-rules were added in the third round and scored
-once before any tuning; trivy's builtin rules and semgrep's generic/secrets/gitleaks/* (derived from
+name), the rule's test file (semgrep), or earlybird's rule code. trivy and semgrep-rules were added in the
+third round and scored once before any tuning; leaky-repo (family: the file, the same half for both of its
+variants), repo-supervisor (family: the fixture file; all five landed in the held-out half) and earlybird
+in the fourth, likewise scored once before any tuning (recall 86.7 % with real paths, 78.3 % renamed,
+89.7 % and 47.8 %); trivy's builtin rules and semgrep's generic/secrets/gitleaks/* (derived from
 gitleaks) are no rule source of kura, and the latter are not measured either.
 
 gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
@@ -82,11 +94,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path.home() / ".cache" / "kura-eval"
 MEASURE = ("trufflesecurity+trufflehog", "Samsung+CredSweeper", "secretlint+secretlint", "adeptex+whispers",
-           "Yelp+detect-secrets", "sirwart+ripsecrets")
+           "Yelp+detect-secrets", "sirwart+ripsecrets", "Plazmaz+leaky-repo", "auth0+repo-supervisor")
 # sources that also label non-secrets: their builders return (positives, negatives)
 MEASURE_WITH_NEGATIVES = ("securego+gosec", "PyCQA+bandit", "nickdeis+eslint-plugin-no-secrets", "thoughtworks+talisman",
                           "SonarSource+sonar-java", "SonarSource+sonar-python", "aquasecurity+trivy",
-                          "semgrep+semgrep-rules")
+                          "semgrep+semgrep-rules", "americanexpress+earlybird")
 CLEAN_REPOS = (
     "gin-gonic+gin", "spf13+cobra", "google+gson", "apache+commons-lang", "BurntSushi+ripgrep", "serde-rs+serde",
     "redis+hiredis", "fmtlib+fmt", "nlohmann+json", "JamesNK+Newtonsoft.Json", "AutoMapper+AutoMapper",
@@ -926,6 +938,172 @@ def semgrep_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Fourth round: leaky-repo, earlybird, repo-supervisor (scored once before any tuning)
+
+_LEAKY_CRYPT = re.compile(r"\$(?:1|2[abxy]?|5|6|apr1)\$[^\s:'\",]+")
+_LEAKY_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----\n(.*?)-----END [A-Z ]*PRIVATE KEY-----", re.S)
+_LEAKY_CRED_KEY = re.compile(r"(?i)pass|pwd|secret|token|auth|credential|key|encrypted")
+_LEAKY_NOT_CRED_KEY = re.compile(r"(?i)field$|url$|host|path|file|_id$|^id$|prompt|interactive|enabled|save|type$|method"
+                                 r"|timeout|changed|driver|^name$")
+_LEAKY_PAIR = re.compile(r"""^\s*(?:export\s+|define\(\s*)?["']?\$?([\w.\-/]+)["']?\s*(?:=>|[:=,])\s*(.*)$""")
+
+
+def _leaky_unquote(value: str) -> str:
+    value = re.sub(r"\s+#.*$", "", value.strip()).strip().rstrip(";,").rstrip(")").strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return value
+
+
+def _leaky_line_values(line: str, risk_marked: bool) -> list[str]:
+    """The credentials of one line: crypt hashes, a URL's password, a .pgpass line's last field, a netrc-style
+    `password x`, XML text or attributes and key/value pairs whose key names a credential; on a line a
+    `Risk` comment marks, else its last string literal."""
+    values = _LEAKY_CRYPT.findall(line)
+    if m := re.search(r"://([^\s/]+)@[^@\s/]+", line):
+        if ":" in m.group(1):
+            values.append(m.group(1).split(":", 1)[1])
+    if re.fullmatch(r"[^\s:#]+(?::[^\s:]*){4}", line.strip()):
+        values.append(line.strip().rsplit(":", 1)[1])
+    if m := re.search(r"\b(?:password|passwd|pass)\s+\"?([^\s\"]+)", line):
+        values.append(m.group(1))
+    pairs = [(k, v, risk_marked) for k, v in re.findall(r"<(\w+)[^>]*>([^<]+)</\1>", line)]
+    pairs += [(k, v, False) for k, v in re.findall(r"([\w-]+)=\"([^\"]*)\"", line)]  # an attribute: by its name only
+    if not pairs and (m := _LEAKY_PAIR.match(line)):
+        key, value = m.group(1), _leaky_unquote(m.group(2))
+        if inner := re.fullmatch(r"[^=\s]*?(\w+)=([^=\s]+)", value):  # //registry.npmjs.org/:_authToken=value
+            key, value = inner.groups()
+        pairs = [(key, value, risk_marked)]
+    for key, value, marked in pairs:
+        value = value.strip()
+        if ((_LEAKY_CRED_KEY.search(key) and not _LEAKY_NOT_CRED_KEY.search(key)) or marked) and len(value) >= 3 \
+                and not value.startswith("$") and value.lower() not in ("true", "false", "null", "none"):
+            values.append(value)
+    if risk_marked and not values:
+        values = [lit[1:-1] for lit in re.findall(r"'[^']*'|\"[^\"]*\"", line)][-1:]
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def leaky_repo_cases(repo: Repo) -> list[dict]:
+    """Plazmaz/leaky-repo: credential files as they leak from real repositories, each with the number of lines
+    that hold a risk in .leaky-meta/secrets.csv (informative lines, such as user names and hosts, are not
+    counted). Its secrets are the values of those lines, found without kura: private-key bodies, crypt hashes,
+    URL passwords, .pgpass fields and values bound to a credential-like key or on a line under a `Risk`
+    comment, leaving out lines that say or follow `Informative`. A file whose count of such lines differs from
+    the CSV's is reported. Each file is sent twice: with its real path (through the policy's confidential globs)
+    as `leaky-repo`, and under a neutral name as `leaky-repo/renamed` (the content scan alone); the family, and
+    so the half of both, is the file."""
+    meta = repo.read_many([".leaky-meta/secrets.csv"])[".leaky-meta/secrets.csv"].decode()
+    counts = {}
+    for line in meta.splitlines():
+        parts = line.split(",")
+        if not line.startswith("#") and len(parts) == 3 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    texts = repo.read_many(sorted(p for p, n in counts.items() if n))
+    cases = []
+    for path, raw in sorted(texts.items()):
+        if b"\0" in raw:
+            continue
+        text = raw.decode("utf-8", "replace")
+        secrets, risk_lines = [], 0
+        if m := _LEAKY_PEM.search(text):
+            secrets, risk_lines = [m.group(1).replace("\n", "")], 1
+            text_rest = ""
+        elif m := re.search(r"Private-Lines: (\d+)\n", text):
+            secrets, risk_lines = ["".join(text[m.end():].splitlines()[:int(m.group(1))])], 1
+            text_rest = ""
+        elif re.fullmatch(r"[0-9a-f]{32}\s*", text):
+            secrets, risk_lines = [text.strip()], 1
+            text_rest = ""
+        else:
+            text_rest = text
+        previous = ""
+        for line in text_rest.splitlines():
+            comment = re.fullmatch(r"\s*(?:#|//(?=\s)|<!--|--)(.*)", line)
+            informative = "Informative" in line or ("Informative" in previous and "Risk" not in previous)
+            risk_marked = bool(re.search(r"Risk|Sensitive", previous)) and not informative
+            if comment is None and not informative:
+                found = _leaky_line_values(line, risk_marked)
+                risk_lines += bool(found)
+                secrets += found
+            if line.strip():
+                previous = line if comment else ""
+        if risk_lines != counts[path]:
+            print(f"leaky-repo: {path}: {risk_lines} lines with a credential found, {counts[path]} in secrets.csv",
+                  file=sys.stderr)
+        secrets = sorted({s for s in secrets if s in text or s in text.replace("\n", "")})
+        if secrets:
+            cases.append({"source": "leaky-repo", "family": path, "path": path, "text": text, "secrets": secrets})
+            neutral = "leaky/" + re.sub(r"\W+", "_", path).strip("_") + ".txt"
+            cases.append({"source": "leaky-repo/renamed", "split_source": "leaky-repo", "family": path,
+                          "path": neutral, "text": text, "secrets": secrets})
+    return cases
+
+
+def _earlybird_value(line: str) -> str | None:
+    """The credential of a labelled earlybird hit: XML text, else the value of its key (quotes stripped)."""
+    if m := re.search(r"<(\w+)>([^<]*)</\1>", line):
+        return m.group(2)
+    if "-----BEGIN" in line:
+        return None  # a key's first line, no body
+    m = re.match(r"""^\s*["']?([\w.\-]+)["']?\s*(?::=|=>|[:=])\s*(.+?)\s*,?\s*$""", line)
+    if not m:
+        return None
+    value = m.group(2).strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
+        value = value[1:-1]
+    return value or None
+
+
+def earlybird_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
+    """americanexpress/earlybird's false-positive filter tests (pkg/scan/falsePositives_test.go): each hit is a
+    labelled line (MatchValue or LineValue) with its file name; `wantIsFP: false` is a positive whose secret
+    is the value bound to the line's key (or an XML element's text), `wantIsFP: true` a negative. Lines with
+    no key/value shape (a URL fragment, a key's BEGIN line) and positives whose value is one character repeated
+    (`xxxxxx`, labelled a negative elsewhere in the same test) are left out. The family is the rule code."""
+    path = "pkg/scan/falsePositives_test.go"
+    src = repo.read_many([path])[path].decode()
+    pos, neg = [], []
+    for m in re.finditer(r"hit:\s*Hit\{(.*?)\n\t\t\t\},\s*\n\s*wantIsFP:\s*(true|false)", src, re.S):
+        body, is_fp = m.group(1), m.group(2) == "true"
+        code = re.search(r"Code:\s*(\d+)", body)
+        name = re.search(r'Filename:\s*"([^"]+)"', body)
+        line = re.search(r"(?:MatchValue|LineValue):\s*(`[^`]*`|\"(?:\\.|[^\"\\])*\")", body)
+        if not (code and name and line):
+            continue
+        text = _go_unquote(line.group(1))
+        item = {"source": "earlybird", "family": code.group(1), "path": f"earlybird/{name.group(1)}",
+                "text": text.strip("\n") + "\n"}
+        if is_fp:
+            neg.append(item)
+        elif (value := _earlybird_value(text)) and len(value) >= 4 and len(set(value)) > 1:  # not `xxxxxx`
+            pos.append({**item, "secrets": [value]})
+    return pos, neg
+
+
+def repo_supervisor_cases(repo: Repo) -> list[dict]:
+    """auth0/repo-supervisor: the fixture files its CLI test (test/integration/src/cli.js) expects secrets in,
+    with those secrets (a `NAME=value` finding counts its value), and its fixtures.json random secrets as bare
+    tokens. The family is the fixture file."""
+    spec = repo.read_many(["test/integration/src/cli.js"])["test/integration/src/cli.js"].decode()
+    expected: dict[str, list[str]] = {}
+    m = re.search(r"'\{\"result\":\[(\{\"filepath\".*?)\]\}'", spec)
+    for item in json.loads("[" + m.group(1) + "]") if m else []:
+        expected[item["filepath"].removeprefix("./")] = [re.sub(r"^[A-Z_]+=", "", s) for s in item["secrets"]]
+    texts = repo.read_many(sorted(expected))
+    cases = []
+    for path, secrets in sorted(expected.items()):
+        text = texts[path].decode("utf-8", "replace")
+        if found := [s for s in secrets if s in text]:
+            cases.append({"source": "repo-supervisor", "family": path.rsplit("/", 1)[-1],
+                          "path": "supervisor/" + path.rsplit("/", 1)[-1], "text": text, "secrets": found})
+    fixtures = json.loads(repo.read_many(["test/fixtures/fixtures.json"])["test/fixtures/fixtures.json"])
+    for value in fixtures.get("randomSecrets", []):
+        cases.append({"source": "repo-supervisor", "family": "randomSecrets", "input": value, "secrets": [value]})
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
 # Realistic code around a bare token
 
 _WRAPPERS = (
@@ -1024,11 +1202,12 @@ def main() -> None:
 
     cases = []
     builders = list(zip(MEASURE, (trufflehog_cases, credsweeper_cases, secretlint_cases, whispers_cases,
-                                  detect_secrets_cases, ripsecrets_cases)))
+                                  detect_secrets_cases, ripsecrets_cases, leaky_repo_cases, repo_supervisor_cases)))
     if args.with_rule_examples:
         builders.append(("mongodb+kingfisher", kingfisher_cases))
     builders += list(zip(MEASURE_WITH_NEGATIVES, (gosec_cases, bandit_cases, eslint_no_secrets_cases, talisman_cases,
-                                                  sonar_java_cases, sonar_python_cases, trivy_cases, semgrep_cases)))
+                                                  sonar_java_cases, sonar_python_cases, trivy_cases, semgrep_cases,
+                                                  earlybird_cases)))
     negatives = []
     for name, build in builders:
         repo = find_repo(sources, name)
@@ -1041,15 +1220,15 @@ def main() -> None:
             print(f"{name}: {len(neg)} labelled non-secrets", file=sys.stderr)
         print(f"{name}: {len(found)} cases from {len({c['family'] for c in found})} families", file=sys.stderr)
         cases += [wrap(c) if "input" in c else c for c in found]
-    for case in cases + negatives:
-        case["half"] = half_of(case["source"], case["family"])
+    for case in cases + negatives:  # a variant of another source's case (leaky-repo/renamed) shares its half
+        case["half"] = half_of(case.pop("split_source", case["source"]), case["family"])
     with (args.out / "negatives.jsonl").open("w") as out:
         for item in negatives:
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
     seen = set()
     with (args.out / "cases.jsonl").open("w") as out:
         for case in cases:
-            key = (case["text"], tuple(case["secrets"]))
+            key = (case["text"], tuple(case["secrets"]), case["path"] if case["source"].endswith("/renamed") else "")
             if key in seen:
                 continue
             seen.add(key)
