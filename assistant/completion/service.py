@@ -298,6 +298,9 @@ class CompletionService:
         if shape.single_line and clock_stopped:
             raw = without_partial_word(raw)
         text = finalize(raw, shape, prefix, suffix, cut_off=result.stop_reason == LENGTH or clock_stopped)
+        if not text:
+            log.debug("nothing to show at %s:%d:%d (%s, stopped by %s) from %r", snap.path or snap.doc_id, snap.line + 1,
+                      snap.character + 1, shape.mode, result.stop_reason, raw[:200])
         self.cache.store(snap.doc_id, prefix, suffix, text)
         if clock_stopped and not shape.single_line and result.generated_tokens < request.max_tokens:
             growth = asyncio.ensure_future(self._grow_block(
