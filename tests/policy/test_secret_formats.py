@@ -141,7 +141,8 @@ def test_real_code_that_only_looks_random_is_sent_unchanged(starter, path, text)
 
 
 @pytest.mark.parametrize("path", ["home/u/.s3cfg", ".pgpass", "etc/shadow", "www/.htpasswd", "config/secrets.yml",
-                                  ".tugboat", "cloud/.credentials", ".git-credentials", ".idea/WebServers.xml"])
+                                  ".tugboat", "cloud/.credentials", ".git-credentials", ".idea/WebServers.xml",
+                                  "www/wp-config.php", ".m2/settings-security.xml"])
 def test_real_credential_file_names_are_confidential_under_the_starter_policy(starter, path):
     assert classify(starter, path).confidential
 

@@ -171,7 +171,7 @@ def _credential_key(text: str, match: re.Match) -> str | None:
 _ASSIGNMENT = re.compile(
     r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|pass_word|passw(?![a-z])|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
         |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
-        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?]*(?:\[\])?(?=[ \t]+=[^=>]))?(?P<close>["'`\]]{0,2})
+        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?!]*(?:\[\])?(?=[ \t]+=[^=>]))?(?P<close>["'`\]]{0,2})
         [ \t]*(?P<op>:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
         (?:(?:[fFbBrRuU]{1,2}|@)?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
           |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
@@ -202,8 +202,17 @@ def _inside_string(text: str, start: int) -> bool:
     return doubles % 2 == 1 or (doubles == 0 and line.count("'") % 2 == 1)
 
 
+def _config_value(value: str) -> bool:
+    """A quoted value in a configuration file is data, as an unquoted one is: under a secret's key, any single
+    token is the secret (`"clientSecret": "do_not_use_this_in_production"`), save a reference to one (an
+    environment variable's or setting's NAME, a path, a URL, `${…}`)."""
+    return (6 <= len(value) <= 512 and not re.search(r"\s", value) and "://" not in value
+            and not value.startswith(("/", "./", "~", "$", "%", "{")) and not re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", value))
+
+
 def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     config = _looks_config(path)
+    data = config or bool(path) and path.lower().endswith((".json", ".xml", ".plist"))  # values, not code
     for match in _ASSIGNMENT.finditer(text):
         kind = _credential_key(text, match)
         if kind is None:
@@ -262,7 +271,7 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
                 continue
         elif kind == "token" and (not (_secret_like(value) or re.fullmatch(r"\d{16,}", value)) or _dotted_name(value)):
-            if _dotted_name(value) or not _chosen_signing_secret(text, match, value):
+            if _dotted_name(value) or not (_chosen_signing_secret(text, match, value) or (data and _config_value(value))):
                 continue
         elif kind == "password" and re.search(r"\s\S+\s\S+\s", value) and value[:1].isupper():
             continue  # a sentence: a label or help text
@@ -376,10 +385,13 @@ def _sentinel_assignment(text: str, path: str | None) -> Iterator[tuple[int, int
             fake.group(1).lower() != "key" or key.lower()[: fake.start(1)].rstrip("_").endswith(_KEY_PREFIXES)
         ):
             yield match.start(2), match.end(2)
+    # `<Pass>` (FileZilla), `<dbPass>`, `<smtp_pass>`: `pass` as a whole word of the tag, not `<bypass>`
     for match in re.finditer(r"<(\w*(?:[Pp]assword|[Ss]ecret|[Tt]oken|[Aa]pi[Kk]ey|PASSWORD|SECRET|TOKEN|[Pp]wd|PWD|[Pp]asswd|PASSWD"
-                             r"|[Pp]assphrase|PASSPHRASE)\w{0,8})(?:\s[^<>\n]*)?>([^<\n]{1,256})</\1>", text):
-        if not is_placeholder_value(match.group(2)):
-            yield match.start(2), match.end(2)
+                             r"|[Pp]assphrase|PASSPHRASE)\w{0,8}|(?:\w*[a-z])?(?:Pass|PASS)|(?:\w*_)?pass)(?:\s[^<>\n]*)?>"
+                             r"([^<\n]{1,256})</\1>", text):
+        value = match.group(2).strip()
+        if value and not is_placeholder_value(value):
+            yield match.start(2) + match.group(2).index(value), match.start(2) + match.group(2).index(value) + len(value)
     # `<entry key="db.password">x</entry>` (Java's XML properties), `<setting name="ApiToken">x</setting>`
     for match in re.finditer(r"""<([\w:.\-]+)\s[^<>\n]*?\b(?:key|name)=["']([\w.\-:]{1,64})["'][^<>\n]*>([^<\n]{1,256})</\1>""", text):
         value = match.group(3).strip()
@@ -859,6 +871,11 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("anthropic-key", "Anthropic API key", re.compile(_B + r"sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_\-]{40,}"), needles=("sk-ant",)),
     Detector("huggingface-token", "Hugging Face token", re.compile(_B + r"hf_[A-Za-z0-9]{34,}" + _E), needles=("hf_",)),
     Detector("npm-token", "npm token", re.compile(_B + r"npm_[A-Za-z0-9]{36}" + _E), needles=("npm_",)),
+    # .npmrc / .yarnrc: `_auth` (base64 user:password), `_password` (base64) and `_authToken`, bare or scoped to
+    # a registry (`//host/path/:_auth=…`); whatever their value's shape, they are the registry's credential.
+    Detector("npm-registry-auth", "npm/yarn registry credential (_auth, _password, _authToken)",
+             re.compile(r"(?m)(?:^[ \t]*|:)_(?:auth|authToken|password)[ \t]*=[ \t]*[\"']?([^\s\"'#;\\()\[\]{}]{6,})(?=[\s\"'#;]|$)"), 1,
+             _not_placeholder, needles=("_auth", "_password")),
     Detector("pypi-token", "PyPI token", re.compile(r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}"), needles=("pypi-",)),
     Detector("sendgrid-key", "SendGrid API key", re.compile(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"), needles=("sg.",)),
     Detector("twilio-key", "Twilio API key", re.compile(_B + r"SK[0-9a-fA-F]{32}" + _E), needles=("sk",)),

@@ -41,6 +41,7 @@ confidential = [
     ".gem/credentials", "config/hub", ".pgpass", ".my.cnf", ".mylogin.cnf", "*.sqlite", "*.sqlite3",
     ".htpasswd", "*.htpasswd", "shadow", "gshadow", "passwd", "proftpdpasswd",
     "secrets.yml", "secrets.yaml", "secret_token.rb", "master.key", "credentials.yml.enc", "database.yml",
+    "wp-config.php", "settings-security.xml",
     "sftp-config.json", ".vscode/sftp.json", "filezilla.xml", "recentservers.xml", "sitemanager.xml",
     ".idea/WebServers.xml", ".idea/dataSources.xml", "credentials.xml", "*.ovpn", "*.ppk", "*.pkcs12",
     "*.keychain", "*.kwallet", "*.psafe3", "*_rsa", "*_dsa", "*_ed25519", "*_ecdsa", "id_dsa*",

@@ -28,7 +28,7 @@ _PREFIXED = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}[_\-](?:[a-z]{2,8}[_\-])?([A-Z
 # A credential word names the line: then hex, UUID-shaped and shorter values count too.
 _CONTEXT = re.compile(
     r"(?i)(?:passw|passwd|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|private[_.\-]?key|auth(?!or)|credential"
-    r"|bearer|signature|signing|hmac|(?<![a-z])key(?![a-z])|[a-z_]key(?![a-z])|(?-i:[a-z]Key|KEY)|sas(?![a-z])|sig=|session|cookie"
+    r"|bearer|signature|signing|hmac|salt(?![a-z])|(?<![a-z])key(?![a-z])|[a-z_]key(?![a-z])|(?-i:[a-z]Key|KEY)|sas(?![a-z])|sig=|session|cookie"
     r"|client[_.\-]?id|account[_.\-]?key|license|webhook|dsn|connection[_.\-]?string|api\W{0,2}\s*[=:]"
     r"|[_\-.]pat(?![a-z])|(?-i:(?<![A-Za-z])PAT(?![A-Za-z])|ACCESS|PRIVATE))"  # shouted, these name a credential ("vendorACCESS …"); in lowercase they are words
 )
@@ -338,6 +338,31 @@ def random_value_hits(text: str, path: str | None = None) -> Iterator[tuple[str,
         value = match.group(0)
         if _short_key(value) and line_flags(match.start(), match.end()) == (True, False):
             yield "random-credential", match.start(), match.end()
+    for match in _PUNCTUATED.finditer(text):
+        start, end = match.span("v")
+        if _punctuated_random(match.group("v")) and line_flags(start, end)[0]:  # no digest has these symbols
+            yield "random-credential", start, end
+
+
+# A generated key or salt need not keep to the credential alphabet: WordPress' AUTH_KEY, a Django SECRET_KEY
+# drawn from all printable characters ('MW1p(>M%0Vl 2(#o0|2$cB+K|…'). Whole quoted literals, then.
+_PUNCTUATED = re.compile(r"""(?P<q>['"`])(?P<v>(?:(?!(?P=q))[^\n\\]){24,256})(?P=q)""")
+_SYMBOLS = re.compile(r"[^A-Za-z0-9\s]")
+
+
+def _punctuated_random(value: str) -> bool:
+    """Letters of both cases, digits and many symbols, spread evenly (no words, no syntax): a value drawn
+    from all printable characters. Format strings, regexes, templates, URLs and prose are not."""
+    if "://" in value or value.count(" ") > 2 or len(_SYMBOLS.findall(value)) < 6:
+        return False
+    if not (re.search(r"[a-z]", value) and re.search(r"[A-Z]", value) and re.search(r"\d", value)):
+        return False
+    if re.search(r"%[-+ #0]*\d*(?:\.\d+)?[sdfxr]|\{\w*\}|\$\{|\[\^?\w-\w|\\[dws]", value):
+        return False  # `%s`, `{name}`, `${x}`, `[a-z`, `\d`: a template or a regex
+    if any(wordiness(run)[0] >= 0.7 and sum(c in _VOWELS for c in run) * 5 >= len(run)
+           for run in re.findall(r"[A-Za-z]{6,}", value)):
+        return False  # a word among the symbols: text or code
+    return entropy(value) >= 4.5
 
 
 # 12-15 characters: too short to tell from names on their own, so only under a credential word.

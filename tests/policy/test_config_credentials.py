@@ -1,0 +1,95 @@
+"""Credentials in configuration shapes: salts and keys drawn from all printable characters, XML elements
+named `Pass`, npm/yarn registry credentials, and quoted values in JSON/YAML under a secret's key. All values
+are written for this test; none comes from the evaluation corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_fixtures import assert_sent_unchanged, preview_of, sent_by
+
+
+def _rules(policy, path: str, text: str) -> set[str]:
+    return {r for f in preview_of(policy, path, text).findings for r in f.finding.rule_ids}
+
+
+PUNCTUATED_KEYS = [
+    ("settings.py", "SECRET_KEY = '{v}'\n", "x#9Lq$2v!Zp@7Mw^4Rk&8Nt*3Hb(6Yc)1Fd"),
+    ("app.rb", 'config.cookie_salt = "{v}"\n', "Q7;m]Vz2|kP9<wR4 t&Ln8^bX3}jH6"),
+    ("keys.php", "$signing_key = '{v}';\n", "p3K|z8@Wq;1Lm^Vr6}Tn%Xb2)Hc9~Js4"),
+]
+
+
+@pytest.mark.parametrize("path, template, value", PUNCTUATED_KEYS, ids=[p for p, _, _ in PUNCTUATED_KEYS])
+def test_a_key_drawn_from_all_printable_characters_is_redacted_under_a_credential_name(starter, path, template, value):
+    text = template.format(v=value)
+    assert value not in sent_by(starter, path, text)
+
+
+NOT_PUNCTUATED_KEYS = [
+    ("log.py", "LOG_FORMAT_KEY = '%(asctime)s [%(levelname)s] %(name)s: %(message)s'\n"),
+    ("check.py", "KEY_PATTERN = r'^[A-Za-z0-9+/=]{20,}$|^\\d{4}-[A-Z]{2}$'\n"),
+    ("chars.py", "PUNCTUATION = '!@#$%^&*()_+-=[]{}|;:,.<>?0123456789aAzZ'\n"),
+    ("help.py", "api_key_help = 'Your API key (e.g. \"Ab12-Cd34!\") goes here, 32 chars'\n"),
+]
+
+
+@pytest.mark.parametrize("path, text", NOT_PUNCTUATED_KEYS, ids=[p for p, _ in NOT_PUNCTUATED_KEYS])
+def test_format_strings_regexes_and_prose_near_a_key_name_are_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("<Server>\n  <Host>ftp.example.org</Host>\n  <Pass>Rv8!kq2Lm</Pass>\n</Server>\n", "Rv8!kq2Lm"),
+    ("<mail>\n  <smtpPass>heron-77-Vault</smtpPass>\n</mail>\n", "heron-77-Vault"),
+    ("<db>\n  <admin_pass> t0ucan#Reef </admin_pass>\n</db>\n", "t0ucan#Reef"),
+])
+def test_an_xml_element_named_pass_holds_a_password(starter, text, value):
+    assert value not in sent_by(starter, "sites.xml", text)
+    assert "credential-literal" in _rules(starter, "sites.xml", text)
+
+
+def test_xml_elements_that_only_contain_pass_in_a_word_are_sent_unchanged(starter):
+    assert_sent_unchanged(starter, "route.xml", "<route>\n  <bypass>cache1234</bypass>\n  <Compass>North42</Compass>\n</route>\n")
+
+
+@pytest.mark.parametrize("line, value", [
+    ("//npm.corp.example/repo/:_password=cGluZWNvbmUtNDI=", "cGluZWNvbmUtNDI="),
+    ("_auth = bWFyYTpoZXJvbi03Nw==", "bWFyYTpoZXJvbi03Nw=="),
+    ('//registry.example.org/:_authToken="tok-Lm29-walrus"', "tok-Lm29-walrus"),
+])
+def test_an_npm_registry_credential_is_redacted_whatever_its_shape(starter, line, value):
+    text = "registry=https://registry.example.org/\n" + line + "\n"
+    assert value not in sent_by(starter, "ci/npm-setup.txt", text)
+    assert "npm-registry-auth" in _rules(starter, "ci/npm-setup.txt", text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("ci/npm-setup.txt", "//registry.example.org/:_authToken=${NPM_TOKEN}\n"),
+    ("npm.py", "TOKEN_RE = re.compile(r'//.+/:_authToken=\\s*(npm_\\w+)')\n"),
+])
+def test_an_npm_credential_read_from_the_environment_or_a_regex_is_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text, value", [
+    ("appsettings.json", '{\n  "Auth": {\n    "ClientSecret": "tangerine_otter_lamp"\n  }\n}\n', "tangerine_otter_lamp"),
+    ("deploy.yaml", 'oauth:\n  client_secret: "walnut-harbor-sixty"\n', "walnut-harbor-sixty"),
+    ("settings.xml", '<settings>\n  <apiSecret>quiet_maple_rain</apiSecret>\n</settings>\n', "quiet_maple_rain"),
+])
+def test_a_quoted_config_value_under_a_secrets_key_is_a_value_even_when_it_reads_as_words(starter, path, text, value):
+    assert value not in sent_by(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("appsettings.json", '{\n  "ClientSecret": "CLIENT_SECRET_FROM_ENV"\n}\n'),
+    ("appsettings.json", '{\n  "token": "${DEPLOY_TOKEN}"\n}\n'),
+    ("appsettings.json", '{\n  "apiSecret": "/run/secrets/api_secret"\n}\n'),
+    ("client.ts", "const secret = 'shared_config_name';\n"),
+])
+def test_references_to_a_secret_and_names_in_code_are_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+def test_a_swift_implicitly_unwrapped_password_field_is_code(starter):
+    assert_sent_unchanged(starter, "Login.swift", "    var passwordInput: UITextField! = nil\n")
