@@ -93,3 +93,36 @@ def test_references_to_a_secret_and_names_in_code_are_sent_unchanged(starter, pa
 
 def test_a_swift_implicitly_unwrapped_password_field_is_code(starter):
     assert_sent_unchanged(starter, "Login.swift", "    var passwordInput: UITextField! = nil\n")
+
+
+@pytest.mark.parametrize("path, text, value", [
+    ("api.py", 'requests.get(url, headers={"Authorization": "Bearer 7fq2Lk9w"})\n', "7fq2Lk9w"),
+    ("call.sh", "curl -H 'Authorization: Basic dTpwdzE=' https://example.org/api\n", "dTpwdzE="),
+    ("Client.java", 'req.setHeader("Authorization", "token gh-93kq7");\n', "gh-93kq7"),
+])
+def test_a_short_credential_given_to_an_authorization_header_is_redacted(starter, path, text, value):
+    assert value not in sent_by(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("hooks.ts", "request.headers.set('Authorization', 'token initial-token');\n"),
+    ("auth.ts", "headers.set('Authorization', 'Bearer ' + accessToken);\n"),
+    ("auth.go", 'req.Header.Set("Authorization", "Bearer "+token)\n'),
+])
+def test_an_authorization_header_built_from_a_variable_or_named_in_words_is_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text, value", [
+    ("db.c", 'mysql_real_connect(conn, "localhost", "app", "c0rm0rant", "shop", 0, NULL, 0);\n', "c0rm0rant"),
+    ("pg.c", 'conn = PQsetdbLogin("db", "5432", NULL, NULL, "shop", "app", "ib1s-rest");\n', "ib1s-rest"),
+])
+def test_a_password_passed_to_a_c_database_login_call_is_redacted(starter, path, text, value):
+    assert value not in sent_by(starter, path, text)
+
+
+def test_a_weak_password_that_names_itself_with_digits_is_still_a_password(starter):
+    text = "export MAIL_PASSWORD='Password1'\nexport CACHE_SECRET=\"secret2024\"\n"
+    sent = sent_by(starter, "ci/vars.txt", text)
+    assert "Password1" not in sent and "secret2024" not in sent
+    assert_sent_unchanged(starter, "ci/vars.txt", "export MAIL_PASSWORD='my-secret-password'\n")

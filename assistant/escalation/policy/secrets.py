@@ -72,8 +72,9 @@ def is_placeholder_value(value: str) -> bool:
         return True
     if len(v) < 4 or len(set(v)) == 1:
         return True  # "abc", "aaaaaaaa": too short or too plain to be anyone's credential
-    if v[1:] == v[1:].lower() and re.fullmatch(r"[a-z_\-: ]*(?:password|passwd|secret)[a-z_\-: ]*\d{0,4}", v.lower()):
-        return True  # "secretpassword", "my-super-secret-password", "Password1": a stand-in that names itself
+    if v[1:] == v[1:].lower() and re.fullmatch(r"[a-z_\-: ]*(?:password|passwd|secret)[a-z_\-: ]*", v.lower()):
+        return True  # "secretpassword", "my-super-secret-password": a stand-in that names itself ("Password1",
+        # "secret123" are among the passwords people really use: values)
     if (re.fullmatch(r"[A-Za-z]+(?:[_\-.][A-Za-z]+)*", v) and re.search(r"(?i)passw(?:or)?d|secret", v)
             and not re.search(r"[a-z]{2,}(?:passw|secret)", v)) or re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY)", v):
         return True  # "trustStorePassword", "AZURE_PASSWORD": the name of a setting or variable that holds one
@@ -602,6 +603,9 @@ _PASSWORD_ARGUMENTS = {
     "Sequelize": 2,  # new Sequelize(database, username, password, options)
     # PHP
     "PDO": 2, "mysqli": 2, "mysqli_connect": 2, "mysql_connect": 2,  # (dsn|host, user, password, ...)
+    # C: libmysqlclient mysql_real_connect(mysql, host, user, passwd, db, ...), libpq PQsetdbLogin(host, port,
+    # options, tty, dbName, login, pwd)
+    "mysql_real_connect": 3, "PQsetdbLogin": 6,
     "ftp_login": 2, "ldap_bind": 2, "ssh2_auth_password": 2,  # (connection, user, password)
     "oci_connect": 1,  # oci_connect(username, password, ...)
     # Signing and encryption keys: PyJWT encode/decode(payload, key), jsonwebtoken sign/verify(payload, secret),
@@ -933,6 +937,14 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("auth-header", "bearer/basic credentials in an Authorization header",
              re.compile(r"(?i)\b(?:bearer|token|basic)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)(?![A-Za-z0-9\-._~+/=])"), 1,
              lambda v, m, p: not is_placeholder_value(v) and _secret_like(v, 16) and not _identifier(v)),
+    # Named as an Authorization header's value (`"Authorization": "Bearer …"`, `-H 'Authorization: Basic …'`),
+    # a credential of any length: what a program sends there is the credential, not a word about it.
+    Detector("authorization-header", "the credential in a value given to an Authorization header",
+             re.compile(r"(?i)authorization[\"'`]?[ \t]*(?:[:=,]|=>)[ \t]*[\"'`]?(?:bearer|basic|token|digest|apikey|sso-key)"
+                        r"[ \t]+([A-Za-z0-9\-._~+/:]{6,}=*)(?![A-Za-z0-9\-._~+/=$({])"), 1,
+             lambda v, m, p: not (is_placeholder_value(v) or _identifier(v) or _dotted_name(v)
+                                  or re.fullmatch(r"[a-z]+(?:[-_.][a-z]+)*", v)),  # `valid-key`: words for one
+             needles=("authorization",)),
 )
 
 # Function-based detectors share the Detector shape through these ids.
