@@ -126,3 +126,25 @@ def test_a_weak_password_that_names_itself_with_digits_is_still_a_password(start
     sent = sent_by(starter, "ci/vars.txt", text)
     assert "Password1" not in sent and "secret2024" not in sent
     assert_sent_unchanged(starter, "ci/vars.txt", "export MAIL_PASSWORD='my-secret-password'\n")
+
+
+@pytest.mark.parametrize("path, text, value", [
+    ("keys.go", 'const webhookSecret string = "otter-k3y-5"\n', "otter-k3y-5"),
+    ("sign.go", 'var signingKey = []byte("w4lrus_tusk")\n', "w4lrus_tusk"),
+    ("Settings.cs", 'public string SmtpPassword { get; set; } = "heron#42";\n', "heron#42"),
+    ("boot.rb", "ENV['DEPLOY_TOKEN'] ||= 'tok9mzq2x'\n", "tok9mzq2x"),
+    ("app.ts", "config.apiSecret ??= 'lynx-72-feather';\n", "lynx-72-feather"),
+    ("conf.py", 'webhook_secret = "blue-heron-27"\n', "blue-heron-27"),
+])
+def test_typed_defaulted_and_made_up_secrets_in_code_are_redacted(starter, path, text, value):
+    assert value not in sent_by(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("triage.ts", 'token ??= execFileSync("gh", ["auth", "token"], { encoding: "utf8" }).trim();\n'),
+    ("keys.go", 'const tokenHeader string = "X-Request-Token"\n'),
+    ("release.py", 'release_token = "v2-rc1"\n'),
+    ("cache.py", 'secret_name = "db-password-2"\n'),
+])
+def test_calls_versions_and_names_near_a_secrets_name_are_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)

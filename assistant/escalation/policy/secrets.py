@@ -172,9 +172,12 @@ def _credential_key(text: str, match: re.Match) -> str | None:
 _ASSIGNMENT = re.compile(
     r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|pass_word|passw(?![a-z])|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
         |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
-        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?!]*(?:\[\])?(?=[ \t]+=[^=>]))?(?P<close>["'`\]]{0,2})
-        [ \t]*(?P<op>:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
-        (?:(?:[fFbBrRuU]{1,2}|@)?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
+        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?!]*(?:\[\])?(?=[ \t]+=[^=>])
+          |[ \t]+(?:string|\[\]byte|\[\]rune)(?=[ \t]*=[^=])  # Go: `const apiKey string = "…"`
+          |[ \t]*\{[ \t]*get;[^{}\n]*\}(?=[ \t]*=[^=>]))?  # C#: `Password { get; set; } = "…"`
+        (?P<close>["'`\]]{0,2})
+        [ \t]*(?P<op>\|\|=|\?\?=|:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
+        (?:(?:[fFbBrRuU]{1,2}|@|\[\](?:byte|rune)\()?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
           |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
     re.VERBOSE,
 )
@@ -211,6 +214,14 @@ def _config_value(value: str) -> bool:
             and not value.startswith(("/", "./", "~", "$", "%", "{")) and not re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", value))
 
 
+def _made_up_value(value: str) -> bool:
+    """`hello-world-99`, `apisecret-v2-x`: words joined by dashes or underscores with a number among them, as a
+    person makes up a secret; not a version (`v1-2`), a constant's NAME or a short `id_1`."""
+    return (8 <= len(value) <= 64 and bool(re.fullmatch(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+", value))
+            and bool(re.search(r"\d", value)) and len(re.findall(r"[A-Za-z]", value)) >= 4
+            and not re.fullmatch(r"[A-Z0-9_]+|v?\d+(?:[-_]\w+)?|\d{4}-\d{2}-\d{2}\w*", value))
+
+
 def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     config = _looks_config(path)
     data = config or bool(path) and path.lower().endswith((".json", ".xml", ".plist"))  # values, not code
@@ -219,8 +230,8 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         if kind is None:
             continue
         quoted = match.group("q") is not None
-        if match.group("op") in (",", "(") and not quoted:
-            continue  # `password, other` in a parameter list; `check(password)`
+        if match.group("op") in (",", "(", "||=", "??=") and not quoted:
+            continue  # `password, other` in a parameter list; `check(password)`; `token ??= fetchToken()`
         if (match.group("op") == "," and match.group("close")[:1] in ("'", '"', "`")
                 and not _key_before(text, match.start("word")).lower().startswith("x-")
                 and not (quoted and _first_argument(text, match.start("word")))):
@@ -272,7 +283,8 @@ def _assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value) and not config:
                 continue
         elif kind == "token" and (not (_secret_like(value) or re.fullmatch(r"\d{16,}", value)) or _dotted_name(value)):
-            if _dotted_name(value) or not (_chosen_signing_secret(text, match, value) or (data and _config_value(value))):
+            if _dotted_name(value) or not (_chosen_signing_secret(text, match, value) or (data and _config_value(value))
+                                           or _made_up_value(value)):
                 continue
         elif kind == "password" and re.search(r"\s\S+\s\S+\s", value) and value[:1].isupper():
             continue  # a sentence: a label or help text
