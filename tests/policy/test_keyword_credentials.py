@@ -164,7 +164,7 @@ def test_a_secret_manager_reference_is_no_secret(starter):
 
 
 def test_a_gitleaks_rule_written_for_one_kind_of_file_fires_only_there():
-    from assistant.escalation.policy.secrets import gitleaks_detectors
+    from assistant.escalation.policy.formats import gitleaks_detectors
 
     rule = next(d for d in gitleaks_detectors() if d.id == "gitleaks.hashicorp-tf-password")
     text = 'administrator_login_password = "kq82xz0plm"\n'

@@ -154,7 +154,8 @@ def test_an_s3cmd_config_is_redacted_by_content_when_its_path_says_nothing(start
 
 
 def test_kingfishers_vendor_rules_are_loaded_guarded_and_named_in_what_they_found(starter):
-    from assistant.escalation.policy.secrets import SecretScanner, describe, kingfisher_detectors
+    from assistant.escalation.policy.formats import kingfisher_detectors
+    from assistant.escalation.policy.secrets import SecretScanner, describe
 
     detectors = kingfisher_detectors()
     assert len(detectors) >= 500 and all(d.needles for d in detectors)  # every rule runs only where it could match

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.escalation.policy.model import Redaction
-from assistant.escalation.policy.secrets import PLACEHOLDER, Hit
+from assistant.escalation.policy.secrets import Hit
+from assistant.escalation.policy.values import PLACEHOLDER
 
 CATEGORY = {"secret": "SECRET", "email": "EMAIL", "ip": "IP", "host": "HOST", "url": "URL", "term": "TERM", "ident": "IDENT"}
 

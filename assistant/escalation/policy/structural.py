@@ -1,6 +1,6 @@
 """The second net: a value that looks like a credential is redacted even when no known format matches.
 
-Known formats (secrets.py) catch what a vendor documents; this module catches the rest by shape.
+Known formats (formats.py) catch what a vendor documents; this module catches the rest by shape.
 Every token of 16+ characters from the credential alphabet (letters, digits, + / = _ - . ~) is a
 candidate, wherever it stands (string literal, assignment, URL query, header, XML/JSON/YAML value,
 env line, comment); it is redacted when it looks random and is clearly none of the things real code
