@@ -301,3 +301,20 @@ def test_a_password_in_a_yaml_block_scalar_is_redacted_but_a_multi_line_descript
 def test_a_yaml_value_with_an_equals_sign_is_not_read_as_a_typed_assignment(starter):
     assert "d7zf6Q4ye9umYtg=U" not in sent_by(starter, "mail.yaml", "mail:\n  smtp_pass: d7zf6Q4ye9umYtg=U\n")
     assert "Kq3zWx8m" not in sent_by(starter, "conf.py", 'password: str = "Kq3zWx8m"\n')
+
+
+@pytest.mark.parametrize("path, text, value", [
+    ("auth.py", 'password = base64.b64decode("SHVudGVyMjAyNCE=")\n', "SHVudGVyMjAyNCE="),
+    ("sign.js", 'const signingSecret = atob("c2lnbi1tZS05OTE=");\n', "c2lnbi1tZS05OTE="),
+    ("Auth.cs", 'var apiSecret = Convert.FromBase64String("bGVtdXItNzctZXll");\n', "bGVtdXItNzctZXll"),
+])
+def test_a_literal_decoded_into_a_credential_name_is_redacted(starter, path, text, value):
+    assert value not in sent_by(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("read.py", 'password = raw_bytes.decode("utf-8")\n'),
+    ("read.py", "token = base64.b64decode(token_b64)\n"),
+])
+def test_decoding_a_variable_or_naming_a_charset_is_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)

@@ -147,7 +147,7 @@ def assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             continue  # `f"{token[:3]}****{token[-4:]}"`: a template around variables, no literal secret
         if not quoted and re.fullmatch(r"[A-Za-z_][\w.]*\(", value):
             # `SECRET := getenv("NAME", "default")`: the literal default is the credential, the call is code.
-            call = _call_default(text, match.end("uv"))
+            call = _decoded_literal(text, value, match.end("uv")) or _call_default(text, match.end("uv"))
             if call is not None:
                 yield call
             continue
@@ -248,6 +248,20 @@ def _first_argument(text: str, word_start: int) -> bool:
     """Whether the string literal holding the word at `word_start` is a call's first argument."""
     i = word_start - len(_key_before(text, word_start)) - 1
     return i >= 0 and text[i] in "'\"" and text[:i].rstrip().endswith("(")
+
+
+# Calls that only decode their argument: what a credential's name is bound to through them is the credential.
+_DECODER = re.compile(r"(?:\w+\.)*(?:b64decode|b32decode|urlsafe_b64decode|decodebytes|unhexlify|fromhex|atob|decode"
+                      r"|DecodeString|FromBase64String|decodeBase64|parseBase64Binary)\(")
+
+
+def _decoded_literal(text: str, call: str, start: int) -> tuple[int, int] | None:
+    """`password = base64.b64decode("SHVudGVy…")`, `key = bytes.fromhex("9f3a…")`, `atob("…")`: the literal
+    a decoding call takes as its first argument."""
+    if not _DECODER.fullmatch(call):
+        return None
+    literal = re.compile(r"""[bB]?(["'`])([A-Za-z0-9+/=_\-]{8,})\1[ \t]*[,)]""").match(text, start)
+    return literal.span(2) if literal and not is_placeholder_value(literal.group(2)) else None
 
 
 def _call_default(text: str, start: int) -> tuple[int, int] | None:
