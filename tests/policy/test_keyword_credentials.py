@@ -318,3 +318,28 @@ def test_a_literal_decoded_into_a_credential_name_is_redacted(starter, path, tex
 ])
 def test_decoding_a_variable_or_naming_a_charset_is_sent_unchanged(starter, path, text):
     assert_sent_unchanged(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text, value", [
+    ("Db.java", 'String pwd = new String("chinchilla8");\n', "chinchilla8"),
+    ("Db.java", 'String password = String.valueOf("marmot12");\n', "marmot12"),
+    ("sign.ts", 'const signingKey = Buffer.from("9c41aa07e2d35b68", "hex");\n', "9c41aa07e2d35b68"),
+    ("conf.py", 'password = os.getenv("PW") or "pyfallback9"\n', "pyfallback9"),
+    ("conf.js", 'const secret = process.env.SECRET ?? "jsfallback77";\n', "jsfallback77"),
+    ("Conf.kt", 'val password = System.getenv("PW") ?: "kotlinfallback1"\n', "kotlinfallback1"),
+    ("conf.go", 'password := cmp.Or(os.Getenv("PW"), "gofallback5")\n', "gofallback5"),
+    ("Auth.java", "char[] password = {'s', 'e', 'c', 'r', '3', 't', '9', 'x'};\n", "'s', 'e', 'c', 'r', '3', 't', '9'"),
+])
+def test_a_literal_wrapped_converted_or_given_as_a_fallback_to_a_credential_name_is_redacted(starter, path, text, value):
+    assert value not in sent_by(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("conf.py", 'password = os.getenv("PW") or ""\n'),
+    ("conf.py", 'mode = os.getenv("MODE") or "readonly7"\n'),
+    ("Db.java", "String password = String.valueOf(chars);\n"),
+    ("sign.ts", "const signingKey = Buffer.from(raw, 'hex');\n"),
+    ("Hex.java", "char[] hexDigits = {'0', '1', '2', '3', '4', '5', '6', '7'};\n"),
+])
+def test_fallbacks_and_wrappers_without_a_literal_credential_are_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)

@@ -133,6 +133,9 @@ def assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             if block and not re.search(r"\s", body) and not is_placeholder_value(body) and (kind == "password" or secret_like(body)):
                 yield block.span(1)  # `password: >-` (a YAML block scalar), then the value indented on the next line
             continue
+        if not quoted and (found := _wrapped_literal(text, match.start("uv"), kind) or _fallback_literal(text, match.start("uv"), kind)):
+            yield found  # `new String("…")`, `b64decode("…")`, `getenv("PW") or "…"`: the literal is the value
+            continue
         if not quoted and (config or match.group("op") in ("=", ":=")):
             whole = _unquoted_literal(text, match.start("uv"), config)
             if whole is not None:
@@ -145,9 +148,10 @@ def assignment_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
         holes = _template_holes(value, bare_braces) if quoted else []
         if holes and not re.search(r"[A-Za-z0-9+/=_\-]{8}", "".join(re.split("|".join(map(re.escape, holes)), value))):
             continue  # `f"{token[:3]}****{token[-4:]}"`: a template around variables, no literal secret
-        if not quoted and re.fullmatch(r"[A-Za-z_][\w.]*\(", value):
-            # `SECRET := getenv("NAME", "default")`: the literal default is the credential, the call is code.
-            call = _decoded_literal(text, value, match.end("uv")) or _call_default(text, match.end("uv"))
+        if not quoted and re.fullmatch(r"[A-Za-z_][\w.]*\((?:[A-Za-z_][\w.]*\()*", value):
+            # `SECRET := getenv("NAME", "default")`, `cmp.Or(os.Getenv("PW"), "default")`: the literal default is
+            # the credential, the call is code.
+            call = _call_default(text, match.start("uv") + value.index("(") + 1)
             if call is not None:
                 yield call
             continue
@@ -250,18 +254,66 @@ def _first_argument(text: str, word_start: int) -> bool:
     return i >= 0 and text[i] in "'\"" and text[:i].rstrip().endswith("(")
 
 
-# Calls that only decode their argument: what a credential's name is bound to through them is the credential.
-_DECODER = re.compile(r"(?:\w+\.)*(?:b64decode|b32decode|urlsafe_b64decode|decodebytes|unhexlify|fromhex|atob|decode"
-                      r"|DecodeString|FromBase64String|decodeBase64|parseBase64Binary)\(")
+# Calls that only decode, convert or wrap their argument: what a credential's name is bound to through them
+# is the literal they are given (`base64.b64decode("…")`, `new String("…")`, `Buffer.from("…", "hex")`).
+_DECODERS = frozenset(("b64decode", "b32decode", "urlsafe_b64decode", "decodebytes", "unhexlify", "fromhex", "atob",
+                       "decode", "DecodeString", "FromBase64String", "decodeBase64", "parseBase64Binary"))
+_WRAPPERS = frozenset(("String", "valueOf", "str", "from", "SecretStr", "SecretString", "SecureString", "Secret"))
+_WRAPPED = re.compile(r"""(?:new[ \t]+)?(?:[\w$]+\.)*(?P<fn>\w+)\([ \t]*[bB]?(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,256})(?P=q)[ \t]*[,)]""")
+# `os.getenv("PW") or "x"`, `process.env.SECRET ?? "x"`, `getenv("PW") ?: "x"`, `.orElse("x")`: the fallback
+_FALLBACK = re.compile(r"""(?:[ \t]or|\|\||\?\?|\?:|\.orElse\(|\.unwrap_or\()[ \t]*(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,256})(?P=q)""")
 
 
-def _decoded_literal(text: str, call: str, start: int) -> tuple[int, int] | None:
-    """`password = base64.b64decode("SHVudGVy…")`, `key = bytes.fromhex("9f3a…")`, `atob("…")`: the literal
-    a decoding call takes as its first argument."""
-    if not _DECODER.fullmatch(call):
+def _literal_value(value: str, kind: str) -> bool:
+    """A literal a credential's name gets through a call or a fallback: any non-placeholder for a password,
+    a token's shape (or a made-up secret) for the rest."""
+    if is_placeholder_value(value) or "://" in value or re.search(r"\s", value):
+        return False
+    return kind == "password" or secret_like(value) or _made_up_value(value) or bool(
+        re.search(r"\d", value) and re.search(r"[A-Za-z]", value) and not dotted_name(value))
+
+
+def _wrapped_literal(text: str, start: int, kind: str) -> tuple[int, int] | None:
+    match = _WRAPPED.match(text, start)
+    if match is None:
         return None
-    literal = re.compile(r"""[bB]?(["'`])([A-Za-z0-9+/=_\-]{8,})\1[ \t]*[,)]""").match(text, start)
-    return literal.span(2) if literal and not is_placeholder_value(literal.group(2)) else None
+    if match.group("fn") in _DECODERS:
+        ok = re.fullmatch(r"[A-Za-z0-9+/=_\-]{8,}", match.group("v")) and not is_placeholder_value(match.group("v"))
+    else:
+        ok = match.group("fn") in _WRAPPERS and _literal_value(match.group("v"), kind)
+    return match.span("v") if ok else None
+
+
+def _fallback_literal(text: str, start: int, kind: str) -> tuple[int, int] | None:
+    end = text.find("\n", start)
+    statement = re.split(r";[ \t]*(?:$|//|#)", text[start:len(text) if end < 0 else end], maxsplit=1)[0]
+    match = _FALLBACK.search(statement)
+    if match is None or not _literal_value(match.group("v"), kind):
+        return None
+    return start + match.start("v"), start + match.end("v")
+
+
+def _arguments(line: str) -> str:
+    """The text of a call's arguments up to the parenthesis that closes it (`line` begins after its `(`)."""
+    depth, i = 0, 0
+    while i < len(line):
+        ch = line[i]
+        if ch in "\"'`":
+            close = line.find(ch, i + 1)
+            while close > 0 and line[close - 1] == "\\":
+                close = line.find(ch, close + 1)
+            if close < 0:
+                return line
+            i = close + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return line[:i]
+            depth -= 1
+        i += 1
+    return line
 
 
 def _call_default(text: str, start: int) -> tuple[int, int] | None:
@@ -269,7 +321,7 @@ def _call_default(text: str, start: int) -> tuple[int, int] | None:
     begin at `start` (on the same line), if it looks like a value rather than a name."""
     end = text.find("\n", start)
     line = text[start:len(text) if end < 0 else end]
-    literals = list(re.finditer(r"""(["'])((?:\\.|(?!\1)[^\\])*)\1""", line.split(")", 1)[0]))
+    literals = list(re.finditer(r"""(["'])((?:\\.|(?!\1)[^\\])*)\1""", _arguments(line)))
     if len(literals) < 2 or not literals[-1].group(2) or is_placeholder_value(literals[-1].group(2)):
         return None
     value = literals[-1].group(2)
@@ -322,7 +374,7 @@ def name_value_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             yield match.span(f"v{n}")
 
 
-_BYTE = r"(?:0[xX][0-9a-fA-F]{1,2}|\d{1,3})"
+_BYTE = r"(?:0[xX][0-9a-fA-F]{1,2}|\d{1,3}|'(?:\\.|[^'\\\n])')"  # a byte, or a char: `char[] password = {'s', …}`
 _BYTE_ARRAY = re.compile(r"\{[\s\\]*(?P<body>(?:" + _BYTE + r"[\s\\]*,[\s\\]*){7,}(?:" + _BYTE + r")?)")
 _ARRAY_NAME = re.compile(r"(?P<name>[A-Za-z_]\w*)[ \t]*(?:\[[^\]\n]*\][ \t]*)*(?:=[ \t]*)?$")
 _KEY_NAME = re.compile(r"(?i)(?:key|secret|passw(?:or)?d|pwd|token|salt)$")
