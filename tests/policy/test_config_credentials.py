@@ -148,3 +148,28 @@ def test_typed_defaulted_and_made_up_secrets_in_code_are_redacted(starter, path,
 ])
 def test_calls_versions_and_names_near_a_secrets_name_are_sent_unchanged(starter, path, text):
     assert_sent_unchanged(starter, path, text)
+
+
+def test_every_value_of_a_kubernetes_secret_is_redacted_whatever_its_key(starter):
+    text = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  mail: Pq7-walnut\n"
+            "  relay: smtp-lynx-4\ntype: Opaque\n")
+    sent = sent_by(starter, "deploy/app-secret.yaml", text)
+    assert "Pq7-walnut" not in sent and "smtp-lynx-4" not in sent
+    assert "name: app" in sent and "type: Opaque" in sent
+
+
+def test_data_of_a_config_map_is_sent_unchanged(starter):
+    assert_sent_unchanged(starter, "deploy/app-config.yaml",
+                          "apiVersion: v1\nkind: ConfigMap\ndata:\n  mode: relay-lynx-4\n  region: eu-west-1\n")
+
+
+def test_a_dotnet_app_setting_named_as_a_credential_is_redacted(starter):
+    text = '<appSettings>\n  <add key="PaymentsApiKey" value="pay-otter-71" />\n  <add key="Theme" value="dark-7" />\n</appSettings>\n'
+    sent = sent_by(starter, "web.config", text)
+    assert "pay-otter-71" not in sent and 'value="dark-7"' in sent
+
+
+def test_a_redis_password_directive_is_redacted_and_its_commented_example_is_not(starter):
+    sent = sent_by(starter, "redis.conf", "bind 127.0.0.1\nrequirepass gull-harbor-3\nmasterauth gull-harbor-4\n")
+    assert "gull-harbor-3" not in sent and "gull-harbor-4" not in sent
+    assert_sent_unchanged(starter, "redis.conf", "# requirepass foobared\nport 6379\n")

@@ -95,6 +95,9 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("npm-token", "npm token", re.compile(_B + r"npm_[A-Za-z0-9]{36}" + _E), needles=("npm_",)),
     # .npmrc / .yarnrc: `_auth` (base64 user:password), `_password` (base64) and `_authToken`, bare or scoped to
     # a registry (`//host/path/:_auth=…`); whatever their value's shape, they are the registry's credential.
+    Detector("redis-config-password", "password of a Redis server or replica (requirepass, masterauth)",
+             re.compile(r"(?m)(?:^[ \t]*|--)(?:requirepass|masterauth)[ \t]+[\"']?([^\s\"'#]{4,})"), 1, _not_placeholder,
+             needles=("requirepass", "masterauth")),
     Detector("npm-registry-auth", "npm/yarn registry credential (_auth, _password, _authToken)",
              re.compile(r"(?m)(?:^[ \t]*|:)_(?:auth|authToken|password)[ \t]*=[ \t]*[\"']?([^\s\"'#;\\()\[\]{}]{6,})(?=[\s\"'#;]|$)"), 1,
              _not_placeholder, needles=("_auth", "_password")),

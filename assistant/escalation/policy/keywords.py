@@ -360,18 +360,43 @@ CREDENTIAL_NAME = re.compile(r"(?i)(?:pa?s{1,2}w(?:o?r)?d|passwd|passphrase|pwd|
 _NAME_VALUE = re.compile(
     r"""["']?(?:key|name)["']?[ \t]*[:=][ \t]*["']?(?P<n1>[\w.\-]{1,64})["']?[ \t]*,[ \t]*["']?value["']?[ \t]*[:=][ \t]*(?P<q1>["'])(?P<v1>[^"'\n]{1,512})(?P=q1)"""
     r"""|(?m:^[ \t]*-?[ \t]*(?:key|name):[ \t]*["']?(?P<n2>[\w.\-]{1,64})["']?[ \t]*\n[ \t]*value:[ \t]*["']?(?P<v2>[^\s"'#]{1,512}))"""
-    r"""|<(?P<t>key|name)>(?P<n3>[\w.\-]{1,64})</(?P=t)>\s*<value>(?P<v3>[^<\n]{1,512})</value>""")
+    r"""|<(?P<t>key|name)>(?P<n3>[\w.\-]{1,64})</(?P=t)>\s*<value>(?P<v3>[^<\n]{1,512})</value>"""
+    r"""|<\w+[^<>\n]*?\b(?:key|name)=(?P<q4>["'])(?P<n4>[\w.\-:]{1,64})(?P=q4)[^<>\n]*?\bvalue=(?P<q5>["'])(?P<v4>[^"'\n]{1,512})(?P=q5)""")
 
 
 def name_value_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
     """`{"name": "DB_PASSWORD", "value": "x"}`, `- name: DB_PASSWORD` / `value: x` (Kubernetes env),
-    `<name>password</name><value>x</value>`: the value of a pair whose name names a credential."""
+    `<name>password</name><value>x</value>`, `<add key="ApiKey" value="x" />` (.NET appSettings): the value of
+    a pair whose name names a credential."""
     if "value" not in text:
         return
     for match in _NAME_VALUE.finditer(text):
-        n = next(i for i in (1, 2, 3) if match.group(f"v{i}") is not None)
+        n = next(i for i in (1, 2, 3, 4) if match.group(f"v{i}") is not None)
         if CREDENTIAL_NAME.search(match.group(f"n{n}")) and not is_placeholder_value(match.group(f"v{n}")):
             yield match.span(f"v{n}")
+
+
+_KUBE_SECRET = re.compile(r"(?m)^[ \t]*kind:[ \t]*[\"']?Secret[\"']?[ \t]*$")
+_KUBE_DATA = re.compile(r"(?m)^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*$")
+_KUBE_ENTRY = re.compile(r"(?P<indent>[ \t]+)[\"']?[\w.\-]+[\"']?:[ \t]+[\"']?(?P<v>[^\s\"'#][^\n\"']*?)[\"']?[ \t]*$")
+
+
+def kube_secret_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """A Kubernetes Secret manifest: every value under its `data:` (base64) or `stringData:` is a secret,
+    whatever its key is called (`mail: …`, `DATABASE_URL: …`)."""
+    if "Secret" not in text or not _KUBE_SECRET.search(text):
+        return
+    for block in _KUBE_DATA.finditer(text):
+        pos = block.end() + 1
+        while pos < len(text):
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            entry = _KUBE_ENTRY.fullmatch(text, pos, end)
+            if entry is None or len(entry.group("indent")) <= len(block.group("indent")):
+                break
+            if not is_placeholder_value(entry.group("v")):
+                yield entry.span("v")
+            pos = end + 1
 
 
 _BYTE = r"(?:0[xX][0-9a-fA-F]{1,2}|\d{1,3}|'(?:\\.|[^'\\\n])')"  # a byte, or a char: `char[] password = {'s', …}`
