@@ -54,8 +54,10 @@ name), the rule's test file (semgrep), or earlybird's rule code. trivy and semgr
 third round and scored once before any tuning; leaky-repo (family: the file, the same half for both of its
 variants), repo-supervisor (family: the fixture file; all five landed in the held-out half) and earlybird
 in the fourth, likewise scored once before any tuning (recall 86.7 % with real paths, 78.3 % renamed,
-89.7 % and 47.8 %); trivy's builtin rules and semgrep's generic/secrets/gitleaks/* (derived from
-gitleaks) are no rule source of kura, and the latter are not measured either.
+89.7 % and 47.8 %; after the fourth round's tuning, which looked only at tuning-half misses: 96.4 %, 91.6 %,
+89.7 % and 73.9 %, the whole corpus 97.0 % tuning / 91.8 % held-out, clean files 0.74 %); trivy's builtin
+rules and semgrep's generic/secrets/gitleaks/* (derived from gitleaks) are no rule source of kura, and the
+latter are not measured either.
 
 gitleaks (config/gitleaks.toml, MIT) and kingfisher (data/rules, Apache-2.0) are RULE sources for kura
 (assistant/escalation/policy/{gitleaks,kingfisher}_rules.json), so neither is used for measurement here;
@@ -992,7 +994,8 @@ def leaky_repo_cases(repo: Repo) -> list[dict]:
     comment, leaving out lines that say or follow `Informative`. A file whose count of such lines differs from
     the CSV's is reported. Each file is sent twice: with its real path (through the policy's confidential globs)
     as `leaky-repo`, and under a neutral name as `leaky-repo/renamed` (the content scan alone); the family, and
-    so the half of both, is the file."""
+    so the half of both, is the file. (Six files' CSV counts exceed the lines found: the CSV also counts lines
+    its own comments call informative, or repeats; the values found are used.)"""
     meta = repo.read_many([".leaky-meta/secrets.csv"])[".leaky-meta/secrets.csv"].decode()
     counts = {}
     for line in meta.splitlines():
