@@ -38,6 +38,11 @@ SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is m
 # BLOCK_DECODE_MS; the editor is told when it is longer (kura/suggestionReady) and asks again.
 SINGLE_LINE_DECODE_MS = 400
 ANNOUNCE_AGAIN_S = 0.5  # an editor told a late suggestion is ready that has not asked after this: tell it again
+# A request the user invoked (Alt+\ in VS Code, "suggest now" in Neovim) waits for its suggestion this
+# long, past completion.firstSuggestionTimeoutMs: VS Code takes an invoked request's answer as final
+# for that place and version, and an empty one there ignores every later trigger, kura's own on
+# kura/suggestionReady included. Typing on cancels the request, and the model with it, as ever.
+INVOKED_WAIT_S = 15.0
 BLOCK_DECODE_MS = 1000
 
 
@@ -194,8 +199,9 @@ class CompletionService:
 
     # --- one request ---------------------------------------------------------------------------
 
-    async def complete(self, snap: DocumentSnapshot) -> CompletionOutcome | None:
-        """The suggestion at the cursor, "" when there is none, None when superseded or failed."""
+    async def complete(self, snap: DocumentSnapshot, invoked: bool = False) -> CompletionOutcome | None:
+        """The suggestion at the cursor, "" when there is none, None when superseded or failed.
+        invoked: the user asked for it; it is waited for past the first-suggestion cap."""
         started = time.perf_counter()
         self.stats.requests += 1
         now = time.monotonic()
@@ -222,7 +228,7 @@ class CompletionService:
         if running is not None and not running.generation.done() and (running.prefix, running.suffix) == (prefix, suffix):
             # Asked again where a generation is under way (an editor re-asking on activity while a
             # first suggestion is still being read): wait for that one, do not start over.
-            return await self._answer(running, snap.doc_id)
+            return await self._answer(running, snap.doc_id, invoked)
         # The document left the state the running generation (a block growing, a request past
         # its cap) was for. Stop it now: this request's context needs the model too (token
         # counts) and would otherwise wait for it.
@@ -242,13 +248,16 @@ class CompletionService:
         generation = asyncio.ensure_future(self._generate(snap, prefix, suffix, started, mine))
         running = self._running[snap.doc_id] = _Running(prefix, suffix, generation, mine)
         generation.add_done_callback(lambda _: self._ended(snap.doc_id, running))
-        return await self._answer(running, snap.doc_id)
+        return await self._answer(running, snap.doc_id, invoked)
 
-    async def _answer(self, running: _Running, doc_id: str) -> CompletionOutcome | None:
-        """Wait for a generation up to the first-suggestion cap. Past the cap the request is
-        answered empty, but the model's work is not thrown away: it finishes into the cache
-        (unless a newer request for the document supersedes it) and the editor is told to ask again."""
+    async def _answer(self, running: _Running, doc_id: str, invoked: bool = False) -> CompletionOutcome | None:
+        """Wait for a generation up to the first-suggestion cap (INVOKED_WAIT_S at least for an
+        invoked request). Past the cap the request is answered empty, but the model's work is not
+        thrown away: it finishes into the cache (unless a newer request for the document supersedes
+        it) and the editor is told to ask again."""
         cap = self.settings.completion.first_suggestion_timeout_ms / 1000
+        if invoked and cap:
+            cap = max(cap, INVOKED_WAIT_S)
         generation = running.generation
         running.waiters += 1
         try:

@@ -38,7 +38,8 @@ def register(server: "KuraServer") -> None:
         snapshot = snapshot_at(ls, params.text_document.uri, params.position)
         if snapshot is None or ls.completions is None or not ls.settings.completion.enabled:
             return types.InlineCompletionList(items=[])
-        outcome = await ls.completions.complete(snapshot)
+        invoked = params.context is not None and params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        outcome = await ls.completions.complete(snapshot, invoked)
         if outcome is None or not outcome.text:
             return types.InlineCompletionList(items=[])
         here = types.Position(line=params.position.line, character=params.position.character)

@@ -160,10 +160,11 @@ def open_document(client: LanguageClient, path: Path, text: str | None = None, l
     return uri
 
 
-async def inline(client: LanguageClient, uri: str, line: int, character: int):
+async def inline(client: LanguageClient, uri: str, line: int, character: int,
+                 trigger: types.InlineCompletionTriggerKind = types.InlineCompletionTriggerKind.Automatic):
     return await client.text_document_inline_completion_async(types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+        context=types.InlineCompletionContext(trigger_kind=trigger)))
 
 
 async def wait_for_model(client: LanguageClient, timeout: float = 120) -> dict:

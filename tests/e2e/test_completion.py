@@ -10,6 +10,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.e2e.conftest import inline, open_document, start, status, wait_for_model
+from tests.fixtures.scripted_model_server import scripted_model_server
 
 NEW_FUNCTION = "\n\ndef describe(product: Product) -> str:\n    return "
 
@@ -196,6 +197,28 @@ async def test_a_suggestion_past_the_first_suggestion_cap_is_finished_announced_
     completion = (await status(client))["model"]["completion"]
     assert completion["timeouts"] == 1 and completion["late_suggestions"] == 1
     assert completion["model_calls"] == 1 and completion["cache_answers"] == 1  # not computed twice
+
+
+async def test_an_invoked_request_waits_for_its_suggestion_past_the_first_suggestion_cap(
+        client: LanguageClient, repo, tmp_path):
+    # VS Code takes an invoked request's answer as final for its place and version: answered empty,
+    # it ignores every later trigger there, its own on kura/suggestionReady included.
+    with scripted_model_server("total = 0", delay_s=0.2) as model:
+        await start(client, repo, {"model": {"backend": "openai", "serverUrl": model.url},
+                                   "index": {"path": str(tmp_path / "i.sqlite"), "watch": False},
+                                   "completion": {"firstSuggestionTimeoutMs": 1, "debounceMs": 0}})
+        await wait_for_model(client)
+        path = repo / "shop/checkout.py"
+        text = path.read_text() + NEW_FUNCTION
+        uri = open_document(client, path, text)
+        line, col = text.count("\n"), len(text.split("\n")[-1])
+
+        invoked = await inline(client, uri, line, col, types.InlineCompletionTriggerKind.Invoked)
+        assert [item.insert_text for item in invoked.items] == ["total = 0"]
+        automatic = await inline(client, uri, line - 1, 0)  # elsewhere, typed: answered at the 1 ms cap
+        assert not automatic.items
+        completion = (await status(client))["model"]["completion"]
+        assert completion["timeouts"] == 1 and completion["model_calls"] >= 1
 
 
 async def test_a_resting_cursor_warms_the_cache_so_the_first_request_there_reuses_the_prompt(
