@@ -124,7 +124,8 @@ async def test_a_slow_context_build_leaves_the_model_less_time_to_read(service, 
     read = service.last["prompt_tokens"] - service.last["reused_tokens"]
     # 1.5 s less the typing clock's 0.4 s, the first token's 0.1 s and the 0.5 s spent building:
     # half a second's reading, give or take a line and the prompt's own tokens (a fast build: ~200)
-    assert MIN_WINDOW_TOKENS <= read <= SLOW_LAPTOP_TOKENS_PER_S * 0.5 + 30, read
+    # and never below the window's minimum (estimated from characters: half of it at the least)
+    assert MIN_WINDOW_TOKENS / 2 <= read <= SLOW_LAPTOP_TOKENS_PER_S * 0.5 + 30, read
 
 
 async def test_typing_reads_only_what_changed_and_each_new_line_brings_more_context(service):
