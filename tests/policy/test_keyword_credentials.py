@@ -343,3 +343,21 @@ def test_a_literal_wrapped_converted_or_given_as_a_fallback_to_a_credential_name
 ])
 def test_fallbacks_and_wrappers_without_a_literal_credential_are_sent_unchanged(starter, path, text):
     assert_sent_unchanged(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text, value", [
+    ("keys.rs", 'const API_KEY: &str = "rust-api-key-71";\n', "rust-api-key-71"),
+    ("keys.rs", "static SIGNING_SECRET: &'static str = \"rs-sign-8q\";\n", "rs-sign-8q"),
+    ("auth.rs", 'let token = String::from("rs-tok-9x2");\n', "rs-tok-9x2"),
+    ("push.sh", 'echo "sh-echo-pw-2" | docker login -u bob --password-stdin registry.example.org\n', "sh-echo-pw-2"),
+])
+def test_rust_references_wrappers_and_a_password_piped_to_a_registry_login_are_redacted(starter, path, text, value):
+    assert value not in sent_by(starter, path, text)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("push.sh", 'echo "$REGISTRY_TOKEN" | docker login -u bob --password-stdin registry.example.org\n'),
+    ("names.rs", 'const APP_NAME: &str = "kura-cli-2";\n'),
+])
+def test_an_interpolated_piped_password_and_a_named_rust_constant_are_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)

@@ -293,3 +293,11 @@ def cli_password_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             value = match.group(group)
             if value[0] not in "$%-<{[(&*" and not is_placeholder_value(value):
                 yield match.span(group)
+    if "-stdin" in text:
+        for match in _STDIN_PASSWORD.finditer(text):
+            if match.group("v")[0] not in "$%<{[(&*" and not is_placeholder_value(match.group("v")):
+                yield match.span("v")
+
+
+# `echo "pw" | docker login -u bob --password-stdin` (docker, podman, helm registry, oras, …): what is piped in
+_STDIN_PASSWORD = re.compile(r"""(?:echo|printf)[ \t]+(?:-n[ \t]+)?(?P<q>["']?)(?P<v>[^\s"'|;]{4,256})(?P=q)[ \t]*\|[^|\n]*?--password-stdin""")

@@ -59,7 +59,7 @@ def _credential_key(text: str, match: re.Match) -> str | None:
 _ASSIGNMENT = re.compile(
     r"""(?P<word>(?i:pa?s{1,2}w(?:o?r)?d|pass_word|passw(?![a-z])|passwd|passphrase|passcode|pass|pwd|pw|secret|token|key|credentials?|salt)
         |비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令)
-        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*[A-Za-z_][\w.<>?!]*(?:\[\])?(?=[ \t]+=[^=>])
+        \d{0,2}(?:\[\w*\]|[ \t]*:[ \t]*&?(?:'[a-z]+[ \t]+)?[A-Za-z_][\w.<>?!]*(?:\[\])?(?=[ \t]+=[^=>])
           |[ \t]+(?:string|\[\]byte|\[\]rune)(?=[ \t]*=[^=])  # Go: `const apiKey string = "…"`
           |[ \t]*\{[ \t]*get;[^{}\n]*\}(?=[ \t]*=[^=>]))?  # C#: `Password { get; set; } = "…"`
         (?P<close>["'`\]]{0,2})
@@ -259,7 +259,7 @@ def _first_argument(text: str, word_start: int) -> bool:
 _DECODERS = frozenset(("b64decode", "b32decode", "urlsafe_b64decode", "decodebytes", "unhexlify", "fromhex", "atob",
                        "decode", "DecodeString", "FromBase64String", "decodeBase64", "parseBase64Binary"))
 _WRAPPERS = frozenset(("String", "valueOf", "str", "from", "SecretStr", "SecretString", "SecureString", "Secret"))
-_WRAPPED = re.compile(r"""(?:new[ \t]+)?(?:[\w$]+\.)*(?P<fn>\w+)\([ \t]*[bB]?(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,256})(?P=q)[ \t]*[,)]""")
+_WRAPPED = re.compile(r"""(?:new[ \t]+)?(?:[\w$]+(?:\.|::))*(?P<fn>\w+)\([ \t]*[bB]?(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,256})(?P=q)[ \t]*[,)]""")
 # `os.getenv("PW") or "x"`, `process.env.SECRET ?? "x"`, `getenv("PW") ?: "x"`, `.orElse("x")`: the fallback
 _FALLBACK = re.compile(r"""(?:[ \t]or|\|\||\?\?|\?:|\.orElse\(|\.unwrap_or\()[ \t]*(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){4,256})(?P=q)""")
 
