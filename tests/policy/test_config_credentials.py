@@ -173,3 +173,28 @@ def test_a_redis_password_directive_is_redacted_and_its_commented_example_is_not
     sent = sent_by(starter, "redis.conf", "bind 127.0.0.1\nrequirepass gull-harbor-3\nmasterauth gull-harbor-4\n")
     assert "gull-harbor-3" not in sent and "gull-harbor-4" not in sent
     assert_sent_unchanged(starter, "redis.conf", "# requirepass foobared\nport 6379\n")
+
+
+@pytest.mark.parametrize("path, text, values", [
+    ("accounts.csv", "username,password,role\nadmin,csv-pw-Kq7,owner\nbob,Tr0ut-88,viewer\n", ["csv-pw-Kq7", "Tr0ut-88"]),
+    ("staging.md", "| host | user | password |\n|---|---|---|\n| db1 | app | tbl-pw-7Lq |\n", ["tbl-pw-7Lq"]),
+    ("keys.tsv", "service\tapi_key\nmaps\tmk-29-lynx\n", ["mk-29-lynx"]),
+])
+def test_cells_under_a_tables_credential_column_are_redacted(starter, path, text, values):
+    sent = sent_by(starter, path, text)
+    assert all(v not in sent for v in values)
+    assert "admin" in sent or "db1" in sent or "maps" in sent
+
+
+@pytest.mark.parametrize("path, text", [
+    ("login.py", "def login(user, password, token):\n    return check(user, password)\n"),
+    ("fields.md", "| field | meaning |\n|---|---|\n| password | the user's password, hashed |\n"),
+    ("cols.csv", "name,password_set,role\nbob,true,viewer\n"),
+])
+def test_code_and_tables_without_credential_cells_are_sent_unchanged(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+def test_a_password_stated_in_prose_is_redacted_but_prose_about_passwords_is_not(starter):
+    assert "Kq71Zp" not in sent_by(starter, "deploy.py", "# the prod db pass is Kq71Zp (do not share)\n")
+    assert_sent_unchanged(starter, "forms.py", "# the password is required and is checked by validate2()\n")

@@ -63,7 +63,7 @@ _ASSIGNMENT = re.compile(
           |[ \t]+(?:string|\[\]byte|\[\]rune)(?=[ \t]*=[^=])  # Go: `const apiKey string = "…"`
           |[ \t]*\{[ \t]*get;[^{}\n]*\}(?=[ \t]*=[^=>]))?  # C#: `Password { get; set; } = "…"`
         (?P<close>["'`\]]{0,2})
-        [ \t]*(?P<op>\|\|=|\?\?=|:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`])|(?<=[ \t])(?=["']))[ \t]*
+        [ \t]*(?P<op>\|\|=|\?\?=|:=|\?=|=>|!==?|={1,3}|:|：|,|\(|<-|[ \t]-(?=[ \t]*["'`])|[ \t]is(?=[ \t]*["'`]|[ \t]+[A-Za-z0-9][^\s,;]*\d)|(?<=[ \t])(?=["']))[ \t]*
         (?:(?:[fFbBrRuU]{1,2}|@|\[\](?:byte|rune)\()?(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){0,512})(?P=q)
           |(?P<uv>[^\s,;'"`)\]}]{1,512}))""",
     re.VERBOSE,
@@ -397,6 +397,61 @@ def kube_secret_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
             if not is_placeholder_value(entry.group("v")):
                 yield entry.span("v")
             pos = end + 1
+
+
+_TABLE_SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*")
+
+
+def _cells(line: str, sep: str) -> list[tuple[int, int]]:
+    """(start, end) of each stripped cell of a table row (`|` rows may open and close with a bar)."""
+    spans, pos = [], 0
+    for part in line.split(sep):
+        lead = len(part) - len(part.lstrip())
+        spans.append((pos + lead, pos + len(part.rstrip())))
+        pos += len(part) + 1
+    if sep == "|" and line.strip().startswith("|"):
+        spans = spans[1:]
+    if sep == "|" and line.strip().endswith("|"):
+        spans = spans[:-1]
+    return spans
+
+
+# A header row: names and separators only (a line of code has brackets, operators or a colon), one naming a credential
+_HEADER_LINE = re.compile(r"""(?m)^[\w .\-"'`*|\t,;]{3,300}$""")
+_COLUMN_WORD = re.compile(r"(?i)pass|pw|secret|token|key|credential")
+
+
+def credential_column_hits(text: str, path: str | None) -> Iterator[tuple[int, int]]:
+    """A table (CSV, TSV, a Markdown table) whose header names a credential column (`password`, `api_key`):
+    each row's cell in that column is a credential."""
+    for head in _HEADER_LINE.finditer(text):
+        header, begin = head.group(0), head.start()
+        if not _COLUMN_WORD.search(header):
+            continue
+        sep = next((c for c in ("|", "\t", ",", ";") if header.count(c) >= (2 if c == "|" else 1)), None)
+        if sep is None:
+            continue
+        names = [header[a:b].strip("\"'` *") for a, b in _cells(header, sep)]
+        columns = [n for n, name in enumerate(names) if CREDENTIAL_NAME.fullmatch(name) or name.lower() in ("pass", "pw")]
+        if not columns or len(names) < 2 or not all(re.fullmatch(r"[\w .\-]{1,40}", n) for n in names):
+            continue
+        pos = begin + len(header) + 1
+        for _ in range(200):
+            if pos >= len(text):
+                break
+            stop = text.find("\n", pos)
+            stop = len(text) if stop < 0 else stop
+            row = text[pos:stop]
+            if not (sep == "|" and _TABLE_SEPARATOR.fullmatch(row)):
+                cells = _cells(row, sep)
+                if len(cells) != len(names):
+                    break
+                for n in columns:
+                    a, b = cells[n]
+                    value = row[a:b].strip("\"'`")
+                    if value and not is_placeholder_value(value) and not re.search(r"\s", value):
+                        yield pos + a + row[a:b].index(value), pos + a + row[a:b].index(value) + len(value)
+            pos = stop + 1
 
 
 _BYTE = r"(?:0[xX][0-9a-fA-F]{1,2}|\d{1,3}|'(?:\\.|[^'\\\n])')"  # a byte, or a char: `char[] password = {'s', …}`

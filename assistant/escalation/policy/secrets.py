@@ -19,8 +19,8 @@ from assistant.escalation.policy.formats import (
     kingfisher_detectors, policy_detector,
 )
 from assistant.escalation.policy.keywords import (
-    assignment_hits, byte_array_hits, entropy_hits, kube_secret_hits, name_value_hits, sentinel_hits,
-    suffixed_password_hits,
+    assignment_hits, byte_array_hits, credential_column_hits, entropy_hits, kube_secret_hits, name_value_hits,
+    sentinel_hits, suffixed_password_hits,
 )
 from assistant.escalation.policy.model import Action, Redaction
 from assistant.escalation.policy.structural import password_hits, random_value_hits
@@ -47,6 +47,7 @@ FUNCTION_DETECTORS: tuple[tuple[str, str, Callable[[str, str | None], Iterator[t
     ("cli-password", "password given with -p/--password on a command line that names a user", cli_password_hits),
     ("named-value", "the value of a name/value pair whose name names a credential (Kubernetes env, parameters)", name_value_hits),
     ("kubernetes-secret", "a value under data or stringData of a Kubernetes Secret manifest", kube_secret_hits),
+    ("credential-column", "a cell under a table's credential column (CSV, TSV, Markdown: `user,password`)", credential_column_hits),
     ("credential-bytes", "a key, secret or password written as an array of byte literals", byte_array_hits),
     ("suffixed-password", "a password value under a qualified password name (`db_password_prod`, `dbPasswordProd`)", suffixed_password_hits),
     ("credential-comparison", "a literal compared with a credential-named variable (`\"x\" == password`, `password.equals(\"x\")`)", compared_hits),
