@@ -198,3 +198,16 @@ def test_code_and_tables_without_credential_cells_are_sent_unchanged(starter, pa
 def test_a_password_stated_in_prose_is_redacted_but_prose_about_passwords_is_not(starter):
     assert "Kq71Zp" not in sent_by(starter, "deploy.py", "# the prod db pass is Kq71Zp (do not share)\n")
     assert_sent_unchanged(starter, "forms.py", "# the password is required and is checked by validate2()\n")
+
+
+@pytest.mark.parametrize("path, text", [
+    (".github/workflows/release.yml", "permissions:\n  contents: read\n  id-token: write\n"),
+    (".github/workflows/ci.yml", "env:\n  NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n"),
+    ("package.json", '{\n  "dependencies": {\n    "pbkdf2-password": "1.2.1",\n    "secret-handshake": "^2.0.4"\n  }\n}\n'),
+])
+def test_access_levels_workflow_expressions_and_versions_are_no_secrets(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+def test_a_real_token_in_a_workflow_is_still_redacted(starter):
+    assert "gha-npm-tok-77" not in sent_by(starter, ".github/workflows/ci.yml", "env:\n  NPM_TOKEN: gha-npm-tok-77\n")

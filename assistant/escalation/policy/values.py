@@ -19,6 +19,8 @@ _PLACEHOLDER_VALUES = {
     # the names every tutorial and test uses for "some value"
     "foo", "bar", "baz", "qux", "foobar", "test", "testing", "pass", "pwd", "qwerty", "asdf", "username:password",
     "whatever",
+    # access levels (`permissions: id-token: write` in a GitHub Actions workflow)
+    "read", "write", "read-all", "write-all",
 }
 _CONFIG_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".properties", ".yaml", ".yml", ".toml", ".sh",
                     ".bash", ".zsh", ".envrc", ".tfvars", ".netrc", ".npmrc", ".pypirc", ".txt", ".bat", ".cmd", ".mk")
@@ -44,7 +46,9 @@ def is_placeholder_value(value: str) -> bool:
         return True  # interpolations only ("$user:$pass"); a path or a MIME type
     if re.fullmatch(r"\$\{[A-Za-z_][\w.:\-]*\}?|\$\([A-Za-z_][\w.\-]*\)?", v):
         return True  # `${NPM_TOKEN}` read up to its closing brace (an unquoted value stops there): a reference
-    if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{[^}]*\}|\{\{.*\}\}|\{\s*[\w.\-\[\]]*\s*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
+    if re.fullmatch(r"[~^>=<]{0,2}v?\d+(?:\.\d+){1,3}(?:-[\w.]+)?", v):
+        return True  # a version (`"pbkdf2-password": "1.2.1"`: a package's name, then its version)
+    if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{\{.*\}\}|\$\{[^}]*\}|\{\{.*\}\}|\{\s*[\w.\-\[\]]*\s*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
         return True
     return bool(PLACEHOLDER.fullmatch(v.strip("'\"")))
 
