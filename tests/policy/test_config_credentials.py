@@ -211,3 +211,19 @@ def test_access_levels_workflow_expressions_and_versions_are_no_secrets(starter,
 
 def test_a_real_token_in_a_workflow_is_still_redacted(starter):
     assert "gha-npm-tok-77" not in sent_by(starter, ".github/workflows/ci.yml", "env:\n  NPM_TOKEN: gha-npm-tok-77\n")
+
+
+@pytest.mark.parametrize("path, text", [
+    (".github/workflows/ci.yml", "steps:\n  - uses: actions/cache@5c1d8f0e2a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d # v4.1.0\n"
+                                 "env:\n  GITHUB_TOKEN: ${{secrets.GITHUB_TOKEN}}\n"),
+    ("FUNDING.json", '{\n  "drips": {"ethereum": {"ownedBy": "0x4B20993Bc481177ec7E8f571ceCaE8A9e22C02db"}}\n}\n'),
+    ("NEWS.md", "- GHSA-7rjr-3q55-vv33: fix an overflow in the token reader.\n"),
+    ("package-lock.json", '"integrity": "sha512-Zq3pW9xKm2Lr8Tn4Vb6Yc1Hd5Gf0Js8Ke3Ua7Qo2Pw4Xz6Ny8Mv0Bt2Rs4Lp6Jk8Hg0Fd2Sa4Qw6Er8Ty0Ui2=="\n'),
+])
+def test_pinned_actions_public_addresses_advisory_ids_and_lockfile_integrity_are_no_secrets(starter, path, text):
+    assert_sent_unchanged(starter, path, text)
+
+
+def test_an_ethereum_private_key_is_still_redacted(starter):
+    key = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+    assert key not in sent_by(starter, "wallet.ts", f"const privateKey = '{key}';\n")

@@ -33,7 +33,7 @@ _CONTEXT = re.compile(
     r"|[_\-.]pat(?![a-z])|(?-i:(?<![A-Za-z])PAT(?![A-Za-z])|ACCESS|PRIVATE))"  # shouted, these name a credential ("vendorACCESS …"); in lowercase they are words
 )
 # Lines that name a digest: a hex/base64 value there is a checksum, not a credential.
-_DIGEST = re.compile(r"(?i)sha-?(?:1|224|256|384|512)|md5|checksum|digest|integrity|hash|fingerprint|etag|commit|revision|\brev\b|crc|nonce|sri|blake|xxh|murmur|git[_-]?sha|oid|object[_-]?id|boundary")
+_DIGEST = re.compile(r"(?i)sha-?(?:1|224|256|384|512)|\bsha\b|(?<![\w-])uses:|md5|checksum|digest|integrity|hash|fingerprint|etag|commit|revision|\brev\b|crc|nonce|sri|blake|xxh|murmur|git[_-]?sha|oid|object[_-]?id|boundary")
 _DIGIT = re.compile(r"\d")
 _GUID_WORD = re.compile(r"(?i)guid|uuid")
 _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
@@ -64,6 +64,8 @@ _HOOK_URL = re.compile(r"(?i)[/.](?:web)?hooks?[/.]")  # a webhook URL: its path
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _SEGMENTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _VOWELS = set("aeiouAEIOU")
+# Public by design: an Ethereum address (a private key is 64 hex digits), a GitHub security advisory id
+_PUBLIC_ID = re.compile(r"0x[0-9a-fA-F]{40}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}")
 _NOT_SECRET_PREFIX = ("data:", "sha256-", "sha384-", "sha512-", "sha1-", "md5-", "urn:", "xmlns", "http", "www.")
 
 
@@ -164,6 +166,8 @@ def _clearly_not_secret(value: str, text: str, start: int, context: bool) -> boo
     if name_of_words(value):
         return True
     if low.startswith(_NOT_SECRET_PREFIX) or value.startswith(("/", "./", "../", "-", ".")):
+        return True
+    if _PUBLIC_ID.fullmatch(value):
         return True
     if context and value.isdigit() and len(value) >= 20 and text[start - 1:start] != "(":
         return False  # a long number under a credential word: an account key, not a count
@@ -380,7 +384,7 @@ def _short_key(value: str) -> bool:
     return pairs < 6 or w < 0.7
 
 
-_PASSWORD_WORD = re.compile(r"(?:pa?s{1,2}w(?:o?r)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z])pw(?![a-z])"
+_PASSWORD_WORD = re.compile(r"(?:pa?s{1,2}w(?:o?r)?s?d|passwd|passphrase|(?<![a-z])pass(?=[:=\s\"'])|pwd|pswd|(?<![a-z0-9+/])pw(?![a-z])"
                             r"|(?<![a-z])p/w|비밀번호|비번|암호|패스워드|パスワード|暗証番号|密码|密碼|口令|(?<![a-z])pin(?=\s*[:=]))")
 _PASSWORD_NEEDLES = ("pas", "pw", "psw", "pssw", "p/w", "pin", "비밀번호", "비번", "암호", "패스워드", "パスワード", "暗証番号", "密码", "密碼", "口令")
 _PASSWORD_WORD_I = re.compile(_PASSWORD_WORD.pattern, re.I)

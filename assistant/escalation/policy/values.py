@@ -48,7 +48,7 @@ def is_placeholder_value(value: str) -> bool:
         return True  # `${NPM_TOKEN}` read up to its closing brace (an unquoted value stops there): a reference
     if re.fullmatch(r"[~^>=<]{0,2}v?\d+(?:\.\d+){1,3}(?:-[\w.]+)?", v):
         return True  # a version (`"pbkdf2-password": "1.2.1"`: a package's name, then its version)
-    if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{\{.*\}\}|\$\{[^}]*\}|\{\{.*\}\}|\{\s*[\w.\-\[\]]*\s*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
+    if re.fullmatch(r":?[*xX.•#_-]+", v) or re.fullmatch(r"<[^<>]*>|\$\{\{.*|\$\{[^}]*\}|\{\{.*\}\}|\{\s*[\w.\-\[\]]*\s*\}|%\(?\w*\)?[sd]|\$\w+|\$\(.*\)", v):
         return True
     return bool(PLACEHOLDER.fullmatch(v.strip("'\"")))
 
