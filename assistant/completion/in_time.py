@@ -25,10 +25,10 @@ MIN_WINDOW_TOKENS = 48  # below this a suggestion has too little to go on: read 
 _WINDOW_MARK = "\x00kura-window\x00"
 
 
-def read_deadline(started: float, decode_s: float) -> float:
-    """When (perf_counter) a request that came at `started` must have its prompt read, so that its
-    suggestion, `decode_s` of tokens after the first, shows within FIRST_SUGGESTION_S."""
-    return started + FIRST_SUGGESTION_S - decode_s - FIRST_TOKEN_S
+def reading_time(decode_s: float) -> float:
+    """How long a request may read its prompt, counted from its arrival, so that its suggestion,
+    `decode_s` of tokens after the first, shows within FIRST_SUGGESTION_S."""
+    return FIRST_SUGGESTION_S - decode_s - FIRST_TOKEN_S
 
 
 def tokens_in_time(tokens_per_s: float, seconds: float) -> int:

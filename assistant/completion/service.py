@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from assistant.completion.cache import CacheHit, CompletionCache
-from assistant.completion.in_time import MIN_WINDOW_TOKENS, Cut, apply_cut, plan_cut, read_deadline, tokens_in_time
+from assistant.completion.in_time import MIN_WINDOW_TOKENS, Cut, apply_cut, plan_cut, reading_time, tokens_in_time
 from assistant.completion.prompt import build_prompt
 from assistant.completion.shape import CompletionShape, decide_shape
 from assistant.completion.stopping import StopAtShapeEnd
@@ -37,6 +37,7 @@ SINGLE_LINE_MAX_TOKENS = 32  # a line of code is rarely longer; decode time is m
 # is answered with the whole lines it has by then and goes on growing in the background up to
 # BLOCK_DECODE_MS; the editor is told when it is longer (kura/suggestionReady) and asks again.
 SINGLE_LINE_DECODE_MS = 400
+READING_S = reading_time(SINGLE_LINE_DECODE_MS / 1000)  # a new place's prompt: what is read of it (in_time.py)
 ANNOUNCE_AGAIN_S = 0.5  # an editor told a late suggestion is ready that has not asked after this: tell it again
 # A request the user invoked (Alt+\ in VS Code, "suggest now" in Neovim) waits for its suggestion this
 # long, past completion.firstSuggestionTimeoutMs: VS Code takes an invoked request's answer as final
@@ -329,7 +330,7 @@ class CompletionService:
 
     def _read_by(self, started: float) -> float | None:
         """While the user types, a request that came at `started` reads what it can by then (in_time.py)."""
-        return read_deadline(started, SINGLE_LINE_DECODE_MS / 1000) if self._typing else None
+        return started + READING_S if self._typing else None
 
     async def _request_for(self, snap: DocumentSnapshot, worker: ModelWorker, *, read_by: float | None = None):
         """(request, shape, context, prompt, context ms) of a completion at the snapshot's cursor.
@@ -370,7 +371,7 @@ class CompletionService:
         (in_time.py). The line's first cut is pinned with the line, so that typing on it reads only
         what changed."""
         tokens_per_s = worker.prefill.tokens_per_s or 0.0
-        if tokens_in_time(tokens_per_s, read_deadline(0.0, SINGLE_LINE_DECODE_MS / 1000)) < MIN_WINDOW_TOKENS:
+        if tokens_in_time(tokens_per_s, READING_S) < MIN_WINDOW_TOKENS:
             return context  # too slow a model for any cut to leave a suggestion something to go on
         # A slow context build leaves less time to read, never less than the window's minimum.
         allowed = max(MIN_WINDOW_TOKENS, tokens_in_time(tokens_per_s, read_by - time.perf_counter()))
